@@ -1,0 +1,118 @@
+//! What a trial observed: its steps and its wire. Plain, serialisable data; the report model
+//! (crate `sockerr-reports`) embeds these types unchanged, so the JSON names here are part of
+//! the report contract.
+
+use serde::{Deserialize, Serialize};
+
+/// The return of one system call as the program saw it: a value, or an errno.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallResult {
+    /// The call's return value when it succeeded (bytes, fd, ready count); `None` on error or
+    /// when the calling process was killed before the call returned.
+    pub ret: Option<i64>,
+    /// errno name (`"ECONNRESET"`): names, not numbers, because numbers differ between systems.
+    pub errno: Option<String>,
+    /// errno number on the platform that ran the trial.
+    pub errno_code: Option<i32>,
+}
+
+/// One labelled operation of a trial and everything seen around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// `actor.verb#n`, e.g. `client.read#1`: the n-th `verb` of that actor in this trial.
+    pub label: String,
+    /// `client`, `server`, or another actor the scenario names.
+    pub actor: String,
+    /// The call as made, e.g. `send(1 byte, MSG_NOSIGNAL)`.
+    pub op: String,
+    pub result: CallResult,
+    /// poll(2) revents after the step (or of the step itself, for a poll step), by name.
+    pub revents: Vec<String>,
+    /// TCP state from TCP_INFO after the step; `None` when the socket is gone or not TCP.
+    pub tcp_state: Option<String>,
+    /// Signals delivered to the caller during the step (e.g. `SIGPIPE`).
+    pub signals: Vec<String>,
+    /// Microseconds from the start of the trial to the start of the call.
+    pub t_us: u64,
+    /// How long the call took, in microseconds.
+    pub elapsed_us: u64,
+    /// Anything else the call returned worth reading: bytes read, a peer address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Which way a segment went, seen from the trial's client and server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Direction {
+    #[serde(rename = "client>server")]
+    ClientToServer,
+    #[serde(rename = "server>client")]
+    ServerToClient,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "client>server",
+            Direction::ServerToClient => "server>client",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One captured TCP segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub dir: Direction,
+    /// tcpdump notation: `S`, `S.`, `.`, `P.`, `F.`, `R`, `R.`, `FP.` ...
+    pub flags: String,
+    /// Sequence number relative to the first one seen in this segment's direction of its
+    /// connection (as tcpdump prints them).
+    pub seq: u32,
+    /// Acknowledgement number relative to the first sequence number seen in the opposite
+    /// direction; absolute when that direction has not been seen (e.g. a reset answering
+    /// a lone SYN carries the SYN's number + 1).
+    pub ack: u32,
+    /// TCP payload length in bytes.
+    pub len: u32,
+    /// Microseconds since the start of the trial.
+    pub t_us: u64,
+    /// Source and destination as `addr:port` (`[v6]:port` for IPv6).
+    pub src: String,
+    pub dst: String,
+    /// Advertised window (unscaled, as on the wire).
+    pub win: u16,
+}
+
+impl std::fmt::Display for Segment {
+    /// A tcpdump-like line: `   0.123ms client>server [S.] seq 0 ack 1 win 65495 len 0`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:>10.3}ms {} [{}] seq {} ack {} win {} len {}",
+            self.t_us as f64 / 1000.0,
+            self.dir,
+            self.flags,
+            self.seq,
+            self.ack,
+            self.win,
+            self.len
+        )
+    }
+}
+
+/// The packets of one trial.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wire {
+    /// Whether a capture ran for the whole trial.
+    pub captured: bool,
+    pub segments: Vec<Segment>,
+    /// The pcapng file of this trial, relative to the report, when one was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcap: Option<String>,
+}

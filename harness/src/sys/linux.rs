@@ -1,0 +1,241 @@
+//! Linux: network namespaces, TCP_INFO, raw poll revents, per-thread signals and sysctls.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, RawFd};
+use std::time::Duration;
+
+use nix::sched::{CloneFlags, setns, unshare};
+
+/// A network namespace, held open by a file descriptor. The namespace lives as long as this
+/// handle or anything inside it (a socket, a process) does; it has no name anywhere.
+#[derive(Debug)]
+pub struct NetNs(File);
+
+impl NetNs {
+    /// Moves the calling thread into a new, empty network namespace and returns it. Only
+    /// the calling thread moves (namespaces are per thread), so call this on a thread that
+    /// exists for one trial.
+    pub fn create() -> io::Result<NetNs> {
+        unshare(CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+        Self::current()
+    }
+
+    /// The namespace the calling thread is in now.
+    pub fn current() -> io::Result<NetNs> {
+        File::open("/proc/thread-self/ns/net").map(NetNs)
+    }
+
+    /// Moves the calling thread into this namespace. Sockets and child processes created
+    /// afterwards by this thread belong to it.
+    pub fn enter(&self) -> io::Result<()> {
+        setns(self.0.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io::Error::from)
+    }
+
+    /// Whether two handles name the same namespace (same inode).
+    pub fn same_as(&self, other: &NetNs) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (self.0.metadata(), other.0.metadata()) {
+            (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+            _ => false,
+        }
+    }
+}
+
+impl AsFd for NetNs {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.0.as_fd()
+    }
+}
+
+/// Why namespace trials cannot run here, or `None` when they can. Probed on a throw-away
+/// thread so that the caller's namespace is untouched.
+pub fn namespaces_unavailable() -> Option<String> {
+    let probe = std::thread::spawn(|| unshare(CloneFlags::CLONE_NEWNET));
+    match probe.join() {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!(
+            "cannot create a network namespace ({e}); run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+        )),
+        Err(_) => Some("namespace probe panicked".into()),
+    }
+}
+
+/// Reads a sysctl as the calling thread's network namespace sees it (`net.ipv4.tcp_syn_retries`).
+pub fn read_sysctl(key: &str) -> io::Result<String> {
+    let path = format!("/proc/sys/{}", key.replace('.', "/"));
+    Ok(std::fs::read_to_string(path)?.trim().to_string())
+}
+
+/// Writes a sysctl in the calling thread's network namespace. Only ever called on a thread
+/// inside a trial's namespace: `net.*` sysctls written there do not touch the host.
+pub fn write_sysctl(key: &str, value: &str) -> io::Result<()> {
+    let path = format!("/proc/sys/{}", key.replace('.', "/"));
+    std::fs::write(path, value)
+}
+
+/// The TCP state of a socket from TCP_INFO, by the kernel's name, or `None` if the socket is
+/// not TCP. Only `tcpi_state`, the first byte, is read, so a short `tcp_info` from an older
+/// kernel is fine.
+pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
+    // SAFETY: tcp_info is plain old data; zeroed is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `info` and `len` are valid for writes of `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&raw mut info).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 || len < 1 {
+        return None;
+    }
+    Some(tcp_state_name(info.tcpi_state))
+}
+
+/// Names of `enum tcp_states` in include/net/tcp_states.h.
+fn tcp_state_name(state: u8) -> &'static str {
+    match state {
+        1 => "ESTABLISHED",
+        2 => "SYN_SENT",
+        3 => "SYN_RECV",
+        4 => "FIN_WAIT1",
+        5 => "FIN_WAIT2",
+        6 => "TIME_WAIT",
+        7 => "CLOSE",
+        8 => "CLOSE_WAIT",
+        9 => "LAST_ACK",
+        10 => "LISTEN",
+        11 => "CLOSING",
+        12 => "NEW_SYN_RECV",
+        13 => "BOUND_INACTIVE",
+        _ => "UNKNOWN",
+    }
+}
+
+/// poll(2) bits and their names, POLLRDHUP included (nix's `PollFlags` lacks it and drops
+/// revents it cannot name, so the raw value is decoded here).
+const POLL_BITS: &[(libc::c_short, &str)] = &[
+    (libc::POLLIN, "POLLIN"),
+    (libc::POLLPRI, "POLLPRI"),
+    (libc::POLLOUT, "POLLOUT"),
+    (libc::POLLRDHUP, "POLLRDHUP"),
+    (libc::POLLERR, "POLLERR"),
+    (libc::POLLHUP, "POLLHUP"),
+    (libc::POLLNVAL, "POLLNVAL"),
+];
+
+/// Every event a program can ask poll for about a stream socket.
+pub const POLL_ALL: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::POLLRDHUP;
+
+/// Decodes revents into names, in a fixed order.
+pub fn poll_names(revents: libc::c_short) -> Vec<String> {
+    let mut names: Vec<String> = POLL_BITS
+        .iter()
+        .filter(|(bit, _)| revents & bit != 0)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    let known = POLL_BITS.iter().fold(0, |acc, (bit, _)| acc | bit);
+    if revents & !known != 0 {
+        names.push(format!("0x{:x}", revents & !known));
+    }
+    names
+}
+
+/// Raw poll(2) on one descriptor: the call's result and the raw revents.
+pub fn poll_one(fd: RawFd, events: libc::c_short, timeout: Option<Duration>) -> (io::Result<i32>, libc::c_short) {
+    let mut pfd = libc::pollfd { fd, events, revents: 0 };
+    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+    // SAFETY: one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if rc < 0 { (Err(io::Error::last_os_error()), 0) } else { (Ok(rc), pfd.revents) }
+}
+
+/// The errno's symbolic name (`ECONNRESET`).
+pub fn errno_name(code: i32) -> String {
+    format!("{:?}", nix::errno::Errno::from_raw(code))
+}
+
+/// The signal's symbolic name (`SIGPIPE`).
+pub fn signal_name(signo: i32) -> String {
+    nix::sys::signal::Signal::try_from(signo)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {signo}"))
+}
+
+/// Signals a step can cause to be sent to its caller, and which are recorded per step.
+const WATCHED_SIGNALS: &[libc::c_int] = &[libc::SIGPIPE, libc::SIGURG];
+
+fn watched_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset initialise the set in place.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in WATCHED_SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Blocks the watched signals on the calling thread. A blocked signal is queued even when its
+/// disposition is "ignore" (as Rust sets SIGPIPE), so `take_signals` can tell which ones a
+/// step caused, without a process-wide handler.
+pub fn block_watched_signals() -> io::Result<()> {
+    let set = watched_set();
+    // SAFETY: valid set; the old mask is not needed.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(rc)) }
+}
+
+/// Takes the watched signals pending on the calling thread, by name, without waiting.
+pub fn take_signals() -> Vec<String> {
+    let set = watched_set();
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut taken = Vec::new();
+    loop {
+        // SAFETY: valid set and timeout; the siginfo is not needed.
+        let signo = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+        if signo <= 0 {
+            return taken;
+        }
+        taken.push(signal_name(signo));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_names_after_a_reset_include_pollrdhup() {
+        // poll(2): POLLRDHUP (since Linux 2.6.17) "stream socket peer closed connection".
+        let names = poll_names(libc::POLLIN | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP);
+        assert_eq!(names, ["POLLIN", "POLLRDHUP", "POLLERR", "POLLHUP"]);
+    }
+
+    #[test]
+    fn errno_names_are_symbolic() {
+        assert_eq!(errno_name(libc::ECONNRESET), "ECONNRESET");
+        assert_eq!(errno_name(libc::EPIPE), "EPIPE");
+    }
+
+    #[test]
+    fn a_blocked_ignored_sigpipe_is_still_recorded() {
+        // signal(7): a blocked signal stays pending; the kernel does not discard blocked
+        // signals even when they are ignored (kernel/signal.c sig_ignored()).
+        std::thread::spawn(|| {
+            block_watched_signals().unwrap();
+            // SAFETY: raising a blocked signal on this thread only.
+            unsafe { libc::pthread_kill(libc::pthread_self(), libc::SIGPIPE) };
+            assert_eq!(take_signals(), ["SIGPIPE"]);
+            assert!(take_signals().is_empty());
+        })
+        .join()
+        .unwrap();
+    }
+}

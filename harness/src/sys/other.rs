@@ -1,0 +1,62 @@
+//! Platforms without network namespaces, AF_PACKET or TCP_INFO: the harness builds, and
+//! every namespace trial is skipped with this reason.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+const UNSUPPORTED: &str = "network namespaces and AF_PACKET capture need Linux";
+
+#[derive(Debug)]
+pub struct NetNs(());
+
+impl NetNs {
+    pub fn create() -> io::Result<NetNs> {
+        Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+    }
+    pub fn current() -> io::Result<NetNs> {
+        Self::create()
+    }
+    pub fn enter(&self) -> io::Result<()> {
+        Self::create().map(|_| ())
+    }
+    pub fn same_as(&self, _other: &NetNs) -> bool {
+        true
+    }
+}
+
+pub fn namespaces_unavailable() -> Option<String> {
+    Some(UNSUPPORTED.into())
+}
+pub fn read_sysctl(_key: &str) -> io::Result<String> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+}
+pub fn write_sysctl(_key: &str, _value: &str) -> io::Result<()> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+}
+pub fn tcp_state(_fd: RawFd) -> Option<&'static str> {
+    None
+}
+pub const POLL_ALL: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLOUT;
+pub fn poll_names(revents: libc::c_short) -> Vec<String> {
+    vec![format!("0x{revents:x}")]
+}
+pub fn poll_one(fd: RawFd, events: libc::c_short, timeout: Option<Duration>) -> (io::Result<i32>, libc::c_short) {
+    let mut pfd = libc::pollfd { fd, events, revents: 0 };
+    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
+    // SAFETY: one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if rc < 0 { (Err(io::Error::last_os_error()), 0) } else { (Ok(rc), pfd.revents) }
+}
+pub fn errno_name(code: i32) -> String {
+    format!("{:?}", nix::errno::Errno::from_raw(code))
+}
+pub fn signal_name(signo: i32) -> String {
+    format!("signal {signo}")
+}
+pub fn block_watched_signals() -> io::Result<()> {
+    Ok(())
+}
+pub fn take_signals() -> Vec<String> {
+    Vec::new()
+}
