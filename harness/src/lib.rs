@@ -2,6 +2,17 @@
 //! packet capture. It knows no scenario and no expected answer; scenarios live in `suites`.
 
 pub mod capture;
+pub mod endpoint;
+pub mod log;
+pub mod platform;
 pub mod record;
 pub mod sandbox;
 pub mod sys;
+pub mod trial;
+pub mod variant;
+
+pub use endpoint::{Endpoint, Shut};
+pub use trial::{ScriptResult, Trial, TrialSpec};
+pub use record::{CallResult, Direction, Observation, Segment, Step, Wait, Wire};
+
+pub use variant::{Family, Topology};

@@ -16,6 +16,30 @@ pub struct CallResult {
     pub errno_code: Option<i32>,
 }
 
+impl CallResult {
+    /// The outcome in the notation expectation files use: the errno name (`ECONNRESET`),
+    /// `ok=N` for a return value, or `killed` when the caller died before the call returned.
+    pub fn outcome(&self) -> String {
+        match (&self.errno, self.ret) {
+            (Some(errno), _) => errno.clone(),
+            (None, Some(ret)) => format!("ok={ret}"),
+            (None, None) => "killed".to_string(),
+        }
+    }
+}
+
+impl Step {
+    /// The outcome, with the signals the step raised: `EPIPE +SIGPIPE`.
+    pub fn outcome_with_signals(&self) -> String {
+        let mut text = self.result.outcome();
+        for s in &self.signals {
+            text.push_str(" +");
+            text.push_str(s);
+        }
+        text
+    }
+}
+
 /// One labelled operation of a trial and everything seen around it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
@@ -75,8 +99,8 @@ pub struct Segment {
     /// connection (as tcpdump prints them).
     pub seq: u32,
     /// Acknowledgement number relative to the first sequence number seen in the opposite
-    /// direction; absolute when that direction has not been seen (e.g. a reset answering
-    /// a lone SYN carries the SYN's number + 1).
+    /// direction (a reset answering a lone SYN shows `ack 1`); absolute when that direction
+    /// was never seen; 0 when the segment carries no ACK flag.
     pub ack: u32,
     /// TCP payload length in bytes.
     pub len: u32,
@@ -112,7 +136,37 @@ pub struct Wire {
     /// Whether a capture ran for the whole trial.
     pub captured: bool,
     pub segments: Vec<Segment>,
+    /// Frames the kernel dropped from the capture (buffer full): when non-zero the segments
+    /// are incomplete.
+    #[serde(default)]
+    pub drops: u64,
     /// The pcapng file of this trial, relative to the report, when one was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcap: Option<String>,
+}
+
+/// One event-driven wait of a trial (for a packet, for readiness) and whether it was met
+/// before its deadline. A wait that was not met does not stop the trial: the steps after it
+/// show what the program then saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wait {
+    /// What was awaited, e.g. `the server's reset on the wire`.
+    pub what: String,
+    pub met: bool,
+    /// Microseconds from the start of the trial to the start of the wait.
+    pub t_us: u64,
+    /// How long the wait took, in microseconds.
+    pub waited_us: u64,
+}
+
+/// Everything one trial observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub steps: Vec<Step>,
+    pub waits: Vec<Wait>,
+    pub wire: Wire,
+    /// Why the trial could not run to its end (sandbox or set-up failure), if it could not.
+    pub error: Option<String>,
+    /// Microseconds the whole trial took, sandbox set-up and tear-down included.
+    pub elapsed_us: u64,
 }

@@ -1,1 +1,6 @@
+//! The sockerr catalogue: scenarios, expectation files and the runner that judges trials.
 
+pub mod catalogue;
+pub mod expectations;
+pub mod runner;
+pub mod scenario;

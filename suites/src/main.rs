@@ -1,1 +1,112 @@
-fn main(){}
+//! `sockerr`: runs the catalogue and writes the report.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sockerr::catalogue;
+use sockerr::expectations::Expectations;
+use sockerr::runner::{self, RunConfig};
+use sockerr_harness::platform::Platform;
+use sockerr_reports::{Report, summary};
+
+/// What the operating system tells a program when a TCP connection breaks, and what went over
+/// the wire. Each scenario runs on real sockets in fresh, private network namespaces (nothing
+/// on the host is touched) and is compared with the expectation file of this platform.
+#[derive(Parser)]
+#[command(name = "sockerr", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the catalogue: write report.json and one pcapng per trial, print a summary.
+    ///
+    /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
+    Run(RunArgs),
+    /// List the scenarios: id, claim and the trials each one runs as.
+    List,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Directory for report.json and pcap/ (created if missing).
+    #[arg(long, default_value = "reports/local", value_name = "DIR")]
+    out: PathBuf,
+    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
+    /// suites/expectations/linux.toml].
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Run only trials whose id contains this text (repeat for several).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Trials run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Do not write pcapng files.
+    #[arg(long)]
+    no_pcap: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(args),
+        Command::List => list(),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sockerr: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list() -> anyhow::Result<ExitCode> {
+    for s in catalogue::all() {
+        println!("{}\n    {}", s.id, s.claim);
+        for (family, topology) in s.variants() {
+            println!("    - {}", s.trial_name(family, topology));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenarios = catalogue::all();
+    let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
+    let pcap_dir = args.out.join("pcap");
+    std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
+    if !args.no_pcap {
+        for old in std::fs::read_dir(&pcap_dir)?.flatten() {
+            if old.path().extension().is_some_and(|e| e == "pcapng") {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
+    }
+    let planned: Vec<_> = runner::plan(&scenarios)
+        .into_iter()
+        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
+        .collect();
+    if planned.is_empty() {
+        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
+    }
+    let config = RunConfig {
+        expectations,
+        pcap_dir: (!args.no_pcap).then_some(pcap_dir),
+        skip_reason: sockerr_harness::sys::namespaces_unavailable(),
+    };
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let trials = runner::run_all(&planned, &config, jobs);
+    let report = Report::new(Platform::probe(), Some(config.expectations.origin.clone()), trials);
+    let path = args.out.join("report.json");
+    report.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    print!("{}", summary::render(&report));
+    println!("report: {}", path.display());
+    let failed = report.trials.iter().any(|t| t.status == sockerr_reports::Status::Fail);
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}

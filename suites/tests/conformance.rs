@@ -1,1 +1,79 @@
-fn main(){}
+//! The conformance target: one libtest-mimic trial per scenario x family x topology, named
+//! `area::scenario::family::topology`, each judged against the platform's expectation file
+//! (or `SOCKERR_EXPECT=FILE`). A mismatch fails the trial with the step, the expected set,
+//! the observed outcome and the trial's segments.
+//!
+//! Every trial runs its scenario on a fresh thread of its own (namespaces are per thread, and
+//! libtest-mimic reuses its worker threads), so name filters, `--exact`, `--list`, and
+//! cargo-nextest's process per test all work.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use sockerr::catalogue;
+use sockerr::expectations::Expectations;
+use sockerr::runner::{self, Planned, RunConfig};
+use sockerr_reports::Status;
+use std::sync::Arc;
+
+fn main() {
+    let args = Arguments::from_args();
+    let expectations = match Expectations::for_run(None, &catalogue::ids()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            std::process::exit(2);
+        }
+    };
+    let skip_reason = sockerr_harness::sys::namespaces_unavailable();
+    if let Some(reason) = &skip_reason {
+        eprintln!("conformance: namespace trials are ignored here: {reason}");
+    }
+    let config = Arc::new(RunConfig { expectations, pcap_dir: None, skip_reason: None });
+    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
+    let mut trials: Vec<Trial> = runner::plan(scenarios)
+        .into_iter()
+        .map(|planned| {
+            let config = Arc::clone(&config);
+            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(skip_reason.is_some())
+        })
+        .collect();
+    trials.push(gate_self_test(scenarios, &config, skip_reason.is_some()));
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<(), Failed> {
+    let report = runner::run_trial(planned, config);
+    match report.status {
+        Status::Fail => Err(runner::failure_text(&report, &config.expectations.origin).into()),
+        Status::Pass | Status::Observed | Status::Skip => Ok(()),
+    }
+}
+
+/// Proves the gate can fail: a deliberately wrong expectation (the first read after the
+/// peer's linger-0 reset expected to give EPIPE; it gives ECONNRESET per RFC 9293 §3.10.7.4)
+/// must fail its trial with a diff naming the step, the expected set, the observed outcome
+/// and the reset on the wire.
+fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Arc<RunConfig>, ignored: bool) -> Trial {
+    let config = Arc::clone(config);
+    Trial::test("selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback", move || {
+        let scenario = scenarios.iter().find(|s| s.id == "abort.linger0.read_first").ok_or("scenario missing")?;
+        let wrong = Expectations::parse(
+            "selftest-wrong.toml",
+            "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"EPIPE\"\n",
+            &[scenario.id],
+        )?;
+        let wrong_config = RunConfig { expectations: wrong, pcap_dir: None, skip_reason: config.skip_reason.clone() };
+        let planned = Planned { scenario, family: sockerr_harness::Family::V4, topology: sockerr_harness::Topology::Loopback };
+        let report = runner::run_trial(planned, &wrong_config);
+        if report.status != Status::Fail {
+            return Err(format!("the wrong expectation did not fail the trial (status {:?})", report.status).into());
+        }
+        let text = runner::failure_text(&report, "selftest-wrong.toml");
+        for needle in ["step client.read#1", "expected  EPIPE", "observed  ECONNRESET", "server>client [R"] {
+            if !text.contains(needle) {
+                return Err(format!("the diff lacks {needle:?}:\n{text}").into());
+            }
+        }
+        Ok(())
+    })
+    .with_ignored_flag(ignored)
+}

@@ -1,1 +1,298 @@
-//! Packet capture (placeholder)
+//! Packet capture: what went over the wire during a trial, as TCP segments and as a pcapng.
+//!
+//! A [`CaptureSource`] is a packet socket in one network namespace that keeps only the
+//! frames that namespace *sends* (`PACKET_OUTGOING`). Every packet is sent by exactly one
+//! namespace, so with one source per namespace the union of the sources holds each packet
+//! exactly once: on `lo` a packet is not seen a second time as it comes back in, and across a
+//! veth pair the server's copy of a client packet is not counted again. The outgoing tap runs
+//! inside the sending call, so once a send (or connect, close ...) has returned, the frames it
+//! sent directly are already queued on the source; frames sent later by the kernel (timers,
+//! replies generated in softirq) are what [`Capture::wait_for`] is for.
+//!
+//! Frames are cut to [`SNAPLEN`] bytes in the kernel by a socket filter, so a trial that
+//! sends megabytes costs a few hundred bytes per frame.
+
+mod parse;
+mod pcapng;
+mod socket;
+#[cfg(all(test, target_os = "linux"))]
+mod tests;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::record::Segment;
+
+/// Bytes kept of each frame (Ethernet header included); enough for every header of a TCP
+/// segment, not for its payload.
+pub const SNAPLEN: u32 = socket::SNAPLEN;
+
+/// A packet socket in one network namespace: every IPv4 and IPv6 frame sent by any interface
+/// of that namespace, cut to [`SNAPLEN`] bytes.
+#[derive(Debug)]
+pub struct CaptureSource {
+    name: String,
+    sock: socket::PacketSocket,
+    /// `name:ifname` by interface index, looked up once per interface.
+    interfaces: HashMap<i32, String>,
+}
+
+impl CaptureSource {
+    /// Opens a source in the calling thread's current network namespace (enter the
+    /// namespace first). `name` labels the namespace (`client`, `server`, `lo`) in interface
+    /// names such as `client:veth0`. Needs CAP_NET_RAW in the namespace; fails with
+    /// `Unsupported` on systems without AF_PACKET.
+    pub fn open(name: &str) -> io::Result<CaptureSource> {
+        Ok(CaptureSource {
+            name: name.to_string(),
+            sock: socket::PacketSocket::open()?,
+            interfaces: HashMap::new(),
+        })
+    }
+
+    /// The namespace label given to [`CaptureSource::open`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `name:ifname` of an interface. The name is asked of the socket itself, which answers
+    /// for its own namespace whatever namespace the calling thread is in.
+    fn interface(&mut self, ifindex: i32) -> String {
+        if let Some(name) = self.interfaces.get(&ifindex) {
+            return name.clone();
+        }
+        let ifname = self
+            .sock
+            .ifname(ifindex)
+            .unwrap_or_else(|_| format!("if{ifindex}"));
+        let name = format!("{}:{ifname}", self.name);
+        self.interfaces.insert(ifindex, name.clone());
+        name
+    }
+}
+
+/// One captured frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Index of the source that captured it, in the order sources were added.
+    pub source: usize,
+    /// Interface index in that source's namespace.
+    pub ifindex: i32,
+    /// `source:interface`, e.g. `client:veth0`.
+    pub interface: String,
+    /// Kernel timestamp, nanoseconds since the Unix epoch.
+    pub ts_ns: u64,
+    /// Length of the frame as sent (for GSO packets on `lo` and veth, the whole
+    /// super-packet, up to 64 KiB).
+    pub orig_len: u32,
+    /// The frame from its Ethernet header on, at most [`SNAPLEN`] bytes.
+    pub data: Vec<u8>,
+}
+
+/// Everything a capture saw, once finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureResult {
+    /// TCP segments to or from the server, in time order (see [`Capture::segments`]).
+    pub segments: Vec<Segment>,
+    /// Every frame, in time order, TCP or not, to or from the server or not.
+    pub frames: Vec<Frame>,
+    /// Frames the kernel dropped because a source's buffer was full: 0 means the wire is
+    /// complete. The kernel charges each queued frame its full size, not the [`SNAPLEN`]
+    /// bytes kept, so a source holds about 64 MB of traffic between two drains; a trial that
+    /// sends more should call [`Capture::poll_new`] as it goes.
+    pub drops: u64,
+}
+
+impl CaptureResult {
+    /// Writes the frames as pcapng; see [`Capture::write_pcapng`].
+    pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
+        pcapng::write_file(path, &self.frames)
+    }
+}
+
+/// The capture of one trial: its sources, the frames they delivered, and what is needed to
+/// turn frames into segments (the start of the trial and the server's address).
+#[derive(Debug)]
+pub struct Capture {
+    start: Instant,
+    /// Wall-clock time of `start`, ns since the Unix epoch (frame timestamps are wall-clock).
+    start_ns: u64,
+    server: Option<SocketAddr>,
+    sources: Vec<CaptureSource>,
+    /// In arrival order.
+    frames: Vec<Frame>,
+    /// The TCP header of each frame, decoded once on arrival (`None` when not TCP).
+    tcp: Vec<Option<parse::TcpPacket>>,
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+impl Capture {
+    /// A capture with no source yet, whose segment times count from `start`.
+    pub fn new(start: Instant) -> Capture {
+        let start_ns = now_ns().saturating_sub(start.elapsed().as_nanos() as u64);
+        Capture {
+            start,
+            start_ns,
+            server: None,
+            sources: Vec::new(),
+            frames: Vec::new(),
+            tcp: Vec::new(),
+        }
+    }
+
+    /// The instant segment times count from.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    pub fn add_source(&mut self, source: CaptureSource) {
+        self.sources.push(source);
+    }
+
+    /// Sets the server's address and port, which decides segment directions: from it is
+    /// `ServerToClient`, to it `ClientToServer`, anything else is no segment (but stays in
+    /// the frames). Until set, there are no segments.
+    pub fn set_server(&mut self, server: SocketAddr) {
+        self.server = Some(server);
+    }
+
+    /// Takes every frame queued on the sources, without blocking.
+    pub fn poll_new(&mut self) -> io::Result<()> {
+        self.drain().map(|_| ())
+    }
+
+    /// Drains the sources; returns how many frames were kept.
+    fn drain(&mut self) -> io::Result<usize> {
+        let mut buf = [0u8; SNAPLEN as usize];
+        let before = self.frames.len();
+        for (index, source) in self.sources.iter_mut().enumerate() {
+            while let Some(info) = source.sock.recv(&mut buf)? {
+                if !info.outgoing {
+                    continue;
+                }
+                let data = buf[..info.len].to_vec();
+                let orig_len = info
+                    .orig_len
+                    .or_else(|| parse::ip_wire_len(&data))
+                    .unwrap_or(info.len as u32);
+                self.tcp.push(parse::parse_tcp(&data, orig_len));
+                self.frames.push(Frame {
+                    source: index,
+                    ifindex: info.ifindex,
+                    interface: source.interface(info.ifindex),
+                    ts_ns: info.ts_ns.unwrap_or_else(now_ns),
+                    orig_len,
+                    data,
+                });
+            }
+        }
+        Ok(self.frames.len() - before)
+    }
+
+    /// Frame indices in time order; ties keep their arrival order.
+    fn time_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.frames.len()).collect();
+        order.sort_by_key(|&i| self.frames[i].ts_ns);
+        order
+    }
+
+    /// The TCP segments to or from the server taken so far (call [`Capture::poll_new`]
+    /// first for the latest), in time order, `t_us` counted from the start.
+    pub fn segments(&self) -> Vec<Segment> {
+        let Some(server) = self.server else {
+            return Vec::new();
+        };
+        let order = self.time_order();
+        let packets = order.iter().filter_map(|&i| {
+            let t_us = self.frames[i].ts_ns.saturating_sub(self.start_ns) / 1000;
+            self.tcp[i].as_ref().map(|p| (t_us, p))
+        });
+        parse::to_segments(packets, server)
+    }
+
+    /// Every frame taken so far, in arrival order.
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// Waits until `what` holds for the segments, or until `deadline`; returns whether it
+    /// held. `what` is tested at once and then each time new frames arrive, never on a timer:
+    /// in between, the thread sleeps in poll(2) on the sources.
+    pub fn wait_for(
+        &mut self,
+        deadline: Instant,
+        mut what: impl FnMut(&[Segment]) -> bool,
+    ) -> io::Result<bool> {
+        let mut fds: Vec<libc::pollfd> = self
+            .sources
+            .iter()
+            .map(|s| libc::pollfd {
+                fd: s.sock.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let mut fresh = true;
+        loop {
+            fresh |= self.drain()? > 0;
+            if fresh && what(&self.segments()) {
+                return Ok(true);
+            }
+            fresh = false;
+            let now = Instant::now();
+            if now >= deadline || fds.is_empty() {
+                return Ok(false);
+            }
+            // Round up, so as not to wake a fraction of a millisecond early and spin.
+            let ms = (deadline - now)
+                .as_micros()
+                .div_ceil(1000)
+                .min(i32::MAX as u128) as libc::c_int;
+            // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+            if rc < 0 {
+                let err = io::Error::last_os_error();
+                if err.kind() != io::ErrorKind::Interrupted {
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Drains the sources one last time and returns everything seen, frames in time order.
+    pub fn finish(mut self) -> io::Result<CaptureResult> {
+        self.drain()?;
+        let mut drops = 0;
+        for source in &self.sources {
+            drops += source.sock.take_drops()?;
+        }
+        let segments = self.segments();
+        let order = self.time_order();
+        let mut frames: Vec<Option<Frame>> = std::mem::take(&mut self.frames)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let frames = order.iter().filter_map(|&i| frames[i].take()).collect();
+        Ok(CaptureResult {
+            segments,
+            frames,
+            drops,
+        })
+    }
+
+    /// Writes the frames taken so far, in time order, as pcapng to `path` (through a
+    /// temporary file in the same directory, renamed into place). One interface per source
+    /// and interface, named `client:veth0`; timestamps in nanoseconds.
+    pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
+        pcapng::write_file(path, self.time_order().into_iter().map(|i| &self.frames[i]))
+    }
+}

@@ -239,3 +239,87 @@ mod tests {
         .unwrap();
     }
 }
+
+/// What became of a write made by a child process.
+#[derive(Debug)]
+pub enum ChildWrite {
+    /// write(2) returned this to the child.
+    Returned(io::Result<i64>),
+    /// The child was killed by this signal before write(2) returned.
+    Killed(i32),
+}
+
+/// Forks a child that unblocks all signals, puts SIGPIPE back to its default disposition (as a
+/// C program starts), writes `data` to `fd` and reports the result through a pipe. Between
+/// fork and _exit the child only makes async-signal-safe calls, as a fork from a
+/// multi-threaded process requires (fork(2), signal-safety(7)).
+pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
+    let mut pipe = [0; 2];
+    // SAFETY: `pipe` has room for two descriptors.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let [read_end, write_end] = pipe;
+    // SAFETY: the child below only calls async-signal-safe functions, then _exit.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: async-signal-safe calls on valid arguments; the child never returns.
+        unsafe {
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            let rc = libc::write(fd, data.as_ptr().cast(), data.len()) as i64;
+            let err: i32 = if rc < 0 { *libc::__errno_location() } else { 0 };
+            let mut msg = [0u8; 12];
+            msg[..8].copy_from_slice(&rc.to_ne_bytes());
+            msg[8..].copy_from_slice(&err.to_ne_bytes());
+            libc::write(write_end, msg.as_ptr().cast(), msg.len());
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: closing our copy of the write end, owned here.
+    unsafe { libc::close(write_end) };
+    if pid < 0 {
+        let e = io::Error::last_os_error();
+        // SAFETY: owned descriptor.
+        unsafe { libc::close(read_end) };
+        return Err(e);
+    }
+    let mut msg = [0u8; 12];
+    let mut got = 0;
+    while got < msg.len() {
+        // SAFETY: reading into the unfilled tail of `msg`.
+        let n = unsafe { libc::read(read_end, msg[got..].as_mut_ptr().cast(), msg.len() - got) };
+        if n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        if n <= 0 {
+            break;
+        }
+        got += n as usize;
+    }
+    // SAFETY: owned descriptor.
+    unsafe { libc::close(read_end) };
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    if libc::WIFSIGNALED(status) {
+        return Ok(ChildWrite::Killed(libc::WTERMSIG(status)));
+    }
+    if got < msg.len() {
+        return Err(io::Error::other(format!("the child exited with status {status} without reporting its write")));
+    }
+    let rc = i64::from_ne_bytes(msg[..8].try_into().expect("8 bytes"));
+    let err = i32::from_ne_bytes(msg[8..].try_into().expect("4 bytes"));
+    Ok(ChildWrite::Returned(if rc < 0 { Err(io::Error::from_raw_os_error(err)) } else { Ok(rc) }))
+}

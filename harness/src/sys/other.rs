@@ -60,3 +60,13 @@ pub fn block_watched_signals() -> io::Result<()> {
 pub fn take_signals() -> Vec<String> {
     Vec::new()
 }
+
+#[derive(Debug)]
+pub enum ChildWrite {
+    Returned(io::Result<i64>),
+    Killed(i32),
+}
+
+pub fn write_in_child(_fd: RawFd, _data: &[u8]) -> io::Result<ChildWrite> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+}

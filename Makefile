@@ -1,0 +1,22 @@
+# sockerr: socket-error conformance suite. `make` alone lists the targets.
+CARGO ?= cargo
+
+.DEFAULT_GOAL := help
+.PHONY: help report test lint clean
+
+help: ## List the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+report: ## Run the catalogue; write reports/local/report.json and reports/local/pcap/*.pcapng
+	$(CARGO) run --release -- run
+
+test: ## Unit tests and the conformance target (one trial per scenario x family x topology)
+	$(CARGO) test --workspace
+
+lint: ## rustfmt and clippy, warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+clean: ## Remove build output and local reports
+	$(CARGO) clean
+	rm -rf reports/local

@@ -1,0 +1,219 @@
+//! Writing captured frames as pcapng (read by `tcpdump -r` and Wireshark), with pcap-file.
+//!
+//! One Interface Description Block per (source, interface), named `client:veth0`, link type
+//! Ethernet, snap length 256 and `if_tsresol` 9: pcap-file writes Enhanced Packet Block
+//! timestamps in nanoseconds, while a reader assumes microseconds unless the interface says
+//! otherwise.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use pcap_file::pcapng::PcapNgWriter;
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::{DataLink, PcapError};
+
+use super::Frame;
+use super::socket::SNAPLEN;
+
+/// `if_tsresol` of every interface: 10^-9 s.
+const TSRESOL_NANOS: u8 = 9;
+
+fn io_err(e: PcapError) -> io::Error {
+    match e {
+        PcapError::IoError(e) => e,
+        other => io::Error::other(other),
+    }
+}
+
+/// Writes `frames`, in their order, as pcapng to `out`.
+pub(crate) fn write_to<'a, W: Write>(
+    out: W,
+    frames: impl IntoIterator<Item = &'a Frame>,
+) -> io::Result<W> {
+    let section = SectionHeaderBlock {
+        options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed(
+            "sockerr",
+        ))],
+        ..Default::default()
+    };
+    let mut w = PcapNgWriter::with_section_header(out, section).map_err(io_err)?;
+    let mut ids: HashMap<(usize, i32), u32> = HashMap::new();
+    for f in frames {
+        let next = ids.len() as u32;
+        let id = *ids.entry((f.source, f.ifindex)).or_insert(next);
+        if id == next {
+            let idb = InterfaceDescriptionBlock {
+                linktype: DataLink::ETHERNET,
+                snaplen: SNAPLEN,
+                options: vec![
+                    InterfaceDescriptionOption::IfName(Cow::Borrowed(&f.interface)),
+                    InterfaceDescriptionOption::IfTsResol(TSRESOL_NANOS),
+                ],
+            };
+            w.write_pcapng_block(idb).map_err(io_err)?;
+        }
+        let epb = EnhancedPacketBlock {
+            interface_id: id,
+            timestamp: Duration::from_nanos(f.ts_ns),
+            original_len: f.orig_len.max(f.data.len() as u32),
+            data: Cow::Borrowed(&f.data),
+            options: vec![],
+        };
+        w.write_pcapng_block(epb).map_err(io_err)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// Writes `frames` to `path` through a temporary file in the same directory, renamed into
+/// place once complete, so that the path never holds half a file.
+pub(crate) fn write_file<'a>(
+    path: &Path,
+    frames: impl IntoIterator<Item = &'a Frame>,
+) -> io::Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "pcapng path has no file name")
+    })?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let file = write_to(BufWriter::new(File::create(&tmp)?), frames)?;
+        file.into_inner().map_err(|e| e.into_error())?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+
+    fn frame(source: usize, ifindex: i32, interface: &str, ts_ns: u64, len: usize) -> Frame {
+        Frame {
+            source,
+            ifindex,
+            interface: interface.to_string(),
+            ts_ns,
+            orig_len: 1514,
+            data: (0..len).map(|i| i as u8).collect(),
+        }
+    }
+
+    #[test]
+    fn each_interface_gets_one_description_with_nanosecond_resolution() {
+        let frames = [
+            frame(0, 1, "client:lo", 1_700_000_000_123_456_789, 60),
+            frame(1, 2, "server:veth1", 1_700_000_000_223_456_789, 255),
+            frame(0, 1, "client:lo", 1_700_000_000_323_456_789, 256),
+        ];
+        let bytes = write_to(Vec::new(), &frames).unwrap();
+        let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+        let mut idbs = Vec::new();
+        let mut epbs = Vec::new();
+        while let Some(block) = reader.next_block() {
+            match block.unwrap() {
+                Block::InterfaceDescription(idb) => idbs.push(idb.into_owned()),
+                Block::EnhancedPacket(epb) => epbs.push(epb.into_owned()),
+                other => panic!("unexpected block {other:?}"),
+            }
+        }
+        assert_eq!(idbs.len(), 2);
+        for (idb, name) in idbs.iter().zip(["client:lo", "server:veth1"]) {
+            assert_eq!((idb.linktype, idb.snaplen), (DataLink::ETHERNET, 256));
+            assert!(
+                idb.options
+                    .contains(&InterfaceDescriptionOption::IfName(name.into()))
+            );
+            assert!(
+                idb.options
+                    .contains(&InterfaceDescriptionOption::IfTsResol(9))
+            );
+        }
+        let got: Vec<(u32, u128, usize, u32)> = epbs
+            .iter()
+            .map(|e| {
+                (
+                    e.interface_id,
+                    e.timestamp.as_nanos(),
+                    e.data.len(),
+                    e.original_len,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, 1_700_000_000_123_456_789, 60, 1514),
+                (1, 1_700_000_000_223_456_789, 255, 1514),
+                (0, 1_700_000_000_323_456_789, 256, 1514),
+            ]
+        );
+    }
+
+    #[test]
+    fn tcpdump_reads_the_timestamps_to_the_nanosecond() {
+        if std::process::Command::new("tcpdump")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: tcpdump is not installed");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.pcapng");
+        // A minimal IPv4/UDP frame, so that tcpdump has something to decode.
+        let mut data = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(1000, 2000)
+            .write(&mut data, b"x")
+            .unwrap();
+        let f = Frame {
+            data,
+            orig_len: 43,
+            ..frame(0, 1, "client:lo", 1_700_000_000_123_456_789, 0)
+        };
+        write_file(&path, &[f]).unwrap();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, ["t.pcapng"]);
+        let out = std::process::Command::new("tcpdump")
+            .args([
+                "-r",
+                path.to_str().unwrap(),
+                "-nn",
+                "-tttt",
+                "--time-stamp-precision=nano",
+            ])
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout
+                .starts_with("2023-11-14 22:13:20.123456789 IP 10.0.0.1.1000 > 10.0.0.2.2000: UDP"),
+            "{stdout}"
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! Captures of real traffic, each in fresh network namespaces on a thread of its own (the
+//! host's network is never touched).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::record::Direction::{self, ClientToServer, ServerToClient};
+use crate::sys::NetNs;
+
+/// Runs `f` on a new thread that first moves into a new network namespace with `lo` up.
+fn in_fresh_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        let _ns = NetNs::create().expect("create a network namespace (run as root)");
+        set_up("lo");
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
+/// Brings an interface of the calling thread's namespace up with SIOCSIFFLAGS.
+fn set_up(ifname: &str) {
+    // SAFETY: plain socket(2); the descriptor is closed below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
+    // SAFETY: ifreq is plain old data; zeroed is valid.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, &src) in ifr.ifr_name.iter_mut().zip(ifname.as_bytes()) {
+        *dst = src as libc::c_char;
+    }
+    // SAFETY: `ifr` is a valid ifreq for both ioctls; `fd` is ours.
+    unsafe {
+        assert_eq!(
+            libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut ifr),
+            0,
+            "{}",
+            io::Error::last_os_error()
+        );
+        ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+        assert_eq!(
+            libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &mut ifr),
+            0,
+            "{}",
+            io::Error::last_os_error()
+        );
+        libc::close(fd);
+    }
+}
+
+/// (direction, flags, seq, ack, len) of each segment.
+fn summary(segments: &[Segment]) -> Vec<(Direction, String, u32, u32, u32)> {
+    segments
+        .iter()
+        .map(|s| (s.dir, s.flags.clone(), s.seq, s.ack, s.len))
+        .collect()
+}
+
+fn is_final_ack(segments: &[Segment]) -> bool {
+    let server_fin = segments
+        .iter()
+        .position(|s| s.dir == ServerToClient && s.flags.contains('F'));
+    server_fin.is_some_and(|i| {
+        segments[i + 1..]
+            .iter()
+            .any(|s| s.dir == ClientToServer && s.flags == ".")
+    })
+}
+
+/// Handshake, 5 bytes up, 6 bytes down, client closes, server closes; captured on `lo`.
+fn loopback_conversation(server_ip: &str) -> CaptureResult {
+    let mut cap = Capture::new(Instant::now());
+    cap.add_source(CaptureSource::open("lo").unwrap());
+    let listener = TcpListener::bind((server_ip, 0)).unwrap();
+    cap.set_server(listener.local_addr().unwrap());
+    let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    client.write_all(b"hello").unwrap();
+    server.read_exact(&mut [0; 5]).unwrap();
+    server.write_all(b"world!").unwrap();
+    client.read_exact(&mut [0; 6]).unwrap();
+    drop(client);
+    assert_eq!(server.read(&mut [0; 1]).unwrap(), 0);
+    drop(server);
+    assert!(
+        cap.wait_for(Instant::now() + Duration::from_secs(5), is_final_ack)
+            .unwrap()
+    );
+    cap.finish().unwrap()
+}
+
+fn check_conversation(result: &CaptureResult, server_ip: &str) {
+    let s = summary(&result.segments);
+    let text: Vec<String> = result.segments.iter().map(|s| s.to_string()).collect();
+    let text = text.join("\n");
+    eprintln!("{text}");
+    // The handshake and the first data segment, once each and in order.
+    assert_eq!(
+        s[..4],
+        [
+            (ClientToServer, "S".into(), 0, 0, 0),
+            (ServerToClient, "S.".into(), 0, 1, 0),
+            (ClientToServer, ".".into(), 1, 1, 0),
+            (ClientToServer, "P.".into(), 1, 1, 5),
+        ],
+        "{text}"
+    );
+    // Seen twice, every count below would double.
+    let count = |dir, flags: &str| s.iter().filter(|x| x.0 == dir && x.1 == flags).count();
+    assert_eq!(
+        (count(ClientToServer, "S"), count(ServerToClient, "S.")),
+        (1, 1),
+        "{text}"
+    );
+    assert_eq!(
+        (count(ClientToServer, "F."), count(ServerToClient, "F.")),
+        (1, 1),
+        "{text}"
+    );
+    let bytes = |dir| s.iter().filter(|x| x.0 == dir).map(|x| x.4).sum::<u32>();
+    assert_eq!(
+        (bytes(ClientToServer), bytes(ServerToClient)),
+        (5, 6),
+        "{text}"
+    );
+    let mut unique = s.clone();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        s.len(),
+        "a segment appears twice in a row:\n{text}"
+    );
+    // The client's FIN follows its 5 bytes; the server's follows its 6.
+    assert!(
+        s.contains(&(ClientToServer, "F.".into(), 6, 7, 0)),
+        "{text}"
+    );
+    assert!(
+        s.contains(&(ServerToClient, "F.".into(), 7, 7, 0)),
+        "{text}"
+    );
+    assert_eq!(
+        s.last().unwrap(),
+        &(ClientToServer, ".".into(), 7, 8, 0),
+        "{text}"
+    );
+    // Directions follow addresses; times are in order and within the trial.
+    for seg in &result.segments {
+        let server_side = if seg.dir == ServerToClient {
+            &seg.src
+        } else {
+            &seg.dst
+        };
+        assert!(server_side.contains(server_ip), "{seg:?}");
+    }
+    assert!(result.segments.windows(2).all(|w| w[0].t_us <= w[1].t_us));
+    assert!(result.segments.last().unwrap().t_us < 5_000_000);
+    assert_eq!(result.drops, 0);
+    assert!(
+        result
+            .frames
+            .iter()
+            .all(|f| f.interface == "lo:lo" && f.data.len() <= SNAPLEN as usize)
+    );
+}
+
+#[test]
+fn a_loopback_conversation_over_ipv4_is_captured_once_per_segment() {
+    let result = in_fresh_netns(|| loopback_conversation("127.0.0.1"));
+    check_conversation(&result, "127.0.0.1");
+    assert!(result.segments[0].src.starts_with("127.0.0.1:"));
+}
+
+#[test]
+fn a_loopback_conversation_over_ipv6_is_captured_once_per_segment() {
+    let result = in_fresh_netns(|| loopback_conversation("::1"));
+    check_conversation(&result, "[::1]");
+    assert!(result.segments[0].src.starts_with("[::1]:"));
+}
+
+#[test]
+fn a_connect_to_a_closed_port_is_a_syn_and_a_reset() {
+    for server in ["127.0.0.1:9", "[::1]:9"] {
+        let server: SocketAddr = server.parse().unwrap();
+        let (segments, waited) = in_fresh_netns(move || {
+            let mut cap = Capture::new(Instant::now());
+            cap.add_source(CaptureSource::open("lo").unwrap());
+            cap.set_server(server);
+            let err = TcpStream::connect(server).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
+            let t = Instant::now();
+            let seen = cap
+                .wait_for(t + Duration::from_secs(10), |s| {
+                    s.iter().any(|s| s.flags == "R.")
+                })
+                .unwrap();
+            assert!(seen);
+            (cap.finish().unwrap().segments, t.elapsed())
+        });
+        assert_eq!(
+            summary(&segments),
+            [
+                (ClientToServer, "S".into(), 0, 0, 0),
+                (ServerToClient, "R.".into(), 0, 1, 0)
+            ],
+            "{server}"
+        );
+        assert_eq!(segments[1].win, 0);
+        assert!(
+            waited < Duration::from_millis(500),
+            "wait_for took {waited:?} of its 10 s"
+        );
+    }
+}
+
+#[test]
+fn wait_for_wakes_when_a_segment_arrives_and_gives_up_at_the_deadline() {
+    in_fresh_netns(|| {
+        let mut cap = Capture::new(Instant::now());
+        cap.add_source(CaptureSource::open("lo").unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        cap.set_server(addr);
+        let mut client = TcpStream::connect(addr).unwrap();
+        let (_server, _) = listener.accept().unwrap();
+        let has_data = |s: &[Segment]| s.iter().any(|s| s.len > 0);
+
+        // Nothing is sent: false, at the deadline and not much later.
+        let t = Instant::now();
+        assert!(
+            !cap.wait_for(t + Duration::from_millis(200), has_data)
+                .unwrap()
+        );
+        let waited = t.elapsed();
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_millis(700),
+            "{waited:?}"
+        );
+
+        // Another thread in the same namespace sends after 300 ms: woken by the frame.
+        let ns = NetNs::current().unwrap();
+        let sender = std::thread::spawn(move || {
+            ns.enter().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            let sending = Instant::now();
+            client.write_all(b"x").unwrap();
+            sending
+        });
+        let t = Instant::now();
+        assert!(cap.wait_for(t + Duration::from_secs(10), has_data).unwrap());
+        let woke = Instant::now();
+        let sending = sender.join().unwrap();
+        assert!(
+            woke - t >= Duration::from_millis(300),
+            "woke before the send"
+        );
+        let late = woke - sending;
+        assert!(
+            late < Duration::from_millis(200),
+            "woke {late:?} after the send"
+        );
+    });
+}
+
+fn tool(name: &str) -> bool {
+    Command::new(name).arg("-V").output().is_ok()
+}
+
+#[test]
+fn the_pcapng_reads_back_in_tcpdump_with_the_same_packets_and_todays_date() {
+    if !tool("tcpdump") {
+        eprintln!("skipped: tcpdump is not installed");
+        return;
+    }
+    for server_ip in ["127.0.0.1", "::1"] {
+        let result = in_fresh_netns(move || loopback_conversation(server_ip));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trial.pcapng");
+        result.write_pcapng(&path).unwrap();
+        let out = Command::new("tcpdump")
+            .args(["-r", path.to_str().unwrap(), "-nn", "-tttt"])
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        eprintln!("{stdout}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        let flags: Vec<&str> = lines
+            .iter()
+            .filter_map(|l| {
+                l.split_once("Flags [")
+                    .and_then(|(_, rest)| rest.split_once(']'))
+                    .map(|f| f.0)
+            })
+            .collect();
+        let ours: Vec<&str> = result.segments.iter().map(|s| s.flags.as_str()).collect();
+        assert_eq!(flags, ours, "{stdout}");
+        assert_eq!(lines.len(), result.frames.len(), "{stdout}");
+        let year = Command::new("date")
+            .args(["-u", "+%Y"])
+            .output()
+            .unwrap()
+            .stdout;
+        let year = String::from_utf8(year).unwrap();
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.starts_with(&format!("{}-", year.trim()))),
+            "{stdout}"
+        );
+        // The payload is cut off but its length is the original one.
+        assert!(lines.iter().any(|l| l.contains("length 5")), "{stdout}");
+    }
+}
+
+/// `ip` with arguments, in the calling thread's namespace (a child process inherits the
+/// namespace of the thread that forks it).
+fn ip(args: &str) {
+    let out = Command::new("ip")
+        .args(args.split_whitespace())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ip {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn over_a_veth_pair_each_segment_is_taken_once_from_the_namespace_that_sent_it() {
+    if !tool("ip") {
+        eprintln!("skipped: iproute2 (ip) is not installed");
+        return;
+    }
+    let result = std::thread::spawn(|| {
+        let client_ns = NetNs::create().unwrap();
+        let server_ns = NetNs::create().unwrap();
+        let mut cap = Capture::new(Instant::now());
+        // In the server namespace (where the thread is now).
+        cap.add_source(CaptureSource::open("server").unwrap());
+        // The peer end goes to the client namespace, named by this process's descriptor.
+        let client_path = format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            client_ns.as_fd().as_raw_fd()
+        );
+        ip(&format!(
+            "link add veth1 type veth peer name veth0 netns {client_path}"
+        ));
+        ip("addr add 10.9.0.2/24 dev veth1");
+        ip("link set veth1 up");
+        let listener = TcpListener::bind("10.9.0.2:0").unwrap();
+        cap.set_server(listener.local_addr().unwrap());
+        client_ns.enter().unwrap();
+        cap.add_source(CaptureSource::open("client").unwrap());
+        ip("addr add 10.9.0.1/24 dev veth0");
+        ip("link set veth0 up");
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        client.write_all(&[7; 100_000]).unwrap();
+        server.read_exact(&mut [0; 100_000]).unwrap();
+        drop(client);
+        drop(server);
+        assert!(
+            cap.wait_for(Instant::now() + Duration::from_secs(5), is_final_ack)
+                .unwrap()
+        );
+        server_ns.enter().unwrap();
+        cap.finish().unwrap()
+    })
+    .join()
+    .unwrap();
+    let s = summary(&result.segments);
+    let text: Vec<String> = result.segments.iter().map(|s| s.to_string()).collect();
+    let text = text.join("\n");
+    eprintln!("{text}");
+    for f in &result.frames {
+        eprintln!("{} {} bytes of {}", f.interface, f.data.len(), f.orig_len);
+    }
+    assert_eq!(s[0], (ClientToServer, "S".into(), 0, 0, 0), "{text}");
+    assert_eq!(s[1], (ServerToClient, "S.".into(), 0, 1, 0), "{text}");
+    let bytes: u32 = s
+        .iter()
+        .filter(|x| x.0 == ClientToServer)
+        .map(|x| x.4)
+        .sum();
+    assert_eq!(bytes, 100_000, "{text}");
+    let count = |dir, flags: &str| s.iter().filter(|x| x.0 == dir && x.1 == flags).count();
+    assert_eq!(
+        (
+            count(ClientToServer, "S"),
+            count(ClientToServer, "F."),
+            count(ServerToClient, "F.")
+        ),
+        (1, 1, 1)
+    );
+    // Client segments were taken on the client's veth, the server's on the server's.
+    for (seg, frame) in result
+        .segments
+        .iter()
+        .zip(result.frames.iter().filter(|f| is_tcp(f)))
+    {
+        let want = if seg.dir == ClientToServer {
+            "client:veth0"
+        } else {
+            "server:veth1"
+        };
+        assert_eq!(frame.interface, want, "{seg}");
+    }
+    assert!(
+        result
+            .frames
+            .iter()
+            .all(|f| f.data.len() <= SNAPLEN as usize)
+    );
+    assert_eq!(result.drops, 0);
+}
+
+fn is_tcp(f: &Frame) -> bool {
+    parse::parse_tcp(&f.data, f.orig_len).is_some()
+}
+
+/// tcpdump's `Flags [...]` of each line of `tcpdump -r path -nn`.
+fn tcpdump_flags(path: &Path) -> Vec<String> {
+    let out = Command::new("tcpdump")
+        .args(["-r", path.to_str().unwrap(), "-nn"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    eprintln!("{stdout}");
+    stdout
+        .lines()
+        .filter_map(|l| {
+            l.split_once("Flags [")
+                .and_then(|(_, rest)| rest.split_once(']'))
+                .map(|f| f.0.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn ecn_and_reset_flags_are_written_as_tcpdump_writes_them() {
+    if !tool("tcpdump") {
+        eprintln!("skipped: tcpdump is not installed");
+        return;
+    }
+    let result = in_fresh_netns(|| {
+        crate::sys::write_sysctl("net.ipv4.tcp_ecn", "1").unwrap(); // this namespace only
+        let mut cap = Capture::new(Instant::now());
+        cap.add_source(CaptureSource::open("lo").unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        cap.set_server(listener.local_addr().unwrap());
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        // Close with unread data: the server resets instead of a FIN.
+        (&client).write_all(b"unread").unwrap();
+        assert!(
+            cap.wait_for(Instant::now() + Duration::from_secs(5), |s| s
+                .iter()
+                .any(|s| s.len == 6))
+                .unwrap()
+        );
+        drop(server);
+        assert!(
+            cap.wait_for(Instant::now() + Duration::from_secs(5), |s| s
+                .iter()
+                .any(|s| s.flags == "R."))
+                .unwrap()
+        );
+        drop(client);
+        cap.finish().unwrap()
+    });
+    let ours: Vec<&str> = result.segments.iter().map(|s| s.flags.as_str()).collect();
+    assert_eq!(ours[..2], ["SEW", "S.E"]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecn.pcapng");
+    result.write_pcapng(&path).unwrap();
+    assert_eq!(tcpdump_flags(&path), ours);
+}
+
+#[test]
+fn frames_lost_to_a_full_buffer_are_counted_as_drops() {
+    // The kernel charges each queued frame its full size, not the 256 bytes kept, so 200 MB
+    // sent with no drain in between overflow the source's buffer (64 MB of accounting).
+    let (drops, seen) = in_fresh_netns(|| {
+        let mut cap = Capture::new(Instant::now());
+        cap.add_source(CaptureSource::open("lo").unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        cap.set_server(listener.local_addr().unwrap());
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let reader = std::thread::spawn(move || io::copy(&mut server, &mut io::sink()).unwrap());
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            client.write_all(&chunk).unwrap();
+        }
+        drop(client);
+        assert_eq!(reader.join().unwrap(), 200 << 20);
+        let result = cap.finish().unwrap();
+        let seen: u64 = result.segments.iter().map(|s| u64::from(s.len)).sum();
+        (result.drops, seen)
+    });
+    assert!(
+        drops > 0 && seen < 200 << 20,
+        "drops {drops}, payload seen {seen}"
+    );
+}

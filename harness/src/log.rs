@@ -1,0 +1,48 @@
+//! The trial's step log, shared by all its endpoints (and threads), which hands out labels.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+use crate::record::Step;
+
+/// Steps in the order they finished, and per (actor, verb) how many there were, so that the
+/// third read of the client is `client.read#3` whatever else happened in between.
+#[derive(Clone)]
+pub struct StepLog(Arc<Mutex<Inner>>);
+
+struct Inner {
+    start: Instant,
+    steps: Vec<Step>,
+    counts: HashMap<(String, String), u32>,
+}
+
+impl StepLog {
+    pub fn new(start: Instant) -> StepLog {
+        StepLog(Arc::new(Mutex::new(Inner { start, steps: Vec::new(), counts: HashMap::new() })))
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Microseconds from the start of the trial to `t`.
+    pub fn micros_since_start(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.inner().start).as_micros() as u64
+    }
+
+    /// Labels the next `verb` of `actor`, builds the step with that label and appends it.
+    pub fn push(&self, actor: &str, verb: &str, build: impl FnOnce(String) -> Step) -> Step {
+        let mut inner = self.inner();
+        let n = inner.counts.entry((actor.to_string(), verb.to_string())).or_insert(0);
+        *n += 1;
+        let step = build(format!("{actor}.{verb}#{n}"));
+        inner.steps.push(step.clone());
+        step
+    }
+
+    /// All steps so far.
+    pub fn steps(&self) -> Vec<Step> {
+        self.inner().steps.clone()
+    }
+}

@@ -1,0 +1,55 @@
+//! The two axes a scenario varies over: address family and topology.
+
+use serde::{Deserialize, Serialize};
+
+/// Address family of a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub const ALL: [Family; 2] = [Family::V4, Family::V6];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::V4 => "v4",
+            Family::V6 => "v6",
+        }
+    }
+}
+
+/// Where the client and the server live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topology {
+    /// One fresh namespace with only `lo`: client and server share the stack.
+    Loopback,
+    /// A client namespace and a server namespace joined by a veth pair: two stacks.
+    TwoHosts,
+}
+
+impl Topology {
+    pub const ALL: [Topology; 2] = [Topology::Loopback, Topology::TwoHosts];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topology::Loopback => "loopback",
+            Topology::TwoHosts => "two_hosts",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

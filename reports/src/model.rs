@@ -1,0 +1,124 @@
+//! The report model (`report.json`).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sockerr_harness::platform::Platform;
+use sockerr_harness::record::{Step, Wait, Wire};
+use sockerr_harness::variant::{Family, Topology};
+
+/// The schema name and version written into every report.
+pub const SCHEMA: &str = "sockerr-report/1";
+
+/// Observations of one run on one platform.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub platform: Platform,
+    /// The expectation file the trials were compared with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expectations: Option<String>,
+    pub trials: Vec<TrialReport>,
+}
+
+/// How a trial compared with its expectation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every expected fact was observed.
+    Pass,
+    /// At least one expected fact was not observed.
+    Fail,
+    /// The trial could not run here (the reason says why and what to do).
+    Skip,
+    /// The trial ran, and no expectation exists for it.
+    Observed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+            Status::Observed => "observed",
+        }
+    }
+}
+
+/// One scenario in one variant, run once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialReport {
+    /// The test name: `area::scenario::family::topology`.
+    pub id: String,
+    /// The scenario id, e.g. `abort.linger0.read_first`.
+    pub scenario: String,
+    pub family: Family,
+    pub topology: Topology,
+    pub status: Status,
+    pub skip_reason: Option<String>,
+    pub elapsed_ms: f64,
+    /// The scenario's one-sentence claim.
+    #[serde(default)]
+    pub claim: String,
+    /// Where the claim comes from: the source article's situation, RFC sections, man pages.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub waits: Vec<Wait>,
+    pub wire: Wire,
+    /// What differed from the expectation, one readable line per difference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<String>,
+    /// Why the trial could not run to its end, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a sockerr report: {source}")]
+    Json { path: String, source: serde_json::Error },
+    #[error("{path}: schema {found:?} is not supported (this version reads {SCHEMA:?})")]
+    Schema { path: String, found: String },
+}
+
+impl Report {
+    pub fn new(platform: Platform, expectations: Option<String>, trials: Vec<TrialReport>) -> Report {
+        Report { schema: SCHEMA.to_string(), platform, expectations, trials }
+    }
+
+    /// Reads a report, refusing other schema versions.
+    pub fn read(path: &Path) -> Result<Report, ReadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: shown.clone(), source })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| ReadError::Json { path: shown.clone(), source })?;
+        let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("(none)").to_string();
+        if found != SCHEMA {
+            return Err(ReadError::Schema { path: shown, found });
+        }
+        serde_json::from_value(value).map_err(|source| ReadError::Json { path: shown, source })
+    }
+
+    /// Writes the report as pretty JSON through a temporary file and a rename, so a reader
+    /// never sees half a report.
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        write_atomically(path, json.as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

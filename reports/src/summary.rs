@@ -1,0 +1,88 @@
+//! The short summary printed after a run: counts, then per scenario the observed outcome of
+//! each step, with the variants named where they disagree.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::model::{Report, Status, TrialReport};
+
+/// Counts of trials per status.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+    pub observed: usize,
+}
+
+impl Counts {
+    pub fn of(trials: &[TrialReport]) -> Counts {
+        let mut c = Counts::default();
+        for t in trials {
+            match t.status {
+                Status::Pass => c.pass += 1,
+                Status::Fail => c.fail += 1,
+                Status::Skip => c.skip += 1,
+                Status::Observed => c.observed += 1,
+            }
+        }
+        c
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} passed, {} failed, {} skipped", self.pass, self.fail, self.skip)?;
+        if self.observed > 0 {
+            write!(f, ", {} observed without expectation", self.observed)?;
+        }
+        Ok(())
+    }
+}
+
+/// The summary as text.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let p = &report.platform;
+    let _ = writeln!(out, "sockerr on {} {} ({})", p.os, p.kernel, p.arch);
+    let mut scenarios: BTreeMap<&str, Vec<&TrialReport>> = BTreeMap::new();
+    for t in &report.trials {
+        scenarios.entry(&t.scenario).or_default().push(t);
+    }
+    for (scenario, trials) in &scenarios {
+        let counts = Counts::of(&trials.iter().map(|t| (*t).clone()).collect::<Vec<_>>());
+        let _ = writeln!(out, "\n{scenario}  [{counts}]");
+        // label -> outcome -> variants that showed it; labels in first-seen order
+        let mut order: Vec<&str> = Vec::new();
+        let mut outcomes: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        for t in trials {
+            for s in &t.steps {
+                if !order.contains(&s.label.as_str()) {
+                    order.push(&s.label);
+                }
+                let variant = format!("{}/{}", t.family, t.topology);
+                outcomes.entry(&s.label).or_default().entry(s.outcome_with_signals()).or_default().push(variant);
+            }
+        }
+        for label in order {
+            let seen = &outcomes[label];
+            let text = if seen.len() == 1 {
+                seen.keys().next().cloned().unwrap_or_default()
+            } else {
+                seen.iter().map(|(o, v)| format!("{o} ({})", v.join(", "))).collect::<Vec<_>>().join("; ")
+            };
+            let _ = writeln!(out, "  {label:<22} {text}");
+        }
+        for t in trials.iter().filter(|t| t.status == Status::Fail) {
+            let _ = writeln!(out, "  FAILED {}:", t.id);
+            for m in &t.mismatches {
+                let _ = writeln!(out, "    {m}");
+            }
+        }
+        for t in trials.iter().filter(|t| t.status == Status::Skip) {
+            let _ = writeln!(out, "  skipped {}: {}", t.id, t.skip_reason.as_deref().unwrap_or(""));
+        }
+    }
+    let _ = writeln!(out, "\n{}", Counts::of(&report.trials));
+    out
+}

@@ -1,0 +1,151 @@
+//! Runs trials and judges them against expectations. The CLI and the conformance test
+//! target both go through here, so a report and a `cargo test` run judge alike.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sockerr_harness::{Family, Observation, Topology, TrialSpec, trial};
+use sockerr_reports::{Status, TrialReport};
+
+use crate::expectations::Expectations;
+use crate::scenario::Scenario;
+
+/// What every trial of a run shares.
+pub struct RunConfig {
+    pub expectations: Expectations,
+    /// Where to write one pcapng per trial; `None` writes none.
+    pub pcap_dir: Option<PathBuf>,
+    /// Why namespace trials cannot run on this machine, if they cannot.
+    pub skip_reason: Option<String>,
+}
+
+/// One trial to run.
+#[derive(Clone, Copy)]
+pub struct Planned<'a> {
+    pub scenario: &'a Scenario,
+    pub family: Family,
+    pub topology: Topology,
+}
+
+impl Planned<'_> {
+    pub fn id(&self) -> String {
+        self.scenario.trial_name(self.family, self.topology)
+    }
+}
+
+/// Every trial of the catalogue, in catalogue order.
+pub fn plan(scenarios: &[Scenario]) -> Vec<Planned<'_>> {
+    scenarios.iter().flat_map(|scenario| scenario.variants().map(move |(family, topology)| Planned { scenario, family, topology })).collect()
+}
+
+/// The pcapng file name of a trial: its id with `::` as `__`.
+pub fn pcap_file_name(id: &str) -> String {
+    format!("{}.pcapng", id.replace("::", "__"))
+}
+
+/// Runs one trial and judges it.
+pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
+    let id = planned.id();
+    let scenario = planned.scenario;
+    let mut report = TrialReport {
+        id: id.clone(),
+        scenario: scenario.id.to_string(),
+        family: planned.family,
+        topology: planned.topology,
+        status: Status::Skip,
+        skip_reason: config.skip_reason.clone(),
+        elapsed_ms: 0.0,
+        claim: scenario.claim.to_string(),
+        sources: scenario.sources.iter().map(|s| s.to_string()).collect(),
+        steps: Vec::new(),
+        waits: Vec::new(),
+        wire: Default::default(),
+        mismatches: Vec::new(),
+        error: None,
+    };
+    if config.skip_reason.is_some() {
+        return report;
+    }
+    let file_name = pcap_file_name(&id);
+    let spec = TrialSpec { topology: planned.topology, family: planned.family, pcap: config.pcap_dir.as_ref().map(|d| d.join(&file_name)) };
+    let observation = trial::run(&spec, scenario.script);
+    judge(&mut report, &observation, config);
+    let Observation { steps, waits, mut wire, error, elapsed_us } = observation;
+    if wire.pcap.is_some() {
+        wire.pcap = Some(format!("pcap/{file_name}"));
+    }
+    report.elapsed_ms = elapsed_us as f64 / 1000.0;
+    report.steps = steps;
+    report.waits = waits;
+    report.wire = wire;
+    report.error = error;
+    report
+}
+
+fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
+    report.skip_reason = None;
+    match config.expectations.for_scenario(&report.scenario) {
+        Some(expectation) => {
+            report.mismatches = expectation.compare(observation);
+            report.status = if report.mismatches.is_empty() { Status::Pass } else { Status::Fail };
+        }
+        None => {
+            report.status = if observation.error.is_some() { Status::Fail } else { Status::Observed };
+            report.mismatches = observation.error.iter().map(|e| format!("the trial did not run to its end: {e}")).collect();
+        }
+    }
+}
+
+/// Runs the planned trials on `jobs` workers (each trial still gets a fresh thread of its
+/// own) and returns their reports in plan order.
+pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<TrialReport> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<TrialReport>>> = Mutex::new(vec![None; planned.len()]);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, planned.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = planned.get(i) else { break };
+                    let report = run_trial(*p, config);
+                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
+                }
+            });
+        }
+    });
+    results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).into_iter().flatten().collect()
+}
+
+/// The text a failed trial shows: what differed, then every step and the wire.
+pub fn failure_text(report: &TrialReport, origin: &str) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} differs from {origin}:", report.id);
+    for m in &report.mismatches {
+        let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
+    }
+    let _ = writeln!(out, "steps:");
+    for s in &report.steps {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<40} {:<14} revents {}; state {}",
+            s.label,
+            s.op,
+            s.outcome_with_signals(),
+            if s.revents.is_empty() { "none".into() } else { s.revents.join("|") },
+            s.tcp_state.as_deref().unwrap_or("-")
+        );
+    }
+    for w in report.waits.iter().filter(|w| !w.met) {
+        let _ = writeln!(out, "  (waited {} ms for {}: not seen)", w.waited_us / 1000, w.what);
+    }
+    let _ = writeln!(out, "wire:");
+    if report.wire.segments.is_empty() {
+        let _ = writeln!(out, "  (no segments captured)");
+    }
+    for seg in &report.wire.segments {
+        let _ = writeln!(out, "  {seg}");
+    }
+    out
+}
