@@ -192,7 +192,7 @@ impl Endpoint {
     /// write(2): no flags, so SIGPIPE is raised where the system raises it (it is recorded,
     /// not delivered: trial threads keep it blocked).
     pub fn write(&mut self, data: &[u8]) -> Step {
-        self.step("write", format!("write({} bytes)", data.len()), |s| {
+        self.step("write", format!("write({})", bytes(data.len())), |s| {
             // SAFETY: `data` is valid for reads of its length.
             Returned::from_io(cvt(unsafe { libc::write(s.as_raw_fd(), data.as_ptr().cast(), data.len()) }))
         })
@@ -200,7 +200,7 @@ impl Endpoint {
 
     /// send(2) with MSG_NOSIGNAL: the error without the signal.
     pub fn send_nosignal(&mut self, data: &[u8]) -> Step {
-        self.step("send", format!("send({} bytes, MSG_NOSIGNAL)", data.len()), |s| {
+        self.step("send", format!("send({}, MSG_NOSIGNAL)", bytes(data.len())), |s| {
             // SAFETY: `data` is valid for reads of its length.
             Returned::from_io(cvt(unsafe { libc::send(s.as_raw_fd(), data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) }))
         })
@@ -278,7 +278,7 @@ impl Endpoint {
     /// write(2) from a child process whose SIGPIPE is at its default disposition, as a plain
     /// C program has it: records whether the signal killed the writer before write returned.
     pub fn write_in_child(&mut self, data: &[u8]) -> Step {
-        let op = format!("write({} bytes) in a child process, SIGPIPE at SIG_DFL", data.len());
+        let op = format!("write({}) in a child process, SIGPIPE at SIG_DFL", bytes(data.len()));
         self.step("write", op, |s| match sys::write_in_child(s.as_raw_fd(), data) {
             Ok(sys::ChildWrite::Returned(r)) => Returned::from_io(r),
             Ok(sys::ChildWrite::Killed(signo)) => Returned {
@@ -290,4 +290,9 @@ impl Endpoint {
             Err(e) => Returned::from_io(Err(e)).with_detail("could not run the child process"),
         })
     }
+}
+
+/// `1 byte`, `7 bytes`.
+fn bytes(n: usize) -> String {
+    if n == 1 { "1 byte".into() } else { format!("{n} bytes") }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! ["abort.linger0.read_first"]
-//! wire = { has = ["server>client R"] }               # a segment with exactly these flags
+//! wire = { has = ["server>client R."] }               # a segment with exactly these flags
 //! "client.read#1" = "ECONNRESET"                      # one outcome
 //! "client.read#2" = ["ok=0"]                          # a set: any member is accepted
 //! "client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }
@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-use sockerr_harness::{Observation, Step};
+use sockerr_harness::{Observation, Segment, Step};
+use toml::Spanned;
 
 /// The built-in expectations of the platform this binary was built for.
 pub fn built_in() -> Option<(&'static str, &'static str)> {
@@ -38,65 +38,32 @@ pub struct Expectations {
 }
 
 /// What one scenario is expected to show.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ScenarioExpectation {
-    #[serde(default)]
     pub wire: WireExpectation,
-    #[serde(flatten)]
+    /// Step label to what that step must show.
     pub steps: BTreeMap<String, StepExpectation>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct WireExpectation {
     /// `dir flags` items that must each match at least one segment: `server>client R.`.
-    #[serde(default)]
     pub has: Vec<String>,
     /// `dir flags` items that no segment may match.
-    #[serde(default)]
     pub lacks: Vec<String>,
 }
 
-/// One outcome or a set of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn items(&self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum StepExpectation {
-    Outcomes(OneOrMany),
-    Detailed(DetailedStep),
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DetailedStep {
-    pub result: Option<OneOrMany>,
+/// What one step must show; `None` leaves that aspect unchecked.
+#[derive(Debug, Clone, Default)]
+pub struct StepExpectation {
+    /// Accepted outcomes; any member matches.
+    pub result: Option<Vec<String>>,
+    /// The exact signals the step raised.
     pub signals: Option<Vec<String>>,
+    /// The exact set of poll bits after the step.
     pub revents: Option<Vec<String>>,
-    pub tcp_state: Option<OneOrMany>,
-}
-
-impl StepExpectation {
-    fn detailed(&self) -> DetailedStep {
-        match self {
-            StepExpectation::Outcomes(o) => DetailedStep { result: Some(o.clone()), ..DetailedStep::default() },
-            StepExpectation::Detailed(d) => d.clone(),
-        }
-    }
+    /// Accepted TCP states.
+    pub tcp_state: Option<Vec<String>>,
 }
 
 /// Why an expectation file could not be used.
@@ -106,18 +73,37 @@ pub enum ExpectationError {
     Io { origin: String, source: std::io::Error },
     #[error("{origin}: {message}")]
     Syntax { origin: String, message: String },
-    #[error("{origin}: unknown scenario id {id:?} (see `sockerr list`)")]
-    UnknownScenario { origin: String, id: String },
+    #[error("{origin}:{line}:{column}: {message}")]
+    Invalid { origin: String, line: usize, column: usize, message: String },
 }
 
 impl Expectations {
-    /// Parses expectation text; `known` lists the scenario ids of the catalogue, and any
-    /// other id is an error (a typo would otherwise silently disable a gate).
+    /// Parses expectation text. Anything that could make a gate silently check less than its
+    /// author meant is an error naming the file, line and column: an unknown scenario id
+    /// (`known` lists the catalogue's), a malformed step label or verb, an unknown errno
+    /// name, poll bit or TCP state, an unknown key, or a value of the wrong type.
     pub fn parse(origin: &str, text: &str, known: &[&str]) -> Result<Expectations, ExpectationError> {
-        let scenarios: BTreeMap<String, ScenarioExpectation> =
-            toml::from_str(text).map_err(|e| ExpectationError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
-        if let Some(id) = scenarios.keys().find(|id| !known.contains(&id.as_str())) {
-            return Err(ExpectationError::UnknownScenario { origin: origin.to_string(), id: id.clone() });
+        let syntax = |e: toml::de::Error| ExpectationError::Syntax {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        };
+        let tables: BTreeMap<Spanned<String>, Spanned<toml::Value>> = toml::from_str(text).map_err(syntax)?;
+        let at = |offset: usize, message: String| {
+            let (line, column) = line_column(text, offset);
+            ExpectationError::Invalid { origin: origin.to_string(), line, column, message }
+        };
+        let mut scenarios = BTreeMap::new();
+        for (id, table) in tables {
+            let id_offset = id.span().start;
+            if !known.contains(&id.get_ref().as_str()) {
+                return Err(at(id_offset, format!("unknown scenario id {:?} (see `sockerr list`)", id.get_ref())));
+            }
+            let table_offset = table.span().start;
+            let toml::Value::Table(entries) = table.into_inner() else {
+                return Err(at(table_offset, format!("{:?} must be a table of step labels", id.get_ref())));
+            };
+            let scenario = parse_scenario(entries, text, id_offset).map_err(|(offset, message)| at(offset, message))?;
+            scenarios.insert(id.into_inner(), scenario);
         }
         Ok(Expectations { origin: origin.to_string(), scenarios })
     }
@@ -148,6 +134,197 @@ impl Expectations {
     }
 }
 
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Byte offset of the line that defines `key` (quoted or bare) at or after `from`, for error
+/// positions: toml's `Value` keeps no spans inside a table.
+fn key_offset(text: &str, key: &str, from: usize) -> usize {
+    let quoted = format!("\"{key}\"");
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let bare = trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(['=', '.']));
+        if offset >= from && (trimmed.starts_with(&quoted) || bare) {
+            return offset + (line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    from
+}
+
+/// Verbs the endpoint records (`Endpoint` in the harness): a label with another verb can
+/// never match a step.
+const VERBS: &[&str] =
+    &["listen", "connect", "accept", "read", "write", "send", "shutdown", "so_error", "getpeername", "poll", "close", "abort"];
+
+/// TCP states as TCP_INFO names them, plus `-` for a socket that is gone.
+const TCP_STATES: &[&str] = &[
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+    "NEW_SYN_RECV",
+    "-",
+];
+
+const POLL_NAMES: &[&str] = &["POLLIN", "POLLPRI", "POLLOUT", "POLLRDHUP", "POLLERR", "POLLHUP", "POLLNVAL"];
+
+/// A problem at a byte offset of the file.
+type Problem = (usize, String);
+
+fn parse_scenario(entries: toml::Table, text: &str, table_offset: usize) -> Result<ScenarioExpectation, Problem> {
+    let mut scenario = ScenarioExpectation::default();
+    for (key, value) in entries {
+        let offset = key_offset(text, &key, table_offset);
+        let problem = |message: String| (offset, message);
+        if key == "wire" {
+            scenario.wire = parse_wire(&value).map_err(problem)?;
+            continue;
+        }
+        check_label(&key).map_err(problem)?;
+        let step = parse_step(&value).map_err(|m| problem(format!("{key:?}: {m}")))?;
+        scenario.steps.insert(key, step);
+    }
+    Ok(scenario)
+}
+
+fn check_label(label: &str) -> Result<(), String> {
+    let bad = || format!("{label:?} is not a step label: write actor.verb#n, e.g. \"client.read#1\"");
+    let (actor, rest) = label.split_once('.').ok_or_else(bad)?;
+    let (verb, n) = rest.split_once('#').ok_or_else(bad)?;
+    if actor.is_empty() || !actor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(bad());
+    }
+    if !VERBS.contains(&verb) {
+        return Err(format!("{label:?}: unknown verb {verb:?} (one of {})", VERBS.join(", ")));
+    }
+    match n.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+fn type_name(value: &toml::Value) -> &'static str {
+    match value {
+        toml::Value::String(_) => "a string",
+        toml::Value::Integer(_) => "an integer",
+        toml::Value::Float(_) => "a float",
+        toml::Value::Boolean(_) => "a boolean",
+        toml::Value::Datetime(_) => "a date",
+        toml::Value::Array(_) => "a list",
+        toml::Value::Table(_) => "a table",
+    }
+}
+
+/// A string or a list of strings.
+fn strings(value: &toml::Value, what: &str) -> Result<Vec<String>, String> {
+    match value {
+        toml::Value::String(s) => Ok(vec![s.clone()]),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(|| format!("{what}: expected strings, found {}", type_name(i))))
+            .collect(),
+        other => Err(format!("{what}: expected a string or a list of strings, found {}", type_name(other))),
+    }
+}
+
+fn check_each(items: &[String], what: &str, valid: impl Fn(&str) -> bool, hint: &str) -> Result<(), String> {
+    match items.iter().find(|i| !valid(i)) {
+        Some(bad) => Err(format!("unknown {what} {bad:?} ({hint})")),
+        None => Ok(()),
+    }
+}
+
+fn is_outcome(token: &str) -> bool {
+    token == "ok"
+        || token == "killed"
+        || token.strip_prefix("ok=").is_some_and(|n| n.parse::<i64>().is_ok())
+        || is_errno_name(token)
+}
+
+/// Whether `name` is an errno name of this platform (`ECONNRESET`).
+fn is_errno_name(name: &str) -> bool {
+    name.starts_with('E') && (1..4096).any(|code| sockerr_harness::sys::errno_name(code) == name)
+}
+
+fn parse_step(value: &toml::Value) -> Result<StepExpectation, String> {
+    let mut step = StepExpectation::default();
+    match value {
+        toml::Value::Table(fields) => {
+            for (field, v) in fields {
+                match field.as_str() {
+                    "result" => step.result = Some(strings(v, "result")?),
+                    "signals" => step.signals = Some(strings(v, "signals")?),
+                    "revents" => step.revents = Some(strings(v, "revents")?),
+                    "tcp_state" => step.tcp_state = Some(strings(v, "tcp_state")?),
+                    other => return Err(format!("unknown key {other:?} (result, signals, revents, tcp_state)")),
+                }
+            }
+        }
+        other => {
+            step.result = Some(strings(other, "outcome").map_err(|_| {
+                format!(
+                    "expected an outcome, a list of outcomes or a table {{result, signals, revents, tcp_state}}, found {}",
+                    type_name(other)
+                )
+            })?)
+        }
+    }
+    if let Some(r) = &step.result {
+        check_each(r, "outcome", is_outcome, "an errno name such as ECONNRESET, ok, ok=N or killed")?;
+    }
+    if let Some(s) = &step.signals {
+        check_each(s, "signal", |n| n.starts_with("SIG") && n.len() > 3, "a signal name such as SIGPIPE")?;
+    }
+    if let Some(r) = &step.revents {
+        check_each(r, "poll bit", |n| POLL_NAMES.contains(&n), &POLL_NAMES.join(", "))?;
+    }
+    if let Some(t) = &step.tcp_state {
+        check_each(t, "TCP state", |n| TCP_STATES.contains(&n), &TCP_STATES.join(", "))?;
+    }
+    Ok(step)
+}
+
+fn parse_wire(value: &toml::Value) -> Result<WireExpectation, String> {
+    let toml::Value::Table(fields) = value else {
+        return Err(format!("wire: expected a table {{has = [...], lacks = [...]}}, found {}", type_name(value)));
+    };
+    let mut wire = WireExpectation::default();
+    for (field, v) in fields {
+        let items = strings(v, &format!("wire.{field}"))?;
+        if let Some(bad) = items.iter().find(|i| !is_segment_pattern(i)) {
+            return Err(format!("wire.{field}: {bad:?} is not \"client>server FLAGS\" or \"server>client FLAGS\""));
+        }
+        match field.as_str() {
+            "has" => wire.has = items,
+            "lacks" => wire.lacks = items,
+            other => return Err(format!("wire: unknown key {other:?} (has, lacks)")),
+        }
+    }
+    Ok(wire)
+}
+
+fn is_segment_pattern(item: &str) -> bool {
+    item.split_once(' ').is_some_and(|(dir, flags)| {
+        (dir == "client>server" || dir == "server>client")
+            && !flags.is_empty()
+            && flags.chars().all(|c| "SFRPUEW.".contains(c))
+    })
+}
+
 /// Whether an observed outcome is one of the expected ones.
 fn outcome_matches(expected: &str, observed: &Step) -> bool {
     let outcome = observed.result.outcome();
@@ -172,22 +349,24 @@ impl ScenarioExpectation {
         if let Some(error) = &observation.error {
             differences.push(format!("the trial did not run to its end: {error}"));
         }
-        for (label, expectation) in &self.steps {
-            let expected = expectation.detailed();
+        for (label, expected) in &self.steps {
             let Some(step) = observation.steps.iter().find(|s| &s.label == label) else {
                 differences.push(format!("step {label}: expected, but the trial has no such step"));
                 continue;
             };
             let mut lines = Vec::new();
-            if let Some(result) = &expected.result {
-                let items = result.items();
+            if let Some(items) = &expected.result {
                 if !items.iter().any(|e| outcome_matches(e, step)) {
-                    lines.push(format!("    expected  {}\n    observed  {}", set_text(&items), step.result.outcome()));
+                    lines.push(format!("    expected  {}\n    observed  {}", set_text(items), step.result.outcome()));
                 }
             }
             if let Some(signals) = &expected.signals {
                 if signals != &step.signals {
-                    lines.push(format!("    expected  signals [{}]\n    observed  signals [{}]", signals.join(", "), step.signals.join(", ")));
+                    lines.push(format!(
+                        "    expected  signals [{}]\n    observed  signals [{}]",
+                        signals.join(", "),
+                        step.signals.join(", ")
+                    ));
                 }
             }
             if let Some(revents) = &expected.revents {
@@ -196,14 +375,17 @@ impl ScenarioExpectation {
                 want.sort();
                 got.sort();
                 if want != got {
-                    lines.push(format!("    expected  revents {}\n    observed  revents {}", revents.join("|"), step.revents.join("|")));
+                    lines.push(format!(
+                        "    expected  revents {}\n    observed  revents {}",
+                        revents.join("|"),
+                        step.revents.join("|")
+                    ));
                 }
             }
-            if let Some(states) = &expected.tcp_state {
-                let items = states.items();
+            if let Some(items) = &expected.tcp_state {
                 let state = step.tcp_state.clone().unwrap_or_else(|| "-".into());
                 if !items.contains(&state) {
-                    lines.push(format!("    expected  state {}\n    observed  state {state}", set_text(&items)));
+                    lines.push(format!("    expected  state {}\n    observed  state {state}", set_text(items)));
                 }
             }
             if !lines.is_empty() {
@@ -225,7 +407,7 @@ impl ScenarioExpectation {
 }
 
 /// `server>client R.` matches a segment with that direction and exactly those flags.
-fn segment_matches(item: &str, segment: &sockerr_harness::Segment) -> bool {
+fn segment_matches(item: &str, segment: &Segment) -> bool {
     match item.split_once(' ') {
         Some((dir, flags)) => segment.dir.as_str() == dir && segment.flags == flags.trim(),
         None => false,
@@ -267,7 +449,7 @@ mod tests {
     }
 
     fn parse(text: &str) -> ScenarioExpectation {
-        let e = Expectations::parse("test.toml", text, &["s.x"]).unwrap();
+        let e = Expectations::parse("test.toml", text, &["s.x"]).unwrap_or_else(|e| panic!("{e}"));
         e.scenarios["s.x"].clone()
     }
 
@@ -308,10 +490,18 @@ mod tests {
         assert!(e.compare(&observation())[0].contains("no such step"));
     }
 
-    #[test]
-    fn an_unknown_scenario_id_is_refused() {
-        let err = Expectations::parse("f.toml", "[\"s.typo\"]\n\"client.read#1\" = \"EPIPE\"\n", &["s.x"]).unwrap_err();
-        assert!(err.to_string().contains("unknown scenario id \"s.typo\""), "{err}");
+    #[rstest]
+    #[case::unknown_scenario("[\"s.typo\"]\n\"client.read#1\" = \"EPIPE\"\n", "f.toml:1:2: unknown scenario id \"s.typo\"")]
+    #[case::malformed_label("[\"s.x\"]\n\n\"client.read1\" = \"EPIPE\"\n", "f.toml:3:1: \"client.read1\" is not a step label")]
+    #[case::unknown_verb("[\"s.x\"]\n\"client.recv#1\" = \"EPIPE\"\n", "f.toml:2:1: \"client.recv#1\": unknown verb \"recv\"")]
+    #[case::unknown_errno("[\"s.x\"]\n\"client.read#1\" = \"ECONNRESETT\"\n", "f.toml:2:1: \"client.read#1\": unknown outcome \"ECONNRESETT\"")]
+    #[case::wrong_type("[\"s.x\"]\n\"client.read#1\" = 104\n", "f.toml:2:1: \"client.read#1\": expected an outcome, a list of outcomes or a table")]
+    #[case::unknown_field("[\"s.x\"]\n\"client.read#1\" = { reslt = \"EPIPE\" }\n", "unknown key \"reslt\"")]
+    #[case::bad_poll_bit("[\"s.x\"]\n\"client.poll#1\" = { revents = [\"POLLIN\", \"POLLRDHP\"] }\n", "unknown poll bit \"POLLRDHP\"")]
+    #[case::bad_wire("[\"s.x\"]\nwire = { has = [\"server client R\"] }\n", "f.toml:2:1: wire.has: \"server client R\" is not")]
+    fn a_malformed_expectation_is_refused_with_its_position(#[case] text: &str, #[case] message: &str) {
+        let err = Expectations::parse("f.toml", text, &["s.x"]).unwrap_err().to_string();
+        assert!(err.contains(message), "{err}");
     }
 
     #[test]
@@ -320,5 +510,11 @@ mod tests {
         let text = err.to_string();
         assert!(text.starts_with("f.toml: "), "{text}");
         assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn the_built_in_linux_expectations_parse() {
+        let (origin, text) = built_in().expect("linux has built-in expectations");
+        Expectations::parse(origin, text, &crate::catalogue::ids()).unwrap();
     }
 }

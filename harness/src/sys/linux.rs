@@ -55,7 +55,7 @@ pub fn namespaces_unavailable() -> Option<String> {
     match probe.join() {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(format!(
-            "cannot create a network namespace ({e}); run as root, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
+            "cannot create a network namespace ({e}): the suite needs CAP_SYS_ADMIN; run it as root (e.g. `sudo -E make test`)"
         )),
         Err(_) => Some("namespace probe panicked".into()),
     }
