@@ -41,6 +41,9 @@ pub struct Platform {
     /// Sysctl name to value as seen inside a fresh trial namespace; a key that cannot be read
     /// there is absent.
     pub sysctls: BTreeMap<String, String>,
+    /// How the suite ran: `root`, or `uid N in a user namespace` for a rootless run.
+    #[serde(default)]
+    pub run_as: String,
 }
 
 impl Platform {
@@ -60,6 +63,12 @@ impl Platform {
         })
         .join()
         .unwrap_or_default();
-        Platform { os: std::env::consts::OS.to_string(), kernel, arch: std::env::consts::ARCH.to_string(), sysctls }
+        Platform {
+            os: std::env::consts::OS.to_string(),
+            kernel,
+            arch: std::env::consts::ARCH.to_string(),
+            sysctls,
+            run_as: String::new(),
+        }
     }
 }

@@ -79,10 +79,10 @@ pub struct TrialReport {
 /// Why a report could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
-    #[error("{path}: not a sockerr report: {source}")]
-    Json { path: String, source: serde_json::Error },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
+    #[error("{path}: not a sockerr report: {error}")]
+    Json { path: String, error: serde_json::Error },
     #[error("{path}: schema {found:?} is not supported (this version reads {SCHEMA:?})")]
     Schema { path: String, found: String },
 }
@@ -95,13 +95,13 @@ impl Report {
     /// Reads a report, refusing other schema versions.
     pub fn read(path: &Path) -> Result<Report, ReadError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: shown.clone(), source })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|source| ReadError::Json { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ReadError::Io { path: shown.clone(), error })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| ReadError::Json { path: shown.clone(), error })?;
         let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("(none)").to_string();
         if found != SCHEMA {
             return Err(ReadError::Schema { path: shown, found });
         }
-        serde_json::from_value(value).map_err(|source| ReadError::Json { path: shown, source })
+        serde_json::from_value(value).map_err(|error| ReadError::Json { path: shown, error })
     }
 
     /// Writes the report as pretty JSON through a temporary file and a rename, so a reader

@@ -69,8 +69,8 @@ pub struct StepExpectation {
 /// Why an expectation file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ExpectationError {
-    #[error("{origin}: {source}")]
-    Io { origin: String, source: std::io::Error },
+    #[error("{origin}: {error}")]
+    Io { origin: String, error: std::io::Error },
     #[error("{origin}: {message}")]
     Syntax { origin: String, message: String },
     #[error("{origin}:{line}:{column}: {message}")]
@@ -111,7 +111,7 @@ impl Expectations {
     /// Reads and parses an expectation file.
     pub fn load(path: &Path, known: &[&str]) -> Result<Expectations, ExpectationError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ExpectationError::Io { origin: origin.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ExpectationError::Io { origin: origin.clone(), error })?;
         Self::parse(&origin, &text, known)
     }
 

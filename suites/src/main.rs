@@ -29,6 +29,11 @@ enum Command {
     Run(RunArgs),
     /// List the scenarios: id, claim and the trials each one runs as.
     List,
+    /// Print the summary of a saved report.
+    Show {
+        /// A report.json written by `sockerr run`.
+        report: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -52,10 +57,13 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
+    // Before any thread exists: entering a user namespace needs a single-threaded process.
+    let (run_as, skip_reason) = runner::prepare_process();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, run_as, skip_reason),
         Command::List => list(),
+        Command::Show { report } => show(&report),
     };
     match outcome {
         Ok(code) => code,
@@ -76,7 +84,13 @@ fn list() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+fn show(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let report = Report::read(path)?;
+    print!("{}", summary::render(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
     let pcap_dir = args.out.join("pcap");
@@ -98,11 +112,18 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = RunConfig {
         expectations,
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
-        skip_reason: sockerr_harness::sys::namespaces_unavailable(),
+        skip_reason,
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let trials = runner::run_all(&planned, &config, jobs);
-    let report = Report::new(Platform::probe(), Some(config.expectations.origin.clone()), trials);
+    let total = planned.len();
+    let finished = std::sync::atomic::AtomicUsize::new(0);
+    let trials = runner::run_all_reporting(&planned, &config, jobs, |t| {
+        let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        eprintln!("[{n:>3}/{total}] {:<8} {} ({:.1} ms)", t.status.as_str(), t.id, t.elapsed_ms);
+    });
+    let mut platform = Platform::probe();
+    platform.run_as = run_as;
+    let report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
     let path = args.out.join("report.json");
     report.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
     print!("{}", summary::render(&report));

@@ -12,6 +12,18 @@ use sockerr_reports::{Status, TrialReport};
 use crate::expectations::Expectations;
 use crate::scenario::Scenario;
 
+/// Gets the process the privileges namespace trials need (a user namespace when not root)
+/// and says why namespace trials must be skipped, if they must. Call it first thing in
+/// `main`, before any thread exists. Returns (how the process runs, skip reason).
+pub fn prepare_process() -> (String, Option<String>) {
+    use sockerr_harness::sys::{Privilege, acquire_namespace_privilege, namespaces_unavailable};
+    match acquire_namespace_privilege() {
+        Privilege::Root => ("root".into(), namespaces_unavailable()),
+        Privilege::UserNamespace { uid, .. } => (format!("uid {uid} in a user namespace"), namespaces_unavailable()),
+        Privilege::Unavailable(reason) => ("unprivileged".into(), Some(reason)),
+    }
+}
+
 /// What every trial of a run shares.
 pub struct RunConfig {
     pub expectations: Expectations,
@@ -101,6 +113,16 @@ fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig
 /// Runs the planned trials on `jobs` workers (each trial still gets a fresh thread of its
 /// own) and returns their reports in plan order.
 pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<TrialReport> {
+    run_all_reporting(planned, config, jobs, |_| {})
+}
+
+/// [`run_all`], calling `done` with each trial's report as soon as it is judged.
+pub fn run_all_reporting(
+    planned: &[Planned<'_>],
+    config: &RunConfig,
+    jobs: usize,
+    done: impl Fn(&TrialReport) + Sync,
+) -> Vec<TrialReport> {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<TrialReport>>> = Mutex::new(vec![None; planned.len()]);
     std::thread::scope(|scope| {
@@ -110,6 +132,7 @@ pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(p) = planned.get(i) else { break };
                     let report = run_trial(*p, config);
+                    done(&report);
                     results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
                 }
             });

@@ -15,6 +15,8 @@ use sockerr_reports::Status;
 use std::sync::Arc;
 
 fn main() {
+    // Before any thread exists: entering a user namespace needs a single-threaded process.
+    let (_, skip_reason) = runner::prepare_process();
     let args = Arguments::from_args();
     let expectations = match Expectations::for_run(None, &catalogue::ids()) {
         Ok(e) => e,
@@ -23,7 +25,6 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let skip_reason = sockerr_harness::sys::namespaces_unavailable();
     if let Some(reason) = &skip_reason {
         eprintln!("conformance: namespace trials are ignored here: {reason}");
     }

@@ -55,7 +55,7 @@ pub fn namespaces_unavailable() -> Option<String> {
     match probe.join() {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(format!(
-            "cannot create a network namespace ({e}): the suite needs CAP_SYS_ADMIN; run it as root (e.g. `sudo -E make test`)"
+            "cannot create a network namespace ({e}): run as root, or as a user allowed to create user namespaces"
         )),
         Err(_) => Some("namespace probe panicked".into()),
     }
@@ -322,4 +322,46 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
     let rc = i64::from_ne_bytes(msg[..8].try_into().expect("8 bytes"));
     let err = i32::from_ne_bytes(msg[8..].try_into().expect("4 bytes"));
     Ok(ChildWrite::Returned(if rc < 0 { Err(io::Error::from_raw_os_error(err)) } else { Ok(rc) }))
+}
+
+/// How the process got the privileges namespace trials need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Privilege {
+    /// Already root (or otherwise allowed): nothing was changed.
+    Root,
+    /// Entered a new user namespace in which this user is root; the host sees the real user.
+    UserNamespace { uid: u32, gid: u32 },
+    /// Neither: namespace trials will be skipped with this reason and remedy.
+    Unavailable(String),
+}
+
+/// For a run by an ordinary user: moves the whole process into a new user namespace, mapping
+/// the user to root inside it, so that trials can create network namespaces, veth pairs and
+/// packet sockets that belong to that user namespace (user_namespaces(7)). Must be called
+/// before the process starts any thread: unshare(CLONE_NEWUSER) fails with EINVAL in a
+/// multi-threaded process.
+pub fn acquire_namespace_privilege() -> Privilege {
+    let uid = nix::unistd::geteuid().as_raw();
+    let gid = nix::unistd::getegid().as_raw();
+    if uid == 0 {
+        return Privilege::Root;
+    }
+    let remedy = "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 on Debian kernels, \
+                  kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 23.10 and later, user.max_user_namespaces > 0), \
+                  or run as root";
+    if let Err(e) = unshare(CloneFlags::CLONE_NEWUSER) {
+        let why = if e == nix::errno::Errno::EINVAL { " (the process already has threads)" } else { "" };
+        return Privilege::Unavailable(format!("cannot create a user namespace as uid {uid}: {e}{why}; {remedy}"));
+    }
+    let maps = [
+        ("/proc/self/setgroups", "deny".to_string()),
+        ("/proc/self/uid_map", format!("0 {uid} 1")),
+        ("/proc/self/gid_map", format!("0 {gid} 1")),
+    ];
+    for (path, content) in maps {
+        if let Err(e) = std::fs::write(path, content) {
+            return Privilege::Unavailable(format!("entered a user namespace but could not write {path}: {e}; {remedy}"));
+        }
+    }
+    Privilege::UserNamespace { uid, gid }
 }

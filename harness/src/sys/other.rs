@@ -70,3 +70,14 @@ pub enum ChildWrite {
 pub fn write_in_child(_fd: RawFd, _data: &[u8]) -> io::Result<ChildWrite> {
     Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
 }
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Privilege {
+    Root,
+    UserNamespace { uid: u32, gid: u32 },
+    Unavailable(String),
+}
+
+pub fn acquire_namespace_privilege() -> Privilege {
+    Privilege::Unavailable(UNSUPPORTED.into())
+}
