@@ -93,6 +93,13 @@ fn show(path: &std::path::Path) -> anyhow::Result<ExitCode> {
 fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
+    let planned: Vec<_> = runner::plan(&scenarios)
+        .into_iter()
+        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
+        .collect();
+    if planned.is_empty() {
+        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
+    }
     let pcap_dir = args.out.join("pcap");
     std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
     if !args.no_pcap {
@@ -101,13 +108,6 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
                 let _ = std::fs::remove_file(old.path());
             }
         }
-    }
-    let planned: Vec<_> = runner::plan(&scenarios)
-        .into_iter()
-        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
-        .collect();
-    if planned.is_empty() {
-        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
     }
     let config = RunConfig {
         expectations,
