@@ -1,0 +1,52 @@
+//! Run by an ordinary user, the suite enters a user namespace at start and runs every
+//! namespace trial inside it (user_namespaces(7): a user namespace's root may create network
+//! namespaces, veth pairs and packet sockets owned by it). Where user namespaces are not
+//! allowed, every trial is skipped with the reason and the remedy instead.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use sockerr_reports::{Report, Status};
+
+/// The unprivileged account the test runs the suite as.
+const NOBODY: u32 = 65534;
+
+#[test]
+fn an_ordinary_user_runs_every_trial_inside_a_user_namespace() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: switching to an unprivileged user needs root");
+        return;
+    }
+    // A directory the unprivileged user can enter and write, holding its own copy of the
+    // binary (the build directory may sit under a home directory it cannot enter).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let binary = dir.path().join("sockerr");
+    std::fs::copy(env!("CARGO_BIN_EXE_sockerr"), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = dir.path().join("out");
+
+    let output = Command::new(&binary)
+        .args(["run", "--out", out.to_str().unwrap(), "--no-pcap"])
+        .current_dir(dir.path())
+        .env_remove("SOCKERR_EXPECT")
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .output()
+        .expect("run sockerr as nobody");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report = Report::read(&out.join("report.json")).unwrap_or_else(|e| panic!("{e}\n{stderr}"));
+
+    if report.trials.iter().all(|t| t.status == Status::Skip) {
+        let reason = report.trials[0].skip_reason.clone().unwrap_or_default();
+        assert!(reason.contains("user namespace") && reason.contains("sysctl"), "the skip names no remedy: {reason}");
+        eprintln!("skipped: user namespaces are not available to unprivileged users here: {reason}");
+        return;
+    }
+    assert_eq!(report.platform.run_as, format!("uid {NOBODY} in a user namespace"));
+    let not_passed: Vec<_> = report.trials.iter().filter(|t| t.status != Status::Pass).map(|t| &t.id).collect();
+    assert!(not_passed.is_empty(), "trials that did not pass as an ordinary user: {not_passed:?}\n{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
