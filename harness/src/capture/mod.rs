@@ -11,6 +11,14 @@
 //!
 //! Frames are cut to [`SNAPLEN`] bytes in the kernel by a socket filter, so a trial that
 //! sends megabytes costs a few hundred bytes per frame.
+//!
+//! Each source receives into a ring mapped from the kernel (PACKET_RX_RING, TPACKET_V2), which
+//! stamps every frame with the wall-clock time it was tapped, inside the call that sent it,
+//! however late it is read. (A plain packet socket stamps a tapped frame only while the host's
+//! global `netstamp_needed` switch is on, which turns on late and off again as sockets asking
+//! for timestamps come and go; otherwise it stamps the frame when it is read.) Within a source
+//! frames keep the ring's order, which is the order they were tapped; frames of different
+//! sources are merged by timestamp.
 
 mod parse;
 mod pcapng;
@@ -31,6 +39,10 @@ use crate::record::Segment;
 /// segment, not for its payload.
 pub const SNAPLEN: u32 = socket::SNAPLEN;
 
+/// Frames a source holds between two drains ([`Capture::poll_new`], [`Capture::wait_for`],
+/// [`Capture::finish`]); the kernel drops and counts those that find the ring full.
+pub const RING_FRAMES: usize = socket::RING_FRAMES;
+
 /// A packet socket in one network namespace: every IPv4 and IPv6 frame sent by any interface
 /// of that namespace, cut to [`SNAPLEN`] bytes.
 #[derive(Debug)]
@@ -39,6 +51,8 @@ pub struct CaptureSource {
     sock: socket::PacketSocket,
     /// `name:ifname` by interface index, looked up once per interface.
     interfaces: HashMap<i32, String>,
+    /// Timestamp of the last frame taken, which the next one may not precede.
+    last_ts_ns: u64,
 }
 
 impl CaptureSource {
@@ -51,6 +65,7 @@ impl CaptureSource {
             name: name.to_string(),
             sock: socket::PacketSocket::open()?,
             interfaces: HashMap::new(),
+            last_ts_ns: 0,
         })
     }
 
@@ -65,10 +80,7 @@ impl CaptureSource {
         if let Some(name) = self.interfaces.get(&ifindex) {
             return name.clone();
         }
-        let ifname = self
-            .sock
-            .ifname(ifindex)
-            .unwrap_or_else(|_| format!("if{ifindex}"));
+        let ifname = self.sock.ifname(ifindex).unwrap_or_else(|_| format!("if{ifindex}"));
         let name = format!("{}:{ifname}", self.name);
         self.interfaces.insert(ifindex, name.clone());
         name
@@ -84,7 +96,10 @@ pub struct Frame {
     pub ifindex: i32,
     /// `source:interface`, e.g. `client:veth0`.
     pub interface: String,
-    /// Kernel timestamp, nanoseconds since the Unix epoch.
+    /// When the kernel tapped the frame, nanoseconds since the Unix epoch. The kernel takes a
+    /// frame's slot in the ring and then its timestamp, so two frames tapped at once on two
+    /// CPUs may be stamped out of slot order, by the time it takes to copy a frame; the later slot
+    /// is then given the earlier slot's time, so that times never go back within a source.
     pub ts_ns: u64,
     /// Length of the frame as sent (for GSO packets on `lo` and veth, the whole
     /// super-packet, up to 64 KiB).
@@ -100,10 +115,9 @@ pub struct CaptureResult {
     pub segments: Vec<Segment>,
     /// Every frame, in time order, TCP or not, to or from the server or not.
     pub frames: Vec<Frame>,
-    /// Frames the kernel dropped because a source's buffer was full: 0 means the wire is
-    /// complete. The kernel charges each queued frame its full size, not the [`SNAPLEN`]
-    /// bytes kept, so a source holds about 64 MB of traffic between two drains; a trial that
-    /// sends more should call [`Capture::poll_new`] as it goes.
+    /// Frames the kernel dropped because a source's ring was full: 0 means the wire is
+    /// complete. A source holds [`RING_FRAMES`] frames between two drains, whatever their
+    /// size; a trial that sends more should call [`Capture::poll_new`] as it goes.
     pub drops: u64,
 }
 
@@ -123,7 +137,8 @@ pub struct Capture {
     start_ns: u64,
     server: Option<SocketAddr>,
     sources: Vec<CaptureSource>,
-    /// In arrival order.
+    /// In arrival order: each source's frames in the order they were tapped, sources
+    /// interleaved as they were drained.
     frames: Vec<Frame>,
     /// The TCP header of each frame, decoded once on arrival (`None` when not TCP).
     tcp: Vec<Option<parse::TcpPacket>>,
@@ -180,16 +195,14 @@ impl Capture {
                     continue;
                 }
                 let data = buf[..info.len].to_vec();
-                let orig_len = info
-                    .orig_len
-                    .or_else(|| parse::ip_wire_len(&data))
-                    .unwrap_or(info.len as u32);
+                let orig_len = info.orig_len.max(info.len as u32);
+                source.last_ts_ns = source.last_ts_ns.max(info.ts_ns);
                 self.tcp.push(parse::parse_tcp(&data, orig_len));
                 self.frames.push(Frame {
                     source: index,
                     ifindex: info.ifindex,
                     interface: source.interface(info.ifindex),
-                    ts_ns: info.ts_ns.unwrap_or_else(now_ns),
+                    ts_ns: source.last_ts_ns,
                     orig_len,
                     data,
                 });
@@ -198,7 +211,8 @@ impl Capture {
         Ok(self.frames.len() - before)
     }
 
-    /// Frame indices in time order; ties keep their arrival order.
+    /// Frame indices in time order; ties keep their arrival order. Times never go back
+    /// within a source, so each source's frames keep the order they were tapped in.
     fn time_order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.frames.len()).collect();
         order.sort_by_key(|&i| self.frames[i].ts_ns);
@@ -227,11 +241,7 @@ impl Capture {
     /// Waits until `what` holds for the segments, or until `deadline`; returns whether it
     /// held. `what` is tested at once and then each time new frames arrive, never on a timer:
     /// in between, the thread sleeps in poll(2) on the sources.
-    pub fn wait_for(
-        &mut self,
-        deadline: Instant,
-        mut what: impl FnMut(&[Segment]) -> bool,
-    ) -> io::Result<bool> {
+    pub fn wait_for(&mut self, deadline: Instant, mut what: impl FnMut(&[Segment]) -> bool) -> io::Result<bool> {
         let mut fds: Vec<libc::pollfd> = self
             .sources
             .iter()
@@ -253,10 +263,7 @@ impl Capture {
                 return Ok(false);
             }
             // Round up, so as not to wake a fraction of a millisecond early and spin.
-            let ms = (deadline - now)
-                .as_micros()
-                .div_ceil(1000)
-                .min(i32::MAX as u128) as libc::c_int;
+            let ms = (deadline - now).as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
             // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
             let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
             if rc < 0 {
@@ -277,10 +284,7 @@ impl Capture {
         }
         let segments = self.segments();
         let order = self.time_order();
-        let mut frames: Vec<Option<Frame>> = std::mem::take(&mut self.frames)
-            .into_iter()
-            .map(Some)
-            .collect();
+        let mut frames: Vec<Option<Frame>> = std::mem::take(&mut self.frames).into_iter().map(Some).collect();
         let frames = order.iter().filter_map(|&i| frames[i].take()).collect();
         Ok(CaptureResult {
             segments,

@@ -61,14 +61,8 @@ pub(crate) fn ip_wire_len(frame: &[u8]) -> Option<u32> {
 pub(crate) fn parse_tcp(frame: &[u8], orig_len: u32) -> Option<TcpPacket> {
     let packet = LaxSlicedPacket::from_ethernet(frame).ok()?;
     let (src_ip, dst_ip): (IpAddr, IpAddr) = match packet.net.as_ref()? {
-        LaxNetSlice::Ipv4(ip) => (
-            ip.header().source_addr().into(),
-            ip.header().destination_addr().into(),
-        ),
-        LaxNetSlice::Ipv6(ip) => (
-            ip.header().source_addr().into(),
-            ip.header().destination_addr().into(),
-        ),
+        LaxNetSlice::Ipv4(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+        LaxNetSlice::Ipv6(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
         LaxNetSlice::Arp(_) => return None,
     };
     let Some(TransportSlice::Tcp(tcp)) = packet.transport.as_ref() else {
@@ -162,9 +156,7 @@ pub(crate) fn to_segments<'a>(
         let ack = if p.flags & flag::ACK == 0 {
             0
         } else {
-            first_seq
-                .get(&rev)
-                .map_or(p.ack, |&b| p.ack.wrapping_sub(b))
+            first_seq.get(&rev).map_or(p.ack, |&b| p.ack.wrapping_sub(b))
         };
         out.push(Segment {
             dir,
@@ -251,10 +243,7 @@ mod tests {
         assert_eq!(p.len, 1460);
         assert_eq!(
             (p.src, p.dst),
-            (
-                "10.0.0.1:40000".parse().unwrap(),
-                "10.0.0.2:8080".parse().unwrap()
-            )
+            ("10.0.0.1:40000".parse().unwrap(), "10.0.0.2:8080".parse().unwrap())
         );
     }
 
@@ -268,10 +257,7 @@ mod tests {
         b.write(&mut full, &[7; 3000]).unwrap();
         let p = parse_tcp(&full[..256], 256).unwrap();
         assert_eq!(p.len, 3000);
-        assert_eq!(
-            p.src.to_string(),
-            "[fdfd:fdfd:fdfd:fdfd:fdfd:fdfd:fdfd:fdfd]:1"
-        );
+        assert_eq!(p.src.to_string(), "[fdfd:fdfd:fdfd:fdfd:fdfd:fdfd:fdfd:fdfd]:1");
     }
 
     #[test]
@@ -307,14 +293,8 @@ mod tests {
             frame(true, s.wrapping_add(1), Some(c + 6), 0, &[]),
             frame(true, s.wrapping_add(1), Some(c + 6), FIN, &[]),
         ];
-        let packets: Vec<TcpPacket> = frames
-            .iter()
-            .map(|f| parse_tcp(f, f.len() as u32).unwrap())
-            .collect();
-        let segs = to_segments(
-            packets.iter().enumerate().map(|(i, p)| (i as u64, p)),
-            server,
-        );
+        let packets: Vec<TcpPacket> = frames.iter().map(|f| parse_tcp(f, f.len() as u32).unwrap()).collect();
+        let segs = to_segments(packets.iter().enumerate().map(|(i, p)| (i as u64, p)), server);
         let got: Vec<(Direction, &str, u32, u32, u32)> = segs
             .iter()
             .map(|s| (s.dir, s.flags.as_str(), s.seq, s.ack, s.len))
@@ -341,10 +321,7 @@ mod tests {
         let f = frame(true, 77, Some(12345), flag::RST, &[]);
         let p = parse_tcp(&f, f.len() as u32).unwrap();
         let segs = to_segments([(0, &p)], server);
-        assert_eq!(
-            (segs[0].flags.as_str(), segs[0].seq, segs[0].ack),
-            ("R.", 0, 12345)
-        );
+        assert_eq!((segs[0].flags.as_str(), segs[0].seq, segs[0].ack), ("R.", 0, 12345));
     }
 
     #[test]
@@ -355,10 +332,7 @@ mod tests {
         b[ETH_HLEN + 20..ETH_HLEN + 22].copy_from_slice(&40001u16.to_be_bytes()); // other client port
         let mut other = frame(false, 5, None, flag::SYN, &[]);
         other[ETH_HLEN + 22..ETH_HLEN + 24].copy_from_slice(&9u16.to_be_bytes()); // not the server
-        let packets: Vec<TcpPacket> = [&a, &b, &other]
-            .iter()
-            .map(|f| parse_tcp(f, 0).unwrap())
-            .collect();
+        let packets: Vec<TcpPacket> = [&a, &b, &other].iter().map(|f| parse_tcp(f, 0).unwrap()).collect();
         let segs = to_segments(packets.iter().map(|p| (0, p)), server);
         assert_eq!(segs.len(), 2);
         assert!(segs.iter().all(|s| s.seq == 0 && s.flags == "S"));

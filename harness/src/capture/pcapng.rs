@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
+use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, PcapError};
 
@@ -34,14 +32,9 @@ fn io_err(e: PcapError) -> io::Error {
 }
 
 /// Writes `frames`, in their order, as pcapng to `out`.
-pub(crate) fn write_to<'a, W: Write>(
-    out: W,
-    frames: impl IntoIterator<Item = &'a Frame>,
-) -> io::Result<W> {
+pub(crate) fn write_to<'a, W: Write>(out: W, frames: impl IntoIterator<Item = &'a Frame>) -> io::Result<W> {
     let section = SectionHeaderBlock {
-        options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed(
-            "sockerr",
-        ))],
+        options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed("sockerr"))],
         ..Default::default()
     };
     let mut w = PcapNgWriter::with_section_header(out, section).map_err(io_err)?;
@@ -74,13 +67,10 @@ pub(crate) fn write_to<'a, W: Write>(
 
 /// Writes `frames` to `path` through a temporary file in the same directory, renamed into
 /// place once complete, so that the path never holds half a file.
-pub(crate) fn write_file<'a>(
-    path: &Path,
-    frames: impl IntoIterator<Item = &'a Frame>,
-) -> io::Result<()> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "pcapng path has no file name")
-    })?;
+pub(crate) fn write_file<'a>(path: &Path, frames: impl IntoIterator<Item = &'a Frame>) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pcapng path has no file name"))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
@@ -133,25 +123,12 @@ mod tests {
         assert_eq!(idbs.len(), 2);
         for (idb, name) in idbs.iter().zip(["client:lo", "server:veth1"]) {
             assert_eq!((idb.linktype, idb.snaplen), (DataLink::ETHERNET, 256));
-            assert!(
-                idb.options
-                    .contains(&InterfaceDescriptionOption::IfName(name.into()))
-            );
-            assert!(
-                idb.options
-                    .contains(&InterfaceDescriptionOption::IfTsResol(9))
-            );
+            assert!(idb.options.contains(&InterfaceDescriptionOption::IfName(name.into())));
+            assert!(idb.options.contains(&InterfaceDescriptionOption::IfTsResol(9)));
         }
         let got: Vec<(u32, u128, usize, u32)> = epbs
             .iter()
-            .map(|e| {
-                (
-                    e.interface_id,
-                    e.timestamp.as_nanos(),
-                    e.data.len(),
-                    e.original_len,
-                )
-            })
+            .map(|e| (e.interface_id, e.timestamp.as_nanos(), e.data.len(), e.original_len))
             .collect();
         assert_eq!(
             got,
@@ -165,11 +142,7 @@ mod tests {
 
     #[test]
     fn tcpdump_reads_the_timestamps_to_the_nanosecond() {
-        if std::process::Command::new("tcpdump")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
+        if std::process::Command::new("tcpdump").arg("--version").output().is_err() {
             eprintln!("skipped: tcpdump is not installed");
             return;
         }
@@ -205,14 +178,9 @@ mod tests {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            stdout
-                .starts_with("2023-11-14 22:13:20.123456789 IP 10.0.0.1.1000 > 10.0.0.2.2000: UDP"),
+            stdout.starts_with("2023-11-14 22:13:20.123456789 IP 10.0.0.1.1000 > 10.0.0.2.2000: UDP"),
             "{stdout}"
         );
     }

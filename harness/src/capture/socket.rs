@@ -15,11 +15,15 @@ pub(super) struct RecvInfo {
     pub ifindex: i32,
     /// Whether the frame was sent by this namespace (`PACKET_OUTGOING`).
     pub outgoing: bool,
-    /// Kernel timestamp of the frame, nanoseconds since the Unix epoch, if it came with one.
-    pub ts_ns: Option<u64>,
-    /// Length of the frame before the filter cut it, when the kernel said (PACKET_AUXDATA).
-    pub orig_len: Option<u32>,
+    /// When the kernel tapped the frame (inside the call that sent it), nanoseconds since
+    /// the Unix epoch.
+    pub ts_ns: u64,
+    /// Length of the frame before the filter cut it.
+    pub orig_len: u32,
 }
+
+/// Frames a source holds between two drains; more are dropped and counted as drops.
+pub(super) const RING_FRAMES: usize = 4096;
 
 #[cfg(target_os = "linux")]
 pub(super) use linux::PacketSocket;
@@ -31,17 +35,40 @@ mod linux {
     use std::io;
     use std::mem::{size_of, zeroed};
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+    use std::ptr::NonNull;
+    use std::sync::atomic::{AtomicU32, Ordering};
 
-    use super::{RecvInfo, SNAPLEN};
+    use super::{RING_FRAMES, RecvInfo, SNAPLEN};
 
-    /// Receive buffer asked for, so that a burst between two drains is not dropped. The
-    /// kernel charges each queued frame its full (untruncated) size, so it must be large.
-    const RCVBUF: libc::c_int = 32 << 20;
+    /// Bytes of one ring slot: the `tpacket2_hdr`, the `sockaddr_ll` after it, padding, and
+    /// the frame. The kernel puts the frame's network header at
+    /// `TPACKET_ALIGN(TPACKET2_HDRLEN + 16)` = 80 (its Ethernet header 14 bytes earlier, at
+    /// 66), so a slot needs 80 + `SNAPLEN` = 336 bytes; 512 is the next size that divides a
+    /// page, so no slot straddles a block and none of a block is wasted.
+    const FRAME_SIZE: usize = 512;
+    /// Bytes of one block, the unit the kernel allocates the ring in (a multiple of the page
+    /// size; the kernel falls back to vmalloc when it has no 64 KiB of contiguous pages).
+    const BLOCK_SIZE: usize = 16 * 4096;
+    const FRAMES_PER_BLOCK: usize = BLOCK_SIZE / FRAME_SIZE;
+    /// 32 blocks of 128 slots: `RING_FRAMES` slots, 2 MiB per source.
+    const BLOCK_NR: usize = RING_FRAMES / FRAMES_PER_BLOCK;
+    const _: () = assert!(BLOCK_NR * FRAMES_PER_BLOCK == RING_FRAMES);
+    const _: () = assert!(FRAME_SIZE % libc::TPACKET_ALIGNMENT == 0);
+    const _: () = assert!(
+        (libc::TPACKET2_HDRLEN + 16).next_multiple_of(libc::TPACKET_ALIGNMENT) + SNAPLEN as usize <= FRAME_SIZE
+    );
 
-    /// Classic BPF, run by the kernel before a frame is queued: keep IPv4 and IPv6 frames
-    /// (ethertype at offset 12) that this namespace sent, cut to `SNAPLEN`. Dropping the
-    /// received ones here and not in user space matters: the kernel charges a queued frame
-    /// its full size against the receive buffer, however short the filter cut it.
+    /// `TPACKET_V2` of `enum tpacket_versions` (include/uapi/linux/if_packet.h), the value
+    /// PACKET_VERSION takes; libc has the enum but not a constant of type c_int.
+    const TPACKET_V2: libc::c_int = 1;
+
+    /// Offset of the `sockaddr_ll` in a slot: right after the header, aligned
+    /// (`TPACKET_ALIGN(sizeof(struct tpacket2_hdr))` in include/uapi/linux/if_packet.h).
+    const SLL_OFFSET: usize = size_of::<libc::tpacket2_hdr>().next_multiple_of(libc::TPACKET_ALIGNMENT);
+
+    /// Classic BPF, run by the kernel before a frame takes a slot: keep IPv4 and IPv6 frames
+    /// (ethertype at offset 12) that this namespace sent, cut to `SNAPLEN`. Frames the
+    /// filter refuses take no slot and are not counted as drops.
     fn filter() -> [libc::sock_filter; 7] {
         const LD_B_ABS: u16 = (libc::BPF_LD | libc::BPF_B | libc::BPF_ABS) as u16;
         const LD_H_ABS: u16 = (libc::BPF_LD | libc::BPF_H | libc::BPF_ABS) as u16;
@@ -68,12 +95,7 @@ mod linux {
         }
     }
 
-    fn setsockopt<T>(
-        fd: RawFd,
-        level: libc::c_int,
-        name: libc::c_int,
-        value: &T,
-    ) -> io::Result<()> {
+    fn setsockopt<T>(fd: RawFd, level: libc::c_int, name: libc::c_int, value: &T) -> io::Result<()> {
         // SAFETY: `value` is valid for reads of size_of::<T>() bytes.
         let rc = unsafe {
             libc::setsockopt(
@@ -87,16 +109,142 @@ mod linux {
         cvt(rc).map(|_| ())
     }
 
+    /// The mapped PACKET_RX_RING of a socket: `RING_FRAMES` slots of `FRAME_SIZE` bytes,
+    /// shared with the kernel. Each slot starts with a `tpacket2_hdr` whose `tp_status` says
+    /// who owns it: the kernel fills a slot that is `TP_STATUS_KERNEL` and then publishes it
+    /// as `TP_STATUS_USER`; user space reads it and gives it back as `TP_STATUS_KERNEL`. The
+    /// kernel fills slots in ring order, so reading from `head` on, in order, gives the frames
+    /// in the order they were tapped.
+    #[derive(Debug)]
+    struct Ring {
+        base: NonNull<u8>,
+        /// The next slot to read.
+        head: usize,
+    }
+
+    impl Ring {
+        const LEN: usize = BLOCK_SIZE * BLOCK_NR;
+
+        /// Sets up the ring on `fd` (which must be set to TPACKET_V2) and maps it.
+        fn map(fd: RawFd) -> io::Result<Ring> {
+            let req = libc::tpacket_req {
+                tp_block_size: BLOCK_SIZE as libc::c_uint,
+                tp_block_nr: BLOCK_NR as libc::c_uint,
+                tp_frame_size: FRAME_SIZE as libc::c_uint,
+                tp_frame_nr: RING_FRAMES as libc::c_uint,
+            };
+            setsockopt(fd, libc::SOL_PACKET, libc::PACKET_RX_RING, &req)?;
+            // SAFETY: maps the ring the kernel just set up on `fd`, at an address of the
+            // kernel's choosing; nothing else is touched.
+            let addr = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    Self::LEN,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED,
+                    fd,
+                    0,
+                )
+            };
+            if addr == libc::MAP_FAILED {
+                return Err(io::Error::last_os_error());
+            }
+            let base = NonNull::new(addr.cast()).ok_or_else(|| io::Error::other("mmap returned null"))?;
+            Ok(Ring { base, head: 0 })
+        }
+
+        /// The start of slot `index` (< `RING_FRAMES`). Slots do not straddle blocks; with
+        /// `BLOCK_SIZE` a multiple of `FRAME_SIZE`, slot `i` is at `i * FRAME_SIZE`.
+        fn slot(&self, index: usize) -> *mut u8 {
+            debug_assert!(index < RING_FRAMES);
+            let offset = index / FRAMES_PER_BLOCK * BLOCK_SIZE + index % FRAMES_PER_BLOCK * FRAME_SIZE;
+            // SAFETY: `offset` + FRAME_SIZE <= LEN, so the result stays inside the mapping.
+            unsafe { self.base.as_ptr().add(offset) }
+        }
+
+        /// The `tp_status` word of a slot, shared with the kernel.
+        fn status(&self, index: usize) -> &AtomicU32 {
+            // SAFETY: `tp_status` is the first field of the slot's `tpacket2_hdr`; the slot
+            // is 512-byte aligned within a page-aligned mapping, so the pointer is aligned
+            // for a u32, and it stays valid for as long as `self` (the mapping) lives. The
+            // kernel accesses it with WRITE_ONCE/READ_ONCE and barriers, never through
+            // anything but single aligned 32-bit accesses.
+            unsafe { AtomicU32::from_ptr(self.slot(index).cast()) }
+        }
+
+        /// Copies the frame at `head` into `buf` and hands the slot back to the kernel, or
+        /// `None` when the kernel has not published a frame there yet.
+        fn next(&mut self, buf: &mut [u8]) -> Option<RecvInfo> {
+            // Acquire pairs with the kernel's smp_wmb() before it sets TP_STATUS_USER: the
+            // slot's header and bytes written before the status are visible after it.
+            let status = self.status(self.head).load(Ordering::Acquire);
+            if status & libc::TP_STATUS_USER == 0 {
+                return None;
+            }
+            let slot = self.slot(self.head);
+            // SAFETY: the slot is ours until we set TP_STATUS_KERNEL (the kernel does not
+            // write a slot that is not TP_STATUS_KERNEL); it holds a `tpacket2_hdr` at 0 and
+            // a `sockaddr_ll` at SLL_OFFSET, both inside the slot, both plain old data.
+            let (hdr, sll) = unsafe {
+                (
+                    std::ptr::read_volatile(slot.cast::<libc::tpacket2_hdr>()),
+                    std::ptr::read_unaligned(slot.add(SLL_OFFSET).cast::<libc::sockaddr_ll>()),
+                )
+            };
+            let mac = usize::from(hdr.tp_mac).min(FRAME_SIZE);
+            let len = (hdr.tp_snaplen as usize)
+                .min(FRAME_SIZE - mac)
+                .min(buf.len())
+                .min(SNAPLEN as usize);
+            // SAFETY: `mac + len <= FRAME_SIZE`, so the source lies inside the slot (ours,
+            // as above); `buf` has room for `len` bytes and is not part of the mapping.
+            unsafe { std::ptr::copy_nonoverlapping(slot.add(mac), buf.as_mut_ptr(), len) };
+            let info = RecvInfo {
+                len,
+                ifindex: sll.sll_ifindex,
+                outgoing: sll.sll_pkttype == libc::PACKET_OUTGOING,
+                ts_ns: u64::from(hdr.tp_sec) * 1_000_000_000 + u64::from(hdr.tp_nsec),
+                orig_len: hdr.tp_len,
+            };
+            // Release: every read of the slot above happens before the kernel may refill it.
+            self.status(self.head).store(libc::TP_STATUS_KERNEL, Ordering::Release);
+            self.head = (self.head + 1) % RING_FRAMES;
+            Some(info)
+        }
+    }
+
+    impl Drop for Ring {
+        fn drop(&mut self) {
+            // SAFETY: `base` and LEN are exactly the mapping made in `map`, unmapped once;
+            // nothing borrows from it past `self`.
+            unsafe { libc::munmap(self.base.as_ptr().cast(), Self::LEN) };
+        }
+    }
+
+    // SAFETY: the mapping is owned by the `Ring` alone (no other pointer to it escapes), and
+    // the kernel's side of it is synchronized through `tp_status`, whichever thread reads;
+    // reading takes `&mut self`, so two threads never read the ring at once.
+    unsafe impl Send for Ring {}
+    // SAFETY: as above: no method of `&Ring` reads or writes the ring's slots.
+    unsafe impl Sync for Ring {}
+
     #[derive(Debug)]
     pub(in crate::capture) struct PacketSocket {
+        // Declared first, so it is unmapped before the socket is closed.
+        ring: Ring,
         fd: OwnedFd,
     }
 
     impl PacketSocket {
         /// A non-blocking AF_PACKET socket on every interface of the calling thread's
-        /// network namespace. It is created with protocol 0, which receives nothing, and
-        /// only bound to ETH_P_ALL once the filter is attached, so no frame ever bypasses
-        /// the filter.
+        /// network namespace, receiving into a mapped TPACKET_V2 ring. The ring is what
+        /// timestamps frames when they are tapped, inside the call that sent them, whatever
+        /// else runs on the host: frames queued on a plain packet socket are stamped at tap
+        /// time only while some socket of the host has asked for timestamps (the
+        /// `netstamp_needed` static key, switched on late and off again), and otherwise
+        /// when they are read. It is created with protocol 0, which receives nothing, and
+        /// only bound to ETH_P_ALL once the filter and ring are in place, so no frame ever
+        /// bypasses the filter.
         pub fn open() -> io::Result<PacketSocket> {
             // SAFETY: plain socket(2).
             let raw = cvt(unsafe {
@@ -114,22 +262,8 @@ mod linux {
                 filter: insns.as_mut_ptr(),
             };
             setsockopt(raw, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
-            setsockopt(
-                raw,
-                libc::SOL_SOCKET,
-                libc::SO_TIMESTAMPNS,
-                &1 as &libc::c_int,
-            )?;
-            setsockopt(
-                raw,
-                libc::SOL_PACKET,
-                libc::PACKET_AUXDATA,
-                &1 as &libc::c_int,
-            )?;
-            // SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it, take what SO_RCVBUF allows.
-            if setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &RCVBUF).is_err() {
-                setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVBUF, &RCVBUF)?;
-            }
+            setsockopt(raw, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V2)?;
+            let ring = Ring::map(raw)?;
             // SAFETY: sockaddr_ll is plain old data; zeroed is valid.
             let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
             sll.sll_family = libc::AF_PACKET as u16;
@@ -143,66 +277,13 @@ mod linux {
                     size_of::<libc::sockaddr_ll>() as libc::socklen_t,
                 )
             })?;
-            Ok(PacketSocket { fd })
+            Ok(PacketSocket { ring, fd })
         }
 
-        /// Receives one frame into `buf`, or `None` when none is queued.
-        pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
-            // SAFETY: all-zero is valid for these plain-old-data types.
-            let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-            let mut control = [0u64; 32]; // u64s: cmsg headers need 8-byte alignment
-            let mut iov = libc::iovec {
-                iov_base: buf.as_mut_ptr().cast(),
-                iov_len: buf.len(),
-            };
-            // SAFETY: as above.
-            let mut msg: libc::msghdr = unsafe { zeroed() };
-            msg.msg_name = (&raw mut sll).cast();
-            msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr().cast();
-            msg.msg_controllen = size_of_val(&control) as _;
-            let n = loop {
-                // SAFETY: every pointer in `msg` is valid for its stated length.
-                let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) };
-                if n >= 0 {
-                    break n as usize;
-                }
-                let err = io::Error::last_os_error();
-                match err.kind() {
-                    io::ErrorKind::Interrupted => continue,
-                    io::ErrorKind::WouldBlock => return Ok(None),
-                    _ => return Err(err),
-                }
-            };
-            let mut info = RecvInfo {
-                len: n.min(buf.len()).min(SNAPLEN as usize),
-                ifindex: sll.sll_ifindex,
-                outgoing: sll.sll_pkttype == libc::PACKET_OUTGOING,
-                ts_ns: None,
-                orig_len: None,
-            };
-            // SAFETY: the kernel filled `msg_control`/`msg_controllen`; the CMSG macros walk
-            // within it, and each payload is read unaligned at its stated type.
-            unsafe {
-                let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-                while !cmsg.is_null() {
-                    let (level, kind) = ((*cmsg).cmsg_level, (*cmsg).cmsg_type);
-                    let data = libc::CMSG_DATA(cmsg);
-                    if level == libc::SOL_SOCKET && kind == libc::SCM_TIMESTAMPNS {
-                        let ts: libc::timespec = std::ptr::read_unaligned(data.cast());
-                        if ts.tv_sec > 0 {
-                            info.ts_ns = Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64);
-                        }
-                    } else if level == libc::SOL_PACKET && kind == libc::PACKET_AUXDATA {
-                        let aux: libc::tpacket_auxdata = std::ptr::read_unaligned(data.cast());
-                        info.orig_len = Some(aux.tp_len);
-                    }
-                    cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-                }
-            }
-            Ok(Some(info))
+        /// Takes the next frame off the ring into `buf`, or `None` when none is waiting.
+        /// Frames come in the order they were tapped.
+        pub fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
+            Ok(self.ring.next(buf))
         }
 
         /// The name of an interface of the socket's own namespace (SIOCGIFNAME is answered
@@ -213,17 +294,12 @@ mod linux {
             ifr.ifr_ifru.ifru_ifindex = ifindex;
             // SAFETY: `ifr` is a valid ifreq, which SIOCGIFNAME reads and writes.
             cvt(unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::SIOCGIFNAME as _, &mut ifr) })?;
-            let bytes: Vec<u8> = ifr
-                .ifr_name
-                .iter()
-                .take_while(|&&c| c != 0)
-                .map(|&c| c as u8)
-                .collect();
+            let bytes: Vec<u8> = ifr.ifr_name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
             Ok(String::from_utf8_lossy(&bytes).into_owned())
         }
 
-        /// Frames the kernel dropped for want of buffer space since the last call
-        /// (PACKET_STATISTICS resets the counters when read).
+        /// Frames the kernel dropped since the last call, for want of a free slot in the
+        /// ring (PACKET_STATISTICS resets the counters when read).
         pub fn take_drops(&self) -> io::Result<u64> {
             // SAFETY: tpacket_stats is plain old data; zeroed is valid.
             let mut stats: libc::tpacket_stats = unsafe { zeroed() };
@@ -242,6 +318,8 @@ mod linux {
         }
     }
 
+    /// poll(2) on the descriptor reports POLLIN once the kernel has published a frame in
+    /// the ring.
     impl AsRawFd for PacketSocket {
         fn as_raw_fd(&self) -> RawFd {
             self.fd.as_raw_fd()
@@ -267,7 +345,7 @@ mod other {
                 "packet capture needs Linux (AF_PACKET)",
             ))
         }
-        pub fn recv(&self, _buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
+        pub fn recv(&mut self, _buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
             match *self {}
         }
         pub fn ifname(&self, _ifindex: i32) -> io::Result<String> {
