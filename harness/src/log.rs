@@ -26,6 +26,11 @@ impl StepLog {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// When the trial started.
+    pub fn start(&self) -> Instant {
+        self.inner().start
+    }
+
     /// Microseconds from the start of the trial to `t`.
     pub fn micros_since_start(&self, t: Instant) -> u64 {
         t.saturating_duration_since(self.inner().start).as_micros() as u64

@@ -4,6 +4,8 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::capture::Capture;
@@ -29,39 +31,107 @@ pub const SERVER_PORT: u16 = 4000;
 /// test: those are steps).
 pub type ScriptResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Which variant to run, and where to write its pcapng.
+/// How long a whole trial may take before it is stopped and reported as failed with what it
+/// did so far. The scenarios of the catalogue take milliseconds; protocol timers they wait
+/// for are shortened to seconds at most.
+pub const TRIAL_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Which variant to run, where to write its pcapng, and how long it may take.
 #[derive(Debug, Clone)]
 pub struct TrialSpec {
     pub topology: Topology,
     pub family: Family,
     pub pcap: Option<PathBuf>,
+    pub deadline: Duration,
 }
 
 /// The world a script runs in: the sandbox, the step log and the capture.
 pub struct Trial {
     sandbox: Sandbox,
-    capture: Capture,
+    capture: Arc<Mutex<Capture>>,
     log: StepLog,
-    waits: Vec<Wait>,
+    waits: Arc<Mutex<Vec<Wait>>>,
+}
+
+/// What the trial's thread shares with the caller, so that a trial that hangs or panics can
+/// still be reported with the steps, waits and wire it got to.
+#[derive(Clone)]
+struct Shared {
+    log: StepLog,
+    waits: Arc<Mutex<Vec<Wait>>>,
+    /// Set once the sandbox (and so the capture) exists.
+    capture: Arc<Mutex<Option<Arc<Mutex<Capture>>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Runs `script` in a fresh sandbox on a thread of its own and returns what it observed.
-/// The thread, its namespaces, sockets and capture are gone when this returns.
+///
+/// A trial still running at `spec.deadline` is reported as failed with the steps, waits and
+/// wire it got to, and the caller goes on. Its thread is left behind: every blocking call of
+/// a trial ends within [`BLOCKING_CALL_LIMIT`](crate::endpoint::BLOCKING_CALL_LIMIT), after
+/// which the thread ends and its namespaces vanish. A script that panics is reported the same
+/// way, with the panic message.
 pub fn run<F>(spec: &TrialSpec, script: F) -> Observation
 where
-    F: FnOnce(&mut Trial) -> ScriptResult + Send,
+    F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
 {
     let start = Instant::now();
-    let observed = std::thread::scope(|scope| {
+    let shared = Shared {
+        log: StepLog::new(start),
+        waits: Arc::new(Mutex::new(Vec::new())),
+        capture: Arc::new(Mutex::new(None)),
+    };
+    let (done, finished) = mpsc::channel();
+    let thread = {
+        let (spec, shared) = (spec.clone(), shared.clone());
         std::thread::Builder::new()
             .name(format!("trial-{}-{}", spec.family, spec.topology))
-            .spawn_scoped(scope, || run_on_this_thread(spec, start, script))
-            .map_err(|e| format!("could not start the trial's thread: {e}"))
-            .and_then(|handle| handle.join().map_err(|panic| format!("the trial panicked: {}", panic_message(&panic))))
-    });
-    let mut observation = observed.unwrap_or_else(|error| Observation { error: Some(error), ..Observation::default() });
+            .spawn(move || {
+                let observation = run_on_this_thread(&spec, shared, script);
+                let _ = done.send(observation);
+            })
+    };
+    let mut observation = match thread {
+        Err(e) => Observation { error: Some(format!("could not start the trial's thread: {e}")), ..Observation::default() },
+        Ok(handle) => match finished.recv_timeout(spec.deadline) {
+            Ok(observation) => {
+                let _ = handle.join();
+                observation
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let steps = shared.log.steps().len();
+                let why = format!("the trial exceeded its deadline of {:?} and was stopped after {steps} steps", spec.deadline);
+                salvage(spec, &shared, why)
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let why = match handle.join() {
+                    Err(panic) => format!("the trial panicked: {}", panic_message(&panic)),
+                    Ok(()) => "the trial's thread ended without a result".to_string(),
+                };
+                salvage(spec, &shared, why)
+            }
+        },
+    };
     observation.elapsed_us = start.elapsed().as_micros() as u64;
     observation
+}
+
+/// The observation of a trial that did not finish: what it recorded until now.
+fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
+    let capture = lock(&shared.capture).clone();
+    let wire = match capture {
+        Some(capture) => {
+            let mut capture = lock(&capture);
+            let _ = capture.poll_new();
+            let pcap = spec.pcap.as_ref().and_then(|path| capture.write_pcapng(path).ok().map(|()| path.display().to_string()));
+            Wire { captured: true, segments: capture.segments(), drops: 0, pcap }
+        }
+        None => Wire::default(),
+    };
+    Observation { steps: shared.log.steps(), waits: lock(&shared.waits).clone(), wire, error: Some(error), elapsed_us: 0 }
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -72,22 +142,25 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn run_on_this_thread<F>(spec: &TrialSpec, start: Instant, script: F) -> Observation
+fn run_on_this_thread<F>(spec: &TrialSpec, shared: Shared, script: F) -> Observation
 where
     F: FnOnce(&mut Trial) -> ScriptResult,
 {
     if let Err(e) = sys::block_watched_signals() {
         return Observation { error: Some(format!("could not block SIGPIPE on the trial thread: {e}")), ..Observation::default() };
     }
-    let (sandbox, capture) = match Sandbox::build(spec.topology, spec.family, start) {
+    let (sandbox, capture) = match Sandbox::build(spec.topology, spec.family, shared.log.start()) {
         Ok(built) => built,
         Err(e) => return Observation { error: Some(format!("sandbox: {e}")), ..Observation::default() },
     };
-    let mut trial = Trial { sandbox, capture, log: StepLog::new(start), waits: Vec::new() };
+    let capture = Arc::new(Mutex::new(capture));
+    *lock(&shared.capture) = Some(Arc::clone(&capture));
+    let mut trial = Trial { sandbox, capture, log: shared.log.clone(), waits: Arc::clone(&shared.waits) };
     let mut error = script(&mut trial).err().map(|e| e.to_string());
-    let Trial { capture, log, waits, .. } = trial;
-    let wire = match capture.finish() {
-        Ok(result) => {
+    drop(trial);
+    let capture = lock(&shared.capture).take().and_then(|c| Arc::into_inner(c)).map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let wire = match capture.map(Capture::finish) {
+        Some(Ok(result)) => {
             let pcap = spec.pcap.as_ref().and_then(|path| match result.write_pcapng(path) {
                 Ok(()) => Some(path.display().to_string()),
                 Err(e) => {
@@ -97,12 +170,16 @@ where
             });
             Wire { captured: true, segments: result.segments, drops: result.drops, pcap }
         }
-        Err(e) => {
+        Some(Err(e)) => {
             error.get_or_insert(format!("capture: {e}"));
             Wire::default()
         }
+        None => {
+            error.get_or_insert("capture: still in use when the trial ended".into());
+            Wire::default()
+        }
     };
-    Observation { steps: log.steps(), waits, wire, error, elapsed_us: 0 }
+    Observation { steps: shared.log.steps(), waits: lock(&shared.waits).clone(), wire, error, elapsed_us: 0 }
 }
 
 impl Trial {
@@ -123,7 +200,7 @@ impl Trial {
     /// by it.
     pub fn closed_port(&mut self) -> SocketAddr {
         let addr = self.server_addr(CLOSED_PORT);
-        self.capture.set_server(addr);
+        lock(&self.capture).set_server(addr);
         addr
     }
 
@@ -139,7 +216,7 @@ impl Trial {
         self.sandbox.enter_server()?;
         let mut listener = Endpoint::tcp(&self.log, "listener", &addr)?;
         self.sandbox.enter_client()?;
-        self.capture.set_server(addr);
+        lock(&self.capture).set_server(addr);
         let step = listener.listen(&addr, backlog);
         match step.result.errno {
             None => Ok(listener),
@@ -166,7 +243,7 @@ impl Trial {
     /// the wait and says whether it was met.
     pub fn wait_for_wire(&mut self, what: &str, seen: impl Fn(&[Segment]) -> bool) -> bool {
         let started = Instant::now();
-        let met = self.capture.wait_for(started + WAIT_DEADLINE, seen).unwrap_or(false);
+        let met = lock(&self.capture).wait_for(started + WAIT_DEADLINE, seen).unwrap_or(false);
         self.record_wait(what, started, met)
     }
 
@@ -202,12 +279,61 @@ impl Trial {
     }
 
     fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {
-        self.waits.push(Wait {
+        lock(&self.waits).push(Wait {
             what: what.to_string(),
             met,
             t_us: self.log.micros_since_start(started),
             waited_us: started.elapsed().as_micros() as u64,
         });
         met
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(deadline: Duration) -> TrialSpec {
+        TrialSpec { topology: Topology::Loopback, family: Family::V4, pcap: None, deadline }
+    }
+
+    fn flags(o: &Observation) -> Vec<String> {
+        o.wire.segments.iter().map(|s| format!("{} {}", s.dir, s.flags)).collect()
+    }
+
+    #[test]
+    fn a_trial_that_blocks_past_its_deadline_is_stopped_with_its_steps_and_wire_so_far() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let started = Instant::now();
+        let observed = run(&spec(Duration::from_millis(300)), |t| {
+            let (mut client, _server, _listener) = t.connected_pair()?;
+            client.read(64); // nothing will ever arrive: blocks until SO_RCVTIMEO
+            Ok(())
+        });
+        assert!(started.elapsed() < Duration::from_secs(3), "the caller waited {:?}", started.elapsed());
+        let error = observed.error.clone().unwrap_or_default();
+        assert!(error.contains("exceeded its deadline of 300ms"), "{error}");
+        let labels: Vec<_> = observed.steps.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(labels, ["listener.listen#1", "client.connect#1", "listener.accept#1"]);
+        assert_eq!(flags(&observed), ["client>server S", "server>client S.", "client>server ."]);
+    }
+
+    #[test]
+    fn a_script_that_panics_is_reported_with_the_panic_and_its_steps() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let observed = run(&spec(TRIAL_DEADLINE), |t| {
+            let (_client, mut server, _listener) = t.connected_pair()?;
+            server.abort();
+            panic!("scenario bug");
+        });
+        assert_eq!(observed.error.as_deref(), Some("the trial panicked: scenario bug"));
+        assert_eq!(observed.steps.last().map(|s| s.label.as_str()), Some("server.abort#1"));
+        assert!(flags(&observed).contains(&"server>client R.".to_string()), "{:?}", flags(&observed));
     }
 }

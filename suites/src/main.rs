@@ -113,6 +113,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         expectations,
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
         skip_reason,
+        ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let total = planned.len();

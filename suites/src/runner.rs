@@ -31,6 +31,21 @@ pub struct RunConfig {
     pub pcap_dir: Option<PathBuf>,
     /// Why namespace trials cannot run on this machine, if they cannot.
     pub skip_reason: Option<String>,
+    /// How long one trial may take before it is stopped and reported as failed.
+    pub trial_deadline: std::time::Duration,
+}
+
+impl Default for RunConfig {
+    /// The built-in expectations aside: no expectations, no pcapng, nothing skipped, the
+    /// standard trial deadline.
+    fn default() -> RunConfig {
+        RunConfig {
+            expectations: Expectations::default(),
+            pcap_dir: None,
+            skip_reason: None,
+            trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
+        }
+    }
 }
 
 /// One trial to run.
@@ -81,7 +96,12 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         return report;
     }
     let file_name = pcap_file_name(&id);
-    let spec = TrialSpec { topology: planned.topology, family: planned.family, pcap: config.pcap_dir.as_ref().map(|d| d.join(&file_name)) };
+    let spec = TrialSpec {
+        topology: planned.topology,
+        family: planned.family,
+        pcap: config.pcap_dir.as_ref().map(|d| d.join(&file_name)),
+        deadline: config.trial_deadline,
+    };
     let observation = trial::run(&spec, scenario.script);
     judge(&mut report, &observation, config);
     let Observation { steps, waits, mut wire, error, elapsed_us } = observation;

@@ -28,7 +28,7 @@ fn main() {
     if let Some(reason) = &skip_reason {
         eprintln!("conformance: namespace trials are ignored here: {reason}");
     }
-    let config = Arc::new(RunConfig { expectations, pcap_dir: None, skip_reason: None });
+    let config = Arc::new(RunConfig { expectations, ..RunConfig::default() });
     let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
     let mut trials: Vec<Trial> = runner::plan(scenarios)
         .into_iter()
@@ -62,7 +62,7 @@ fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Ar
             "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"EPIPE\"\n",
             &[scenario.id],
         )?;
-        let wrong_config = RunConfig { expectations: wrong, pcap_dir: None, skip_reason: config.skip_reason.clone() };
+        let wrong_config = RunConfig { expectations: wrong, skip_reason: config.skip_reason.clone(), ..RunConfig::default() };
         let planned = Planned { scenario, family: sockerr_harness::Family::V4, topology: sockerr_harness::Topology::Loopback };
         let report = runner::run_trial(planned, &wrong_config);
         if report.status != Status::Fail {

@@ -68,7 +68,7 @@ fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged()
     let config = RunConfig {
         expectations: Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations"),
         pcap_dir: None,
-        skip_reason: None,
+        ..RunConfig::default()
     };
     let trials = runner::run_all(&runner::plan(&scenarios), &config, 2);
     assert_eq!(trials.len(), runner::plan(&scenarios).len());
