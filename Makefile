@@ -2,7 +2,10 @@
 CARGO ?= cargo
 
 .DEFAULT_GOAL := help
-.PHONY: help report test lint clean
+.PHONY: help report test stress lint clean
+
+# Runs of the catalogue `make stress` makes.
+N ?= 20
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -12,6 +15,9 @@ report: ## Run the catalogue; write reports/local/report.json and reports/local/
 
 test: ## Unit tests and the conformance target (one trial per scenario x family x topology)
 	$(CARGO) test --workspace
+
+stress: ## Run the catalogue N times under CPU load and list trials whose outcome changed (N=20)
+	$(CARGO) run --release -- stress --runs $(N)
 
 lint: ## rustfmt and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check

@@ -158,7 +158,7 @@ where
     let mut trial = Trial { sandbox, capture, log: shared.log.clone(), waits: Arc::clone(&shared.waits) };
     let mut error = script(&mut trial).err().map(|e| e.to_string());
     drop(trial);
-    let capture = lock(&shared.capture).take().and_then(|c| Arc::into_inner(c)).map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let capture = lock(&shared.capture).take().and_then(Arc::into_inner).map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
     let wire = match capture.map(Capture::finish) {
         Some(Ok(result)) => {
             let pcap = spec.pcap.as_ref().and_then(|path| match result.write_pcapng(path) {

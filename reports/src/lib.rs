@@ -3,6 +3,7 @@
 //! never renamed.
 
 pub mod model;
+pub mod signature;
 pub mod summary;
 
 pub use model::{Report, Status, TrialReport, SCHEMA};

@@ -4,3 +4,4 @@ pub mod catalogue;
 pub mod expectations;
 pub mod runner;
 pub mod scenario;
+pub mod stress;

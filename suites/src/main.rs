@@ -34,6 +34,20 @@ enum Command {
         /// A report.json written by `sockerr run`.
         report: PathBuf,
     },
+    /// Run the catalogue many times under CPU load; list trials whose outcome changed.
+    ///
+    /// Starts K CPU-burning processes (`sh -c 'while :; do :; done'`, killed when the run
+    /// ends), runs the selected trials N times one run after another, and compares each
+    /// trial's outcome between runs: status, errno or return value, signals, poll revents
+    /// and TCP state of every step, unmet waits, and the segments in relative seq/ack
+    /// numbers. Timings, ports, descriptors and absolute sequence numbers are left out. Prints
+    /// the wall time per run, every trial that failed its expectation, every trial whose
+    /// outcome differed with a diff of its first two outcomes, and `N differing trials`;
+    /// writes the same to DIR/stress.json. No pcapng files are written.
+    ///
+    /// Exit status: 0 when every trial had one outcome and passed in every run, 1 when any
+    /// trial differed between runs or failed in any run, 2 when the run could not start.
+    Stress(StressArgs),
 }
 
 #[derive(clap::Args)]
@@ -64,6 +78,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args, run_as, skip_reason),
         Command::List => list(),
         Command::Show { report } => show(&report),
+        Command::Stress(args) => stress(args, run_as, skip_reason),
     };
     match outcome {
         Ok(code) => code,
@@ -131,4 +146,74 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     println!("report: {}", path.display());
     let failed = report.trials.iter().any(|t| t.status == sockerr_reports::Status::Fail);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+#[derive(clap::Args)]
+struct StressArgs {
+    /// How many times to run the selected trials.
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// CPU-burning processes loading the machine during the runs.
+    #[arg(long, default_value_t = 2, value_name = "K")]
+    burners: usize,
+    /// Run only trials whose id contains this text (repeat for several).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Trials run at once within a run [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
+    /// suites/expectations/linux.toml].
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Directory for stress.json (created if missing).
+    #[arg(long, default_value = "reports/local", value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
+    let scenarios = catalogue::all();
+    let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
+    let planned: Vec<_> = runner::plan(&scenarios)
+        .into_iter()
+        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
+        .collect();
+    if planned.is_empty() {
+        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let config = RunConfig {
+        expectations,
+        pcap_dir: None,
+        skip_reason,
+        ..RunConfig::default()
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let runs = args.runs as usize;
+    eprintln!(
+        "sockerr stress as {run_as}: {runs} runs of {} trials, {jobs} at once, {} CPU burners",
+        planned.len(),
+        args.burners
+    );
+    let result =
+        sockerr::stress::stress_reporting(&planned, &config, runs, args.burners, jobs, |run, wall, trials| {
+            let failed = trials
+                .iter()
+                .filter(|t| t.status == sockerr_reports::Status::Fail)
+                .count();
+            eprintln!("run {run:>3}/{runs}: {:.2} s, {failed} failed", wall.as_secs_f64());
+        })?;
+    let path = args.out.join("stress.json");
+    let json = serde_json::to_string_pretty(&result)?;
+    sockerr_reports::model::write_atomically(&path, json.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    print!("{result}");
+    println!("result: {}", path.display());
+    Ok(if result.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

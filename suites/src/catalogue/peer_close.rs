@@ -1,6 +1,6 @@
 //! peer closes (orderly): the peer sends FIN, then the local side reads and writes.
 
-use sockerr_harness::{Endpoint, ScriptResult, Trial};
+use sockerr_harness::{Direction, Endpoint, ScriptResult, Trial};
 
 use super::common::await_reset;
 use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
@@ -47,11 +47,21 @@ pub fn scenarios() -> Vec<Scenario> {
     ]
 }
 
-/// The server closes; the client waits until its socket has seen the FIN.
+/// The server closes; the client waits until its socket has seen the FIN and acknowledged
+/// it. Linux delays the ACK of a FIN (tcp_fin() enters delayed-ACK "pingpong" mode, hoping to
+/// send it with the application's own FIN; RFC 1122 §4.2.3.2 allows the delay), so whether
+/// the ACK travels alone or on the client's next write would depend on timing. A client that
+/// writes later than the delayed-ACK timeout has acknowledged the FIN by then; setting
+/// TCP_QUICKACK now sends that ACK at once (tcp(7)), so the wire is the same in every run.
 fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
     let (client, mut server, _listener) = t.connected_pair()?;
     server.close();
     t.wait_for_events(&client, libc::POLLRDHUP, "the client's socket has the server's FIN (POLLRDHUP)");
+    client.socket()?.set_tcp_quickack(true)?;
+    t.wait_for_wire("the client's ACK of the server's FIN", |segments| {
+        let fin = segments.iter().position(|s| s.dir == Direction::ServerToClient && s.flags.contains('F'));
+        fin.is_some_and(|i| segments[i..].iter().any(|s| s.dir == Direction::ClientToServer && s.flags == "."))
+    });
     Ok(client)
 }
 
