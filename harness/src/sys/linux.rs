@@ -252,7 +252,9 @@ pub enum ChildWrite {
 /// Forks a child that unblocks all signals, puts SIGPIPE back to its default disposition (as a
 /// C program starts), writes `data` to `fd` and reports the result through a pipe. Between
 /// fork and _exit the child only makes async-signal-safe calls, as a fork from a
-/// multi-threaded process requires (fork(2), signal-safety(7)).
+/// multi-threaded process requires (fork(2), signal-safety(7)). The child never outlives a
+/// killed run: it asks for SIGKILL when its parent dies, and exits at once if the parent died
+/// before it asked (prctl(2) PR_SET_PDEATHSIG).
 pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
     let mut pipe = [0; 2];
     // SAFETY: `pipe` has room for two descriptors.
@@ -260,11 +262,19 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
         return Err(io::Error::last_os_error());
     }
     let [read_end, write_end] = pipe;
+    let parent = std::process::id() as libc::pid_t;
     // SAFETY: the child below only calls async-signal-safe functions, then _exit.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: async-signal-safe calls on valid arguments; the child never returns.
         unsafe {
+            // prctl(2): the death signal is sent when the thread that forked us exits (it waits
+            // for us below, so only when the run dies); a parent already gone is not signalled,
+            // hence the getppid() check after setting it.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
             let mut none: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut none);
             libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
