@@ -32,7 +32,12 @@ struct Returned {
 
 impl Returned {
     fn from_io(r: io::Result<i64>) -> Returned {
-        Returned { result: call_result(r), detail: None, child_signals: Vec::new(), revents: None }
+        Returned {
+            result: call_result(r),
+            detail: None,
+            child_signals: Vec::new(),
+            revents: None,
+        }
     }
     fn with_detail(mut self, detail: impl Into<String>) -> Returned {
         self.detail = Some(detail.into());
@@ -42,7 +47,11 @@ impl Returned {
 
 pub(crate) fn call_result(r: io::Result<i64>) -> CallResult {
     match r {
-        Ok(v) => CallResult { ret: Some(v), errno: None, errno_code: None },
+        Ok(v) => CallResult {
+            ret: Some(v),
+            errno: None,
+            errno_code: None,
+        },
         Err(e) => {
             let code = e.raw_os_error();
             CallResult {
@@ -55,7 +64,11 @@ pub(crate) fn call_result(r: io::Result<i64>) -> CallResult {
 }
 
 fn cvt(rc: libc::ssize_t) -> io::Result<i64> {
-    if rc < 0 { Err(io::Error::last_os_error()) } else { Ok(rc as i64) }
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc as i64)
+    }
 }
 
 /// Which halves `shutdown` closes.
@@ -80,7 +93,11 @@ impl Endpoint {
         let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_read_timeout(Some(BLOCKING_CALL_LIMIT))?;
         socket.set_write_timeout(Some(BLOCKING_CALL_LIMIT))?;
-        Ok(Endpoint { actor: actor.to_string(), socket: Some(socket), log: log.clone() })
+        Ok(Endpoint {
+            actor: actor.to_string(),
+            socket: Some(socket),
+            log: log.clone(),
+        })
     }
 
     pub fn actor(&self) -> &str {
@@ -94,9 +111,12 @@ impl Endpoint {
 
     /// The socket itself, for configuration the trial does not record (options, modes).
     pub fn socket(&self) -> io::Result<&Socket> {
-        self.socket
-            .as_ref()
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, format!("{}: socket already closed", self.actor)))
+        self.socket.as_ref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("{}: socket already closed", self.actor),
+            )
+        })
     }
 
     /// Runs one call on the open socket and records it as the next `verb` step of this actor.
@@ -113,7 +133,15 @@ impl Endpoint {
     }
 
     /// Appends the step: revents and TCP state are read now, right after the call.
-    fn finish(&mut self, verb: &str, op: String, started: Instant, elapsed: Duration, returned: Returned, mut signals: Vec<String>) -> Step {
+    fn finish(
+        &mut self,
+        verb: &str,
+        op: String,
+        started: Instant,
+        elapsed: Duration,
+        returned: Returned,
+        mut signals: Vec<String>,
+    ) -> Step {
         let (after, tcp_state) = match self.fd() {
             Some(fd) => (
                 sys::poll_names(sys::poll_one(fd, sys::POLL_ALL, Some(Duration::ZERO)).1),
@@ -142,14 +170,19 @@ impl Endpoint {
     pub fn listen(&mut self, addr: &SocketAddr, backlog: i32) -> Step {
         let op = format!("bind({addr}); listen({backlog})");
         self.step("listen", op, |s| {
-            let r = s.set_reuse_address(true).and_then(|_| s.bind(&SockAddr::from(*addr))).and_then(|_| s.listen(backlog));
+            let r = s
+                .set_reuse_address(true)
+                .and_then(|_| s.bind(&SockAddr::from(*addr)))
+                .and_then(|_| s.listen(backlog));
             Returned::from_io(r.map(|_| 0))
         })
     }
 
     /// connect(2); blocking or not as the socket is set.
     pub fn connect(&mut self, addr: &SocketAddr) -> Step {
-        self.step("connect", format!("connect({addr})"), |s| Returned::from_io(s.connect(&SockAddr::from(*addr)).map(|_| 0)))
+        self.step("connect", format!("connect({addr})"), |s| {
+            Returned::from_io(s.connect(&SockAddr::from(*addr)).map(|_| 0))
+        })
     }
 
     /// accept(2): the step, and the accepted connection as an endpoint of `actor`. On success
@@ -169,7 +202,11 @@ impl Endpoint {
         let endpoint = accepted.map(|socket| {
             let _ = socket.set_read_timeout(Some(BLOCKING_CALL_LIMIT));
             let _ = socket.set_write_timeout(Some(BLOCKING_CALL_LIMIT));
-            Endpoint { actor: actor.to_string(), socket: Some(socket), log: self.log.clone() }
+            Endpoint {
+                actor: actor.to_string(),
+                socket: Some(socket),
+                log: self.log.clone(),
+            }
         });
         (step, endpoint)
     }
@@ -185,7 +222,12 @@ impl Endpoint {
                 Ok(n) => Some(format!("{n} bytes")),
                 Err(_) => None,
             };
-            Returned { result: call_result(r), detail, child_signals: Vec::new(), revents: None }
+            Returned {
+                result: call_result(r),
+                detail,
+                child_signals: Vec::new(),
+                revents: None,
+            }
         })
     }
 
@@ -194,7 +236,9 @@ impl Endpoint {
     pub fn write(&mut self, data: &[u8]) -> Step {
         self.step("write", format!("write({})", bytes(data.len())), |s| {
             // SAFETY: `data` is valid for reads of its length.
-            Returned::from_io(cvt(unsafe { libc::write(s.as_raw_fd(), data.as_ptr().cast(), data.len()) }))
+            Returned::from_io(cvt(unsafe {
+                libc::write(s.as_raw_fd(), data.as_ptr().cast(), data.len())
+            }))
         })
     }
 
@@ -202,7 +246,9 @@ impl Endpoint {
     pub fn send_nosignal(&mut self, data: &[u8]) -> Step {
         self.step("send", format!("send({}, MSG_NOSIGNAL)", bytes(data.len())), |s| {
             // SAFETY: `data` is valid for reads of its length.
-            Returned::from_io(cvt(unsafe { libc::send(s.as_raw_fd(), data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) }))
+            Returned::from_io(cvt(unsafe {
+                libc::send(s.as_raw_fd(), data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL)
+            }))
         })
     }
 
@@ -213,7 +259,9 @@ impl Endpoint {
             Shut::Write => ("SHUT_WR", std::net::Shutdown::Write),
             Shut::Both => ("SHUT_RDWR", std::net::Shutdown::Both),
         };
-        self.step("shutdown", format!("shutdown({name})"), |s| Returned::from_io(s.shutdown(std_how).map(|_| 0)))
+        self.step("shutdown", format!("shutdown({name})"), |s| {
+            Returned::from_io(s.shutdown(std_how).map(|_| 0))
+        })
     }
 
     /// getsockopt(SO_ERROR), which returns and clears the pending error. The outcome is the
@@ -221,7 +269,8 @@ impl Endpoint {
     pub fn so_error(&mut self) -> Step {
         self.step("so_error", "getsockopt(SO_ERROR)".into(), |s| match s.take_error() {
             Ok(None) => Returned::from_io(Ok(0)).with_detail("no pending error"),
-            Ok(Some(pending)) => Returned::from_io(Err(pending)).with_detail("getsockopt succeeded; this is the pending error it returned"),
+            Ok(Some(pending)) => Returned::from_io(Err(pending))
+                .with_detail("getsockopt succeeded; this is the pending error it returned"),
             Err(e) => Returned::from_io(Err(e)).with_detail("getsockopt itself failed"),
         })
     }
@@ -253,7 +302,9 @@ impl Endpoint {
 
     /// Abortive close: SO_LINGER {on, 0}, then close(2), which sends a reset (socket(7)).
     pub fn abort(&mut self) -> Step {
-        self.close_with("abort", "setsockopt(SO_LINGER, {1, 0}); close()".into(), |s| s.set_linger(Some(Duration::ZERO)))
+        self.close_with("abort", "setsockopt(SO_LINGER, {1, 0}); close()".into(), |s| {
+            s.set_linger(Some(Duration::ZERO))
+        })
     }
 
     fn close_with(&mut self, verb: &str, op: String, before: impl FnOnce(&Socket) -> io::Result<()>) -> Step {
@@ -282,8 +333,15 @@ impl Endpoint {
         self.step("write", op, |s| match sys::write_in_child(s.as_raw_fd(), data) {
             Ok(sys::ChildWrite::Returned(r)) => Returned::from_io(r),
             Ok(sys::ChildWrite::Killed(signo)) => Returned {
-                result: CallResult { ret: None, errno: None, errno_code: None },
-                detail: Some(format!("the child was killed by {} before write returned", sys::signal_name(signo))),
+                result: CallResult {
+                    ret: None,
+                    errno: None,
+                    errno_code: None,
+                },
+                detail: Some(format!(
+                    "the child was killed by {} before write returned",
+                    sys::signal_name(signo)
+                )),
                 child_signals: vec![sys::signal_name(signo)],
                 revents: None,
             },

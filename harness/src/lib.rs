@@ -12,7 +12,7 @@ pub mod trial;
 pub mod variant;
 
 pub use endpoint::{Endpoint, Shut};
-pub use trial::{ScriptResult, Trial, TrialSpec};
 pub use record::{CallResult, Direction, Observation, Segment, Step, Wait, Wire};
+pub use trial::{ScriptResult, Trial, TrialSpec};
 
 pub use variant::{Family, Topology};

@@ -19,7 +19,11 @@ struct Inner {
 
 impl StepLog {
     pub fn new(start: Instant) -> StepLog {
-        StepLog(Arc::new(Mutex::new(Inner { start, steps: Vec::new(), counts: HashMap::new() })))
+        StepLog(Arc::new(Mutex::new(Inner {
+            start,
+            steps: Vec::new(),
+            counts: HashMap::new(),
+        })))
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {

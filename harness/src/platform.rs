@@ -33,7 +33,7 @@ pub const TCP_SYSCTLS: &[&str] = &[
 ];
 
 /// Operating system, kernel, architecture and the TCP sysctls in force in a trial namespace.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Platform {
     pub os: String,
     pub kernel: String,
@@ -44,31 +44,135 @@ pub struct Platform {
     /// How the suite ran: `root`, or `uid N in a user namespace` for a rootless run.
     #[serde(default)]
     pub run_as: String,
+    /// The name the run was given (`sockerr run --label`), which `sockerr compare` shows as
+    /// its column; empty when none was given (the column is then `os kernel`).
+    #[serde(default)]
+    pub label: String,
+    /// Sysctls written in every namespace of every trial before any socket existed
+    /// (`sockerr run --sysctl KEY=VALUE`); `sysctls` shows the values then in force.
+    #[serde(default)]
+    pub sysctl_overrides: BTreeMap<String, String>,
 }
 
 impl Platform {
     /// Reads the platform facts; the sysctls on a throw-away thread in a fresh namespace.
     pub fn probe() -> Platform {
-        let kernel = nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default();
-        let sysctls = std::thread::spawn(|| {
+        Self::probe_with(&[]).unwrap_or_else(|_| Platform {
+            sysctls: BTreeMap::new(),
+            ..Self::facts()
+        })
+    }
+
+    /// [`probe`](Self::probe), with `overrides` written first in the throw-away namespace as
+    /// every trial namespace gets them, so that `sysctls` shows the values in force (the
+    /// override keys included) and `sysctl_overrides` lists them. An override the kernel does
+    /// not accept there is an error naming the key, the value and the kernel's answer. Where
+    /// no namespace can be created the overrides are not tried and `sysctls` is empty.
+    pub fn probe_with(overrides: &[(String, String)]) -> std::io::Result<Platform> {
+        let owned = overrides.to_vec();
+        let sysctls = std::thread::spawn(move || {
             let mut values = BTreeMap::new();
             if sys::NetNs::create().is_ok() {
-                for key in TCP_SYSCTLS {
+                crate::sandbox::apply_sysctls(&owned)?;
+                for key in TCP_SYSCTLS.iter().copied().chain(owned.iter().map(|(k, _)| k.as_str())) {
                     if let Ok(v) = sys::read_sysctl(key) {
                         values.insert(key.to_string(), v.split_whitespace().collect::<Vec<_>>().join(" "));
                     }
                 }
             }
-            values
+            Ok::<_, std::io::Error>(values)
         })
         .join()
-        .unwrap_or_default();
+        .unwrap_or_else(|_| Ok(BTreeMap::new()))?;
+        Ok(Platform {
+            sysctls,
+            sysctl_overrides: overrides.iter().cloned().collect(),
+            ..Self::facts()
+        })
+    }
+
+    /// Operating system, kernel and architecture; nothing else.
+    fn facts() -> Platform {
+        let kernel = nix::sys::utsname::uname()
+            .map(|u| u.release().to_string_lossy().into_owned())
+            .unwrap_or_default();
         Platform {
             os: std::env::consts::OS.to_string(),
             kernel,
             arch: std::env::consts::ARCH.to_string(),
-            sysctls,
-            run_as: String::new(),
+            ..Platform::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn overrides(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// ip-sysctl.rst: net.ipv4.tcp_rfc1337 defaults to 0 in a new network namespace; the probe
+    /// shows the override in force instead, and lists it.
+    #[test]
+    fn a_probe_with_overrides_shows_them_in_force_and_lists_them() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let host_before = sys::read_sysctl("net.ipv4.tcp_rfc1337").ok();
+        let plain = Platform::probe();
+        assert_eq!(plain.sysctls.get("net.ipv4.tcp_rfc1337").map(String::as_str), Some("0"));
+        assert!(plain.sysctl_overrides.is_empty());
+        let probed = Platform::probe_with(&overrides(&[
+            ("net.ipv4.tcp_rfc1337", "1"),
+            ("net.ipv4.tcp_ecn_fallback", "0"),
+        ]))
+        .expect("probe");
+        assert_eq!(
+            probed.sysctls.get("net.ipv4.tcp_rfc1337").map(String::as_str),
+            Some("1")
+        );
+        assert_eq!(
+            probed.sysctls.get("net.ipv4.tcp_ecn_fallback").map(String::as_str),
+            Some("0"),
+            "override keys are read back"
+        );
+        assert_eq!(
+            probed.sysctl_overrides.get("net.ipv4.tcp_rfc1337").map(String::as_str),
+            Some("1")
+        );
+        assert_eq!(
+            sys::read_sysctl("net.ipv4.tcp_rfc1337").ok(),
+            host_before,
+            "the host's value changed"
+        );
+    }
+
+    /// proc_sys(5): an unknown sysctl has no file (ENOENT); a value the handler cannot parse
+    /// is refused with EINVAL. Either way the probe says which key.
+    #[test]
+    fn a_probe_with_an_override_the_kernel_refuses_names_the_key_and_the_kernels_error() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let unknown = Platform::probe_with(&overrides(&[("net.ipv4.no_such_knob", "1")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("sysctl net.ipv4.no_such_knob=1: no such sysctl in a network namespace"),
+            "{unknown}"
+        );
+        assert!(unknown.contains("os error 2"), "{unknown}");
+        let bad = Platform::probe_with(&overrides(&[("net.ipv4.tcp_rfc1337", "yes")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("sysctl net.ipv4.tcp_rfc1337=yes: the kernel refused the value"),
+            "{bad}"
+        );
+        assert!(bad.contains("os error 22"), "{bad}");
     }
 }

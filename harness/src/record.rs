@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The return of one system call as the program saw it: a value, or an errno.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallResult {
     /// The call's return value when it succeeded (bytes, fd, ready count); `None` on error or
     /// when the calling process was killed before the call returned.
@@ -41,7 +41,7 @@ impl Step {
 }
 
 /// One labelled operation of a trial and everything seen around it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     /// `actor.verb#n`, e.g. `client.read#1`: the n-th `verb` of that actor in this trial.
     pub label: String,
@@ -66,7 +66,7 @@ pub struct Step {
 }
 
 /// Which way a segment went, seen from the trial's client and server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Direction {
     #[serde(rename = "client>server")]
     ClientToServer,
@@ -90,7 +90,7 @@ impl std::fmt::Display for Direction {
 }
 
 /// One captured TCP segment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Segment {
     pub dir: Direction,
     /// tcpdump notation: `S`, `S.`, `.`, `P.`, `F.`, `R`, `R.`, `FP.` ...
@@ -131,7 +131,7 @@ impl std::fmt::Display for Segment {
 }
 
 /// The packets of one trial.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Wire {
     /// Whether a capture ran for the whole trial.
     pub captured: bool,
@@ -148,7 +148,7 @@ pub struct Wire {
 /// One event-driven wait of a trial (for a packet, for readiness) and whether it was met
 /// before its deadline. A wait that was not met does not stop the trial: the steps after it
 /// show what the program then saw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Wait {
     /// What was awaited, e.g. `the server's reset on the wire`.
     pub what: String,

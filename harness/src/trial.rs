@@ -36,13 +36,17 @@ pub type ScriptResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 /// for are shortened to seconds at most.
 pub const TRIAL_DEADLINE: Duration = Duration::from_secs(60);
 
-/// Which variant to run, where to write its pcapng, and how long it may take.
+/// Which variant to run, where to write its pcapng, how long it may take, and the sysctls
+/// its namespaces get.
 #[derive(Debug, Clone)]
 pub struct TrialSpec {
     pub topology: Topology,
     pub family: Family,
     pub pcap: Option<PathBuf>,
     pub deadline: Duration,
+    /// Sysctls (`net.ipv4.tcp_rfc1337`, value) written in every namespace of the trial right
+    /// after it is created, before any socket exists; a write that fails fails the trial.
+    pub sysctls: Vec<(String, String)>,
 }
 
 /// The world a script runs in: the sandbox, the step log and the capture.
@@ -95,7 +99,10 @@ where
             })
     };
     let mut observation = match thread {
-        Err(e) => Observation { error: Some(format!("could not start the trial's thread: {e}")), ..Observation::default() },
+        Err(e) => Observation {
+            error: Some(format!("could not start the trial's thread: {e}")),
+            ..Observation::default()
+        },
         Ok(handle) => match finished.recv_timeout(spec.deadline) {
             Ok(observation) => {
                 let _ = handle.join();
@@ -103,7 +110,10 @@ where
             }
             Err(RecvTimeoutError::Timeout) => {
                 let steps = shared.log.steps().len();
-                let why = format!("the trial exceeded its deadline of {:?} and was stopped after {steps} steps", spec.deadline);
+                let why = format!(
+                    "the trial exceeded its deadline of {:?} and was stopped after {steps} steps",
+                    spec.deadline
+                );
                 salvage(spec, &shared, why)
             }
             Err(RecvTimeoutError::Disconnected) => {
@@ -126,12 +136,26 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
         Some(capture) => {
             let mut capture = lock(&capture);
             let _ = capture.poll_new();
-            let pcap = spec.pcap.as_ref().and_then(|path| capture.write_pcapng(path).ok().map(|()| path.display().to_string()));
-            Wire { captured: true, segments: capture.segments(), drops: 0, pcap }
+            let pcap = spec
+                .pcap
+                .as_ref()
+                .and_then(|path| capture.write_pcapng(path).ok().map(|()| path.display().to_string()));
+            Wire {
+                captured: true,
+                segments: capture.segments(),
+                drops: 0,
+                pcap,
+            }
         }
         None => Wire::default(),
     };
-    Observation { steps: shared.log.steps(), waits: lock(&shared.waits).clone(), wire, error: Some(error), elapsed_us: 0 }
+    Observation {
+        steps: shared.log.steps(),
+        waits: lock(&shared.waits).clone(),
+        wire,
+        error: Some(error),
+        elapsed_us: 0,
+    }
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -147,18 +171,34 @@ where
     F: FnOnce(&mut Trial) -> ScriptResult,
 {
     if let Err(e) = sys::block_watched_signals() {
-        return Observation { error: Some(format!("could not block SIGPIPE on the trial thread: {e}")), ..Observation::default() };
+        return Observation {
+            error: Some(format!("could not block SIGPIPE on the trial thread: {e}")),
+            ..Observation::default()
+        };
     }
-    let (sandbox, capture) = match Sandbox::build(spec.topology, spec.family, shared.log.start()) {
+    let (sandbox, capture) = match Sandbox::build(spec.topology, spec.family, &spec.sysctls, shared.log.start()) {
         Ok(built) => built,
-        Err(e) => return Observation { error: Some(format!("sandbox: {e}")), ..Observation::default() },
+        Err(e) => {
+            return Observation {
+                error: Some(format!("sandbox: {e}")),
+                ..Observation::default()
+            };
+        }
     };
     let capture = Arc::new(Mutex::new(capture));
     *lock(&shared.capture) = Some(Arc::clone(&capture));
-    let mut trial = Trial { sandbox, capture, log: shared.log.clone(), waits: Arc::clone(&shared.waits) };
+    let mut trial = Trial {
+        sandbox,
+        capture,
+        log: shared.log.clone(),
+        waits: Arc::clone(&shared.waits),
+    };
     let mut error = script(&mut trial).err().map(|e| e.to_string());
     drop(trial);
-    let capture = lock(&shared.capture).take().and_then(Arc::into_inner).map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let capture = lock(&shared.capture)
+        .take()
+        .and_then(Arc::into_inner)
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
     let wire = match capture.map(Capture::finish) {
         Some(Ok(result)) => {
             let pcap = spec.pcap.as_ref().and_then(|path| match result.write_pcapng(path) {
@@ -168,7 +208,12 @@ where
                     None
                 }
             });
-            Wire { captured: true, segments: result.segments, drops: result.drops, pcap }
+            Wire {
+                captured: true,
+                segments: result.segments,
+                drops: result.drops,
+                pcap,
+            }
         }
         Some(Err(e)) => {
             error.get_or_insert(format!("capture: {e}"));
@@ -179,7 +224,13 @@ where
             Wire::default()
         }
     };
-    Observation { steps: shared.log.steps(), waits: lock(&shared.waits).clone(), wire, error, elapsed_us: 0 }
+    Observation {
+        steps: shared.log.steps(),
+        waits: lock(&shared.waits).clone(),
+        wire,
+        error,
+        elapsed_us: 0,
+    }
 }
 
 impl Trial {
@@ -235,7 +286,10 @@ impl Trial {
         }
         match listener.accept("server") {
             (_, Some(server)) => Ok((client, server, listener)),
-            (step, None) => Err(io::Error::other(format!("set-up accept failed: {:?}", step.result.errno))),
+            (step, None) => Err(io::Error::other(format!(
+                "set-up accept failed: {:?}",
+                step.result.errno
+            ))),
         }
     }
 
@@ -243,7 +297,9 @@ impl Trial {
     /// the wait and says whether it was met.
     pub fn wait_for_wire(&mut self, what: &str, seen: impl Fn(&[Segment]) -> bool) -> bool {
         let started = Instant::now();
-        let met = lock(&self.capture).wait_for(started + WAIT_DEADLINE, seen).unwrap_or(false);
+        let met = lock(&self.capture)
+            .wait_for(started + WAIT_DEADLINE, seen)
+            .unwrap_or(false);
         self.record_wait(what, started, met)
     }
 
@@ -255,7 +311,9 @@ impl Trial {
             crate::record::Direction::ServerToClient => "server",
         };
         let what = format!("a segment with {flag} from the {who} on the wire");
-        self.wait_for_wire(&what, |segments| segments.iter().any(|s| s.dir == dir && s.flags.contains(flag)))
+        self.wait_for_wire(&what, |segments| {
+            segments.iter().any(|s| s.dir == dir && s.flags.contains(flag))
+        })
     }
 
     /// Waits until poll(2) on `endpoint` reports any of `events` (POLLERR and POLLHUP are
@@ -294,11 +352,21 @@ mod tests {
     use super::*;
 
     fn spec(deadline: Duration) -> TrialSpec {
-        TrialSpec { topology: Topology::Loopback, family: Family::V4, pcap: None, deadline }
+        TrialSpec {
+            topology: Topology::Loopback,
+            family: Family::V4,
+            pcap: None,
+            deadline,
+            sysctls: Vec::new(),
+        }
     }
 
     fn flags(o: &Observation) -> Vec<String> {
-        o.wire.segments.iter().map(|s| format!("{} {}", s.dir, s.flags)).collect()
+        o.wire
+            .segments
+            .iter()
+            .map(|s| format!("{} {}", s.dir, s.flags))
+            .collect()
     }
 
     #[test]
@@ -313,12 +381,19 @@ mod tests {
             client.read(64); // nothing will ever arrive: blocks until SO_RCVTIMEO
             Ok(())
         });
-        assert!(started.elapsed() < Duration::from_secs(3), "the caller waited {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the caller waited {:?}",
+            started.elapsed()
+        );
         let error = observed.error.clone().unwrap_or_default();
         assert!(error.contains("exceeded its deadline of 300ms"), "{error}");
         let labels: Vec<_> = observed.steps.iter().map(|s| s.label.as_str()).collect();
         assert_eq!(labels, ["listener.listen#1", "client.connect#1", "listener.accept#1"]);
-        assert_eq!(flags(&observed), ["client>server S", "server>client S.", "client>server ."]);
+        assert_eq!(
+            flags(&observed),
+            ["client>server S", "server>client S.", "client>server ."]
+        );
     }
 
     #[test]
@@ -334,6 +409,84 @@ mod tests {
         });
         assert_eq!(observed.error.as_deref(), Some("the trial panicked: scenario bug"));
         assert_eq!(observed.steps.last().map(|s| s.label.as_str()), Some("server.abort#1"));
-        assert!(flags(&observed).contains(&"server>client R.".to_string()), "{:?}", flags(&observed));
+        assert!(
+            flags(&observed).contains(&"server>client R.".to_string()),
+            "{:?}",
+            flags(&observed)
+        );
+    }
+
+    fn host_value(key: &str) -> String {
+        sys::read_sysctl(key).unwrap_or_else(|e| format!("unreadable: {e}"))
+    }
+
+    /// ip-sysctl.rst: tcp_rfc1337 and tcp_abort_on_overflow are per network namespace, so an
+    /// override reaches every namespace of the trial (client and server; loopback has one)
+    /// and leaves the host's value alone (DESIGN.md principle 3).
+    #[test]
+    fn a_sysctl_override_is_in_force_in_every_namespace_of_a_trial_and_not_on_the_host() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        let keys = ["net.ipv4.tcp_rfc1337", "net.ipv4.tcp_abort_on_overflow"];
+        let host_before = keys.map(host_value);
+        for topology in [Topology::Loopback, Topology::TwoHosts] {
+            let mut spec = spec(TRIAL_DEADLINE);
+            spec.topology = topology;
+            spec.sysctls = keys.iter().map(|k| (k.to_string(), "1".to_string())).collect();
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let record = Arc::clone(&seen);
+            let observed = run(&spec, move |t| {
+                for (who, enter) in [
+                    ("server", Sandbox::enter_server as fn(&Sandbox) -> io::Result<()>),
+                    ("client", Sandbox::enter_client),
+                ] {
+                    enter(&t.sandbox)?;
+                    for key in ["net.ipv4.tcp_rfc1337", "net.ipv4.tcp_abort_on_overflow"] {
+                        lock(&record).push(format!("{who} {key}={}", sys::read_sysctl(key)?));
+                    }
+                }
+                Ok(())
+            });
+            assert_eq!(observed.error, None, "{topology}");
+            assert_eq!(
+                *lock(&seen),
+                [
+                    "server net.ipv4.tcp_rfc1337=1",
+                    "server net.ipv4.tcp_abort_on_overflow=1",
+                    "client net.ipv4.tcp_rfc1337=1",
+                    "client net.ipv4.tcp_abort_on_overflow=1"
+                ],
+                "{topology}"
+            );
+        }
+        assert_eq!(keys.map(host_value), host_before, "the host's sysctls changed");
+    }
+
+    /// proc_sys(5): a sysctl the kernel does not have is no file under /proc/sys, so writing it
+    /// fails with ENOENT; the trial then fails before any step, naming the key.
+    #[test]
+    fn a_sysctl_override_the_kernel_refuses_fails_the_trial_naming_the_key() {
+        if let Some(reason) = sys::namespaces_unavailable() {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+        for topology in [Topology::Loopback, Topology::TwoHosts] {
+            let mut spec = spec(TRIAL_DEADLINE);
+            spec.topology = topology;
+            spec.sysctls = vec![("net.ipv4.no_such_knob".into(), "1".into())];
+            let observed = run(&spec, |t| {
+                t.connected_pair()?;
+                Ok(())
+            });
+            let error = observed.error.unwrap_or_default();
+            assert!(error.starts_with("sandbox: in the "), "{error}");
+            assert!(
+                error.contains("sysctl net.ipv4.no_such_knob=1: no such sysctl in a network namespace"),
+                "{error}"
+            );
+            assert!(observed.steps.is_empty(), "{topology}: steps ran");
+        }
     }
 }

@@ -2,8 +2,19 @@
 //! renderers and outside tools read. The JSON names are a contract: fields may be added,
 //! never renamed.
 
+pub mod html;
+pub mod junit;
+pub mod ladder;
+pub mod markdown;
 pub mod model;
+pub mod outputs;
+pub mod schema;
 pub mod signature;
 pub mod summary;
 
-pub use model::{Report, Status, TrialReport, SCHEMA};
+pub use html::{RenderError, render_html};
+pub use junit::render_junit;
+pub use ladder::ladder_svg;
+pub use markdown::render_markdown;
+pub use model::{Report, SCHEMA, Status, TrialReport};
+pub use schema::report_schema;

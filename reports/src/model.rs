@@ -11,7 +11,7 @@ use sockerr_harness::variant::{Family, Topology};
 pub const SCHEMA: &str = "sockerr-report/1";
 
 /// Observations of one run on one platform.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: String,
     pub platform: Platform,
@@ -22,7 +22,7 @@ pub struct Report {
 }
 
 /// How a trial compared with its expectation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every expected fact was observed.
@@ -47,7 +47,7 @@ impl Status {
 }
 
 /// One scenario in one variant, run once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrialReport {
     /// The test name: `area::scenario::family::topology`.
     pub id: String,
@@ -64,6 +64,10 @@ pub struct TrialReport {
     /// Where the claim comes from: the source article's situation, RFC sections, man pages.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// What a client should do in this situation (interpretation, from the catalogue; not an
+    /// observation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub waits: Vec<Wait>,
@@ -89,15 +93,30 @@ pub enum ReadError {
 
 impl Report {
     pub fn new(platform: Platform, expectations: Option<String>, trials: Vec<TrialReport>) -> Report {
-        Report { schema: SCHEMA.to_string(), platform, expectations, trials }
+        Report {
+            schema: SCHEMA.to_string(),
+            platform,
+            expectations,
+            trials,
+        }
     }
 
     /// Reads a report, refusing other schema versions.
     pub fn read(path: &Path) -> Result<Report, ReadError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ReadError::Io { path: shown.clone(), error })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| ReadError::Json { path: shown.clone(), error })?;
-        let found = value.get("schema").and_then(|s| s.as_str()).unwrap_or("(none)").to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| ReadError::Io {
+            path: shown.clone(),
+            error,
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| ReadError::Json {
+            path: shown.clone(),
+            error,
+        })?;
+        let found = value
+            .get("schema")
+            .and_then(|s| s.as_str())
+            .unwrap_or("(none)")
+            .to_string();
         if found != SCHEMA {
             return Err(ReadError::Schema { path: shown, found });
         }
@@ -114,8 +133,14 @@ impl Report {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path).inspect_err(|_| {

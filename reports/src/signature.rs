@@ -281,6 +281,7 @@ mod tests {
             elapsed_ms: 1.5 * run as f64,
             claim: "claim".into(),
             sources: vec!["RFC 9293".into()],
+            guidance: None,
             steps: vec![
                 step("listener.accept#1", "accept()", None, Some(0), &[], t, fd),
                 step(

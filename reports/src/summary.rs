@@ -61,7 +61,12 @@ pub fn render(report: &Report) -> String {
                     order.push(&s.label);
                 }
                 let variant = format!("{}/{}", t.family, t.topology);
-                outcomes.entry(&s.label).or_default().entry(s.outcome_with_signals()).or_default().push(variant);
+                outcomes
+                    .entry(&s.label)
+                    .or_default()
+                    .entry(s.outcome_with_signals())
+                    .or_default()
+                    .push(variant);
             }
         }
         for label in order {
@@ -69,7 +74,10 @@ pub fn render(report: &Report) -> String {
             let text = if seen.len() == 1 {
                 seen.keys().next().cloned().unwrap_or_default()
             } else {
-                seen.iter().map(|(o, v)| format!("{o} ({})", v.join(", "))).collect::<Vec<_>>().join("; ")
+                seen.iter()
+                    .map(|(o, v)| format!("{o} ({})", v.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             };
             let _ = writeln!(out, "  {label:<22} {text}");
         }

@@ -1,7 +1,10 @@
 //! The sockerr catalogue: scenarios, expectation files and the runner that judges trials.
 
 pub mod catalogue;
+pub mod compare;
 pub mod expectations;
+pub mod explain;
+pub mod knowledge;
 pub mod runner;
 pub mod scenario;
 pub mod stress;

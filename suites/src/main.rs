@@ -23,7 +23,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the catalogue: write report.json and one pcapng per trial, print a summary.
+    /// Run the catalogue: write report.json, report.md, report.html, junit.xml,
+    /// report.schema.json and one pcapng per trial into DIR, and print a summary.
     ///
     /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
     Run(RunArgs),
@@ -34,6 +35,13 @@ enum Command {
         /// A report.json written by `sockerr run`.
         report: PathBuf,
     },
+    /// Explain an errno or a scenario: meaning, where this platform returns it (steps,
+    /// variants, wire), what a client should do, other platforms' documented values, and how
+    /// runtimes show it.
+    ///
+    /// Exit status: 0 when explained, 2 when the errno or scenario is unknown (the closest
+    /// names are suggested) or the report cannot be read.
+    Explain(sockerr::explain::ExplainArgs),
     /// Run the catalogue many times under CPU load; list trials whose outcome changed.
     ///
     /// Starts K CPU-burning processes (`sh -c 'while :; do :; done'`, killed when the run
@@ -48,6 +56,20 @@ enum Command {
     /// Exit status: 0 when every trial had one outcome and passed in every run, 1 when any
     /// trial differed between runs or failed in any run, 2 when the run could not start.
     Stress(StressArgs),
+    /// Compare saved reports step by step: write DIR/matrix.md and DIR/matrix.html.
+    ///
+    /// One row per trial and step label, plus one `wire` row per trial (the direction and
+    /// flags of its segments); one column per report, named by its label (`run --label`) or
+    /// else by `os kernel`, with the sysctl overrides it ran with. A cell is the step's outcome
+    /// (`ECONNRESET`, `ok=0`, `EPIPE +SIGPIPE`), or `—` where that report has no such trial or
+    /// step. Rows where the reports holding the trial disagree come first, under "Differences
+    /// (N)", and are printed; trials only some reports hold are listed as gaps, not counted as
+    /// differences. An expectation file (`.toml`) adds a column of documented, not measured,
+    /// outcome sets, which never makes a row differ.
+    ///
+    /// Exit status: 0 when the matrix was written (even when cells differ), 2 when an input
+    /// cannot be read or the output cannot be written.
+    Compare(CompareArgs),
 }
 
 #[derive(clap::Args)]
@@ -68,6 +90,16 @@ struct RunArgs {
     /// Do not write pcapng files.
     #[arg(long)]
     no_pcap: bool,
+    /// Set a per-namespace sysctl (net.ipv4.*, net.ipv6.*, net.core.*) in every namespace of
+    /// every trial before any socket exists (repeat for several); the host's sysctls are never
+    /// changed. Tried first in a throw-away namespace: a key or value the kernel refuses stops
+    /// the run. Recorded in the report's platform.sysctl_overrides.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = runner::parse_sysctl)]
+    sysctl: Vec<(String, String)>,
+    /// A name for this run, recorded as platform.label and shown as its column by `sockerr
+    /// compare` [default: none; the column is then `os kernel`].
+    #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
+    label: String,
 }
 
 fn main() -> ExitCode {
@@ -78,7 +110,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args, run_as, skip_reason),
         Command::List => list(),
         Command::Show { report } => show(&report),
+        Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
+        Command::Compare(args) => compare(args),
     };
     match outcome {
         Ok(code) => code,
@@ -115,6 +149,10 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     if planned.is_empty() {
         anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
     }
+    // Before any trial: the overrides are tried in a throw-away namespace, so that a refused
+    // one stops the run here; the platform then shows the values in force.
+    let mut platform = Platform::probe_with(&args.sysctl).context("a --sysctl override was refused")?;
+    platform.label = args.label.clone();
     let pcap_dir = args.out.join("pcap");
     std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
     if !args.no_pcap {
@@ -128,22 +166,31 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         expectations,
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
         skip_reason,
+        sysctls: args.sysctl.clone(),
         ..RunConfig::default()
     };
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let total = planned.len();
     let finished = std::sync::atomic::AtomicUsize::new(0);
     let trials = runner::run_all_reporting(&planned, &config, jobs, |t| {
         let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        eprintln!("[{n:>3}/{total}] {:<8} {} ({:.1} ms)", t.status.as_str(), t.id, t.elapsed_ms);
+        eprintln!(
+            "[{n:>3}/{total}] {:<8} {} ({:.1} ms)",
+            t.status.as_str(),
+            t.id,
+            t.elapsed_ms
+        );
     });
-    let mut platform = Platform::probe();
     platform.run_as = run_as;
     let report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
-    let path = args.out.join("report.json");
-    report.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    let written = sockerr_reports::outputs::write_outputs(&report, &args.out)
+        .with_context(|| format!("cannot write the report into {}", args.out.display()))?;
     print!("{}", summary::render(&report));
-    println!("report: {}", path.display());
+    for path in written {
+        println!("wrote {}", path.display());
+    }
     let failed = report.trials.iter().any(|t| t.status == sockerr_reports::Status::Fail);
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
@@ -216,4 +263,30 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
     } else {
         ExitCode::from(1)
     })
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// Reports (report.json written by `sockerr run`), one column each; expectation files
+    /// (.toml) add documented columns.
+    #[arg(required = true, value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+    /// Directory for matrix.md and matrix.html (created if missing).
+    #[arg(long, default_value = "reports/local", value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
+    let inputs = args
+        .inputs
+        .iter()
+        .map(|p| sockerr::compare::Input::load(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let matrix = sockerr::compare::Matrix::build(&inputs)?;
+    let written = matrix.write(&args.out)?;
+    print!("{}", matrix.summary());
+    for path in written {
+        println!("matrix: {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -33,6 +33,9 @@ pub struct RunConfig {
     pub skip_reason: Option<String>,
     /// How long one trial may take before it is stopped and reported as failed.
     pub trial_deadline: std::time::Duration,
+    /// Sysctls written in every namespace of every trial before any socket exists
+    /// (`sockerr run --sysctl KEY=VALUE`; see [`parse_sysctl`]).
+    pub sysctls: Vec<(String, String)>,
 }
 
 impl Default for RunConfig {
@@ -44,8 +47,36 @@ impl Default for RunConfig {
             pcap_dir: None,
             skip_reason: None,
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
+            sysctls: Vec::new(),
         }
     }
+}
+
+/// Parses a `--sysctl KEY=VALUE` override. The key must name a sysctl of a network namespace:
+/// `net.ipv4.*`, `net.ipv6.*` or `net.core.*` (network_namespaces(7): each namespace has its
+/// own /proc/sys/net), in dotted form with letters, digits, `_` and `-`; the value must not be
+/// empty. Whether the kernel knows the key and takes the value is only known by trying it in
+/// a namespace ([`sockerr_harness::platform::Platform::probe_with`]).
+pub fn parse_sysctl(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    let (key, value) = (key.trim(), value.trim());
+    let parts: Vec<&str> = key.split('.').collect();
+    let per_namespace = matches!(parts.as_slice(), ["net", "ipv4" | "ipv6" | "core", _, ..]);
+    let well_formed = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    if !per_namespace || !well_formed {
+        return Err(format!(
+            "{key:?} is not a per-namespace sysctl: only net.ipv4.*, net.ipv6.* and net.core.* keys are set, \
+             inside the trials' namespaces (e.g. net.ipv4.tcp_rfc1337=1)"
+        ));
+    }
+    if value.is_empty() {
+        return Err(format!("{key}: the value is empty"));
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 /// One trial to run.
@@ -64,7 +95,16 @@ impl Planned<'_> {
 
 /// Every trial of the catalogue, in catalogue order.
 pub fn plan(scenarios: &[Scenario]) -> Vec<Planned<'_>> {
-    scenarios.iter().flat_map(|scenario| scenario.variants().map(move |(family, topology)| Planned { scenario, family, topology })).collect()
+    scenarios
+        .iter()
+        .flat_map(|scenario| {
+            scenario.variants().map(move |(family, topology)| Planned {
+                scenario,
+                family,
+                topology,
+            })
+        })
+        .collect()
 }
 
 /// The pcapng file name of a trial: its id with `::` as `__`.
@@ -86,6 +126,7 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         elapsed_ms: 0.0,
         claim: scenario.claim.to_string(),
         sources: scenario.sources.iter().map(|s| s.to_string()).collect(),
+        guidance: (!scenario.guidance.is_empty()).then(|| scenario.guidance.to_string()),
         steps: Vec::new(),
         waits: Vec::new(),
         wire: Default::default(),
@@ -101,10 +142,17 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         family: planned.family,
         pcap: config.pcap_dir.as_ref().map(|d| d.join(&file_name)),
         deadline: config.trial_deadline,
+        sysctls: config.sysctls.clone(),
     };
     let observation = trial::run(&spec, scenario.script);
     judge(&mut report, &observation, config);
-    let Observation { steps, waits, mut wire, error, elapsed_us } = observation;
+    let Observation {
+        steps,
+        waits,
+        mut wire,
+        error,
+        elapsed_us,
+    } = observation;
     if wire.pcap.is_some() {
         wire.pcap = Some(format!("pcap/{file_name}"));
     }
@@ -121,11 +169,23 @@ fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig
     match config.expectations.for_scenario(&report.scenario) {
         Some(expectation) => {
             report.mismatches = expectation.compare(observation);
-            report.status = if report.mismatches.is_empty() { Status::Pass } else { Status::Fail };
+            report.status = if report.mismatches.is_empty() {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
         }
         None => {
-            report.status = if observation.error.is_some() { Status::Fail } else { Status::Observed };
-            report.mismatches = observation.error.iter().map(|e| format!("the trial did not run to its end: {e}")).collect();
+            report.status = if observation.error.is_some() {
+                Status::Fail
+            } else {
+                Status::Observed
+            };
+            report.mismatches = observation
+                .error
+                .iter()
+                .map(|e| format!("the trial did not run to its end: {e}"))
+                .collect();
         }
     }
 }
@@ -158,7 +218,12 @@ pub fn run_all_reporting(
             });
         }
     });
-    results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).into_iter().flatten().collect()
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The text a failed trial shows: what differed, then every step and the wire.
@@ -176,7 +241,11 @@ pub fn failure_text(report: &TrialReport, origin: &str) -> String {
             s.label,
             s.op,
             s.outcome_with_signals(),
-            if s.revents.is_empty() { "none".into() } else { s.revents.join("|") },
+            if s.revents.is_empty() {
+                "none".into()
+            } else {
+                s.revents.join("|")
+            },
             s.tcp_state.as_deref().unwrap_or("-")
         );
     }
@@ -191,4 +260,48 @@ pub fn failure_text(report: &TrialReport, origin: &str) -> String {
         let _ = writeln!(out, "  {seg}");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// network_namespaces(7): /proc/sys/net is per namespace; other sysctls (vm.*, kernel.*)
+    /// are the host's, so an override of one is refused before anything runs.
+    #[test]
+    fn an_override_is_accepted_only_for_a_per_namespace_key_with_a_value() {
+        assert_eq!(
+            parse_sysctl("net.ipv4.tcp_rfc1337=1"),
+            Ok(("net.ipv4.tcp_rfc1337".into(), "1".into()))
+        );
+        assert_eq!(
+            parse_sysctl("net.ipv4.ip_local_port_range=40000 40100"),
+            Ok(("net.ipv4.ip_local_port_range".into(), "40000 40100".into()))
+        );
+        assert_eq!(
+            parse_sysctl("net.core.somaxconn=8"),
+            Ok(("net.core.somaxconn".into(), "8".into()))
+        );
+        assert!(parse_sysctl("net.ipv6.conf.all.disable_ipv6=0").is_ok());
+        for bad in [
+            "vm.swappiness=1",
+            "net.ipv4=1",
+            "net.unix.max_dgram_qlen=5",
+            "net.ipv4..x=1",
+            "net.ipv4.a/b=1",
+        ] {
+            let error = parse_sysctl(bad).unwrap_err();
+            assert!(error.contains("is not a per-namespace sysctl"), "{bad}: {error}");
+            assert!(error.contains(bad.split('=').next().unwrap()), "{bad}: {error}");
+        }
+        assert_eq!(
+            parse_sysctl("net.ipv4.tcp_rfc1337="),
+            Err("net.ipv4.tcp_rfc1337: the value is empty".into())
+        );
+        assert!(
+            parse_sysctl("net.ipv4.tcp_rfc1337")
+                .unwrap_err()
+                .contains("is not KEY=VALUE")
+        );
+    }
 }

@@ -10,6 +10,10 @@ pub struct Scenario {
     pub claim: &'static str,
     /// Where the claim comes from: the source article's situation, RFC sections, man pages.
     pub sources: &'static [&'static str],
+    /// What a client should do when it meets this situation (the source article's question
+    /// "the server sent RST: how should the client respond?"): interpretation, kept apart from
+    /// the observations; short and specific.
+    pub guidance: &'static str,
     pub families: &'static [Family],
     pub topologies: &'static [Topology],
     pub script: fn(&mut Trial) -> ScriptResult,
@@ -28,7 +32,9 @@ impl Scenario {
 
     /// Every (family, topology) this scenario runs in.
     pub fn variants(&self) -> impl Iterator<Item = (Family, Topology)> + '_ {
-        self.families.iter().flat_map(|&f| self.topologies.iter().map(move |&t| (f, t)))
+        self.families
+            .iter()
+            .flat_map(|&f| self.topologies.iter().map(move |&t| (f, t)))
     }
 
     /// The trial's test name: `area::scenario::family::topology`.

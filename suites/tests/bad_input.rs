@@ -35,11 +35,26 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 #[rstest]
-#[case::toml_syntax("[\"abort.linger0.read_first\"\n\"client.read#1\" = \"ECONNRESET\"\n", "bad.toml: TOML parse error at line 1")]
-#[case::unknown_scenario_id("[\"abort.linger0.read_frist\"]\n\"client.read#1\" = \"ECONNRESET\"\n", "bad.toml:1:2: unknown scenario id \"abort.linger0.read_frist\"")]
-#[case::unknown_step_label("[\"abort.linger0.read_first\"]\n\"client.reed#1\" = \"ECONNRESET\"\n", "bad.toml:2:1: \"client.reed#1\": unknown verb \"reed\"")]
-#[case::unknown_errno_name("[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"ECONNRESTE\"\n", "bad.toml:2:1: \"client.read#1\": unknown outcome \"ECONNRESTE\"")]
-#[case::wrong_value_type("[\"abort.linger0.read_first\"]\n\"client.read#1\" = true\n", "bad.toml:2:1: \"client.read#1\": expected an outcome")]
+#[case::toml_syntax(
+    "[\"abort.linger0.read_first\"\n\"client.read#1\" = \"ECONNRESET\"\n",
+    "bad.toml: TOML parse error at line 1"
+)]
+#[case::unknown_scenario_id(
+    "[\"abort.linger0.read_frist\"]\n\"client.read#1\" = \"ECONNRESET\"\n",
+    "bad.toml:1:2: unknown scenario id \"abort.linger0.read_frist\""
+)]
+#[case::unknown_step_label(
+    "[\"abort.linger0.read_first\"]\n\"client.reed#1\" = \"ECONNRESET\"\n",
+    "bad.toml:2:1: \"client.reed#1\": unknown verb \"reed\""
+)]
+#[case::unknown_errno_name(
+    "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"ECONNRESTE\"\n",
+    "bad.toml:2:1: \"client.read#1\": unknown outcome \"ECONNRESTE\""
+)]
+#[case::wrong_value_type(
+    "[\"abort.linger0.read_first\"]\n\"client.read#1\" = true\n",
+    "bad.toml:2:1: \"client.read#1\": expected an outcome"
+)]
 fn a_malformed_expectation_file_stops_the_run_with_its_position_and_writes_nothing(
     #[case] text: &str,
     #[case] needle: &str,
@@ -56,7 +71,11 @@ fn a_malformed_expectation_file_stops_the_run_with_its_position_and_writes_nothi
     assert_refused(&by_flag, &needle);
     let by_env = sockerr(&["run", "--out", out.to_str().unwrap()], &[("SOCKERR_EXPECT", &file)]);
     assert_refused(&by_env, &needle);
-    assert_eq!(std::fs::read_to_string(previous).unwrap(), "previous report", "the previous report was touched");
+    assert_eq!(
+        std::fs::read_to_string(previous).unwrap(),
+        "previous report",
+        "the previous report was touched"
+    );
 }
 
 #[test]
@@ -66,9 +85,15 @@ fn a_missing_expectation_file_is_named() {
 }
 
 #[rstest]
-#[case::truncated("{\"schema\": \"sockerr-report/1\", \"platform\": {\"os\"", "not a sockerr report: EOF while parsing")]
+#[case::truncated(
+    "{\"schema\": \"sockerr-report/1\", \"platform\": {\"os\"",
+    "not a sockerr report: EOF while parsing"
+)]
 #[case::not_json("<html>report</html>", "not a sockerr report: expected value at line 1 column 1")]
-#[case::other_schema("{\"schema\": \"sockerr-report/99\"}", "schema \"sockerr-report/99\" is not supported")]
+#[case::other_schema(
+    "{\"schema\": \"sockerr-report/99\"}",
+    "schema \"sockerr-report/99\" is not supported"
+)]
 fn a_broken_report_is_refused_with_its_name(#[case] text: &str, #[case] needle: &str) {
     let dir = tempfile::tempdir().unwrap();
     let report = write(dir.path(), "report.json", text);
@@ -94,7 +119,16 @@ fn an_output_directory_that_cannot_be_created_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "a-file", "");
     let out = file.join("out");
-    let output = sockerr(&["run", "--out", out.to_str().unwrap(), "--filter", "closed_port.blocking"], &[]);
+    let output = sockerr(
+        &[
+            "run",
+            "--out",
+            out.to_str().unwrap(),
+            "--filter",
+            "closed_port.blocking",
+        ],
+        &[],
+    );
     assert_refused(&output, &format!("cannot create {}", out.join("pcap").display()));
 }
 
@@ -102,7 +136,13 @@ fn an_output_directory_that_cannot_be_created_is_named() {
 fn a_filter_that_matches_nothing_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let output = sockerr(&["run", "--filter", "no-such-trial", "--out", out.to_str().unwrap()], &[]);
+    let output = sockerr(
+        &["run", "--filter", "no-such-trial", "--out", out.to_str().unwrap()],
+        &[],
+    );
     assert_refused(&output, "no trial matches");
-    assert!(!out.exists(), "the output directory was created for a run that did not start");
+    assert!(
+        !out.exists(),
+        "the output directory was created for a run that did not start"
+    );
 }

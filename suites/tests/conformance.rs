@@ -28,7 +28,10 @@ fn main() {
     if let Some(reason) = &skip_reason {
         eprintln!("conformance: namespace trials are ignored here: {reason}");
     }
-    let config = Arc::new(RunConfig { expectations, ..RunConfig::default() });
+    let config = Arc::new(RunConfig {
+        expectations,
+        ..RunConfig::default()
+    });
     let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
     let mut trials: Vec<Trial> = runner::plan(scenarios)
         .into_iter()
@@ -55,26 +58,49 @@ fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<(), Failed> {
 /// and the reset on the wire.
 fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Arc<RunConfig>, ignored: bool) -> Trial {
     let config = Arc::clone(config);
-    Trial::test("selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback", move || {
-        let scenario = scenarios.iter().find(|s| s.id == "abort.linger0.read_first").ok_or("scenario missing")?;
-        let wrong = Expectations::parse(
-            "selftest-wrong.toml",
-            "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"EPIPE\"\n",
-            &[scenario.id],
-        )?;
-        let wrong_config = RunConfig { expectations: wrong, skip_reason: config.skip_reason.clone(), ..RunConfig::default() };
-        let planned = Planned { scenario, family: sockerr_harness::Family::V4, topology: sockerr_harness::Topology::Loopback };
-        let report = runner::run_trial(planned, &wrong_config);
-        if report.status != Status::Fail {
-            return Err(format!("the wrong expectation did not fail the trial (status {:?})", report.status).into());
-        }
-        let text = runner::failure_text(&report, "selftest-wrong.toml");
-        for needle in ["step client.read#1", "expected  EPIPE", "observed  ECONNRESET", "server>client [R"] {
-            if !text.contains(needle) {
-                return Err(format!("the diff lacks {needle:?}:\n{text}").into());
+    Trial::test(
+        "selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback",
+        move || {
+            let scenario = scenarios
+                .iter()
+                .find(|s| s.id == "abort.linger0.read_first")
+                .ok_or("scenario missing")?;
+            let wrong = Expectations::parse(
+                "selftest-wrong.toml",
+                "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"EPIPE\"\n",
+                &[scenario.id],
+            )?;
+            let wrong_config = RunConfig {
+                expectations: wrong,
+                skip_reason: config.skip_reason.clone(),
+                ..RunConfig::default()
+            };
+            let planned = Planned {
+                scenario,
+                family: sockerr_harness::Family::V4,
+                topology: sockerr_harness::Topology::Loopback,
+            };
+            let report = runner::run_trial(planned, &wrong_config);
+            if report.status != Status::Fail {
+                return Err(format!(
+                    "the wrong expectation did not fail the trial (status {:?})",
+                    report.status
+                )
+                .into());
             }
-        }
-        Ok(())
-    })
+            let text = runner::failure_text(&report, "selftest-wrong.toml");
+            for needle in [
+                "step client.read#1",
+                "expected  EPIPE",
+                "observed  ECONNRESET",
+                "server>client [R",
+            ] {
+                if !text.contains(needle) {
+                    return Err(format!("the diff lacks {needle:?}:\n{text}").into());
+                }
+            }
+            Ok(())
+        },
+    )
     .with_ignored_flag(ignored)
 }

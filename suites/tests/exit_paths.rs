@@ -570,6 +570,7 @@ static PANICKING: Scenario = Scenario {
     id: "exit_paths.panic.after_sockets",
     claim: "A script that panics with sockets open fails its trial and leaves nothing behind.",
     sources: &["README: What the suite touches", "network_namespaces(7)"],
+    guidance: "None: a scenario of the suite's own tests.",
     families: BOTH_FAMILIES,
     topologies: BOTH_TOPOLOGIES,
     script: panics_after_opening_sockets,

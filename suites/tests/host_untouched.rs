@@ -12,7 +12,11 @@ use sockerr::runner::{self, RunConfig};
 /// Output of a command, or a note that it could not run (then both snapshots say so alike).
 fn output_of(program: &str, args: &[&str]) -> String {
     match Command::new(program).args(args).output() {
-        Ok(o) => format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        Ok(o) => format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
         Err(e) => format!("({program} unavailable: {e})"),
     }
 }

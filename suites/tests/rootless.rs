@@ -41,12 +41,23 @@ fn an_ordinary_user_runs_every_trial_inside_a_user_namespace() {
 
     if report.trials.iter().all(|t| t.status == Status::Skip) {
         let reason = report.trials[0].skip_reason.clone().unwrap_or_default();
-        assert!(reason.contains("user namespace") && reason.contains("sysctl"), "the skip names no remedy: {reason}");
+        assert!(
+            reason.contains("user namespace") && reason.contains("sysctl"),
+            "the skip names no remedy: {reason}"
+        );
         eprintln!("skipped: user namespaces are not available to unprivileged users here: {reason}");
         return;
     }
     assert_eq!(report.platform.run_as, format!("uid {NOBODY} in a user namespace"));
-    let not_passed: Vec<_> = report.trials.iter().filter(|t| t.status != Status::Pass).map(|t| &t.id).collect();
-    assert!(not_passed.is_empty(), "trials that did not pass as an ordinary user: {not_passed:?}\n{stderr}");
+    let not_passed: Vec<_> = report
+        .trials
+        .iter()
+        .filter(|t| t.status != Status::Pass)
+        .map(|t| &t.id)
+        .collect();
+    assert!(
+        not_passed.is_empty(),
+        "trials that did not pass as an ordinary user: {not_passed:?}\n{stderr}"
+    );
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use crate::capture::{Capture, CaptureSource};
-use crate::sys::NetNs;
+use crate::sys::{self, NetNs};
 use crate::variant::{Family, Topology};
 use netlink::Netlink;
 
@@ -36,25 +36,61 @@ pub struct Sandbox {
     server_ns: NetNs,
 }
 
+/// Writes each sysctl (`net.ipv4.tcp_rfc1337`, `1`) in the calling thread's network
+/// namespace, in order. Call it only on a thread inside a namespace of its own: the host's
+/// sysctls must never change. The error names the key, the value and the kernel's answer
+/// (a key the kernel does not have in a network namespace gives `NotFound`).
+pub fn apply_sysctls(sysctls: &[(String, String)]) -> io::Result<()> {
+    for (key, value) in sysctls {
+        sys::write_sysctl(key, value).map_err(|e| {
+            let why = match e.kind() {
+                io::ErrorKind::NotFound => format!("no such sysctl in a network namespace ({e})"),
+                _ => format!("the kernel refused the value ({e})"),
+            };
+            io::Error::new(e.kind(), format!("sysctl {key}={value}: {why}"))
+        })?;
+    }
+    Ok(())
+}
+
+fn in_namespace(which: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("in {which} namespace: {e}"))
+}
+
 impl Sandbox {
     /// Builds the topology on the calling thread, which must exist for this trial alone: it
-    /// is moved into the new namespaces (and left in the client's). Returns the sandbox and
-    /// a capture already running in every namespace.
-    pub fn build(topology: Topology, family: Family, start: Instant) -> io::Result<(Sandbox, Capture)> {
+    /// is moved into the new namespaces (and left in the client's). `sysctls` are written in
+    /// each namespace right after it is created, before any socket exists in it (see
+    /// [`apply_sysctls`]). Returns the sandbox and a capture already running in every
+    /// namespace.
+    pub fn build(
+        topology: Topology,
+        family: Family,
+        sysctls: &[(String, String)],
+        start: Instant,
+    ) -> io::Result<(Sandbox, Capture)> {
         let mut capture = Capture::new(start);
         let sandbox = match topology {
             Topology::Loopback => {
                 let ns = NetNs::create()?;
+                apply_sysctls(sysctls).map_err(|e| in_namespace("the loopback", e))?;
                 Netlink::open()?.set_up("lo")?;
                 capture.add_source(CaptureSource::open("lo")?);
                 let same = NetNs::current()?;
-                Sandbox { topology, family, client_ns: ns, server_ns: same }
+                Sandbox {
+                    topology,
+                    family,
+                    client_ns: ns,
+                    server_ns: same,
+                }
             }
             Topology::TwoHosts => {
                 let server_ns = NetNs::create()?;
+                apply_sysctls(sysctls).map_err(|e| in_namespace("the server's", e))?;
                 Netlink::open()?.set_up("lo")?;
                 capture.add_source(CaptureSource::open("server")?);
                 let client_ns = NetNs::create()?;
+                apply_sysctls(sysctls).map_err(|e| in_namespace("the client's", e))?;
                 let mut client = Netlink::open()?;
                 client.set_up("lo")?;
                 capture.add_source(CaptureSource::open("client")?);
@@ -71,7 +107,12 @@ impl Sandbox {
                 server.wait_until_up(SERVER_LINK, deadline)?;
                 client_ns.enter()?;
                 client.wait_until_up(CLIENT_LINK, deadline)?;
-                Sandbox { topology, family, client_ns, server_ns }
+                Sandbox {
+                    topology,
+                    family,
+                    client_ns,
+                    server_ns,
+                }
             }
         };
         Ok((sandbox, capture))

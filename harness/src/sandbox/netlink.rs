@@ -16,17 +16,13 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 use netlink_packet_core::{
-    DoneBuffer, ErrorBuffer, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_DUMP_INTR, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
-    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator,
-    ParseableParametrized,
+    DoneBuffer, ErrorBuffer, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_CREATE, NLM_F_DUMP, NLM_F_DUMP_INTR,
+    NLM_F_EXCL, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NetlinkBuffer, NetlinkHeader,
+    NetlinkMessage, NetlinkPayload, NlasIterator, ParseableParametrized,
 };
-use netlink_packet_route::address::{
-    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
-};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkMessage,
-    State,
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkHeader, LinkInfo, LinkMessage, State,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -104,10 +100,7 @@ fn failed(operation: &str, error: io::Error) -> io::Error {
 fn garbled(operation: &str, what: impl fmt::Display) -> io::Error {
     failed(
         operation,
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("malformed reply: {what}"),
-        ),
+        io::Error::new(io::ErrorKind::InvalidData, format!("malformed reply: {what}")),
     )
 }
 
@@ -241,37 +234,22 @@ impl Netlink {
         let mut message = LinkMessage::default();
         message.header.flags = LinkFlags::Up;
         message.header.change_mask = LinkFlags::Up;
-        message
-            .attributes
-            .push(LinkAttribute::IfName(name.to_string()));
-        self.request(
-            RouteNetlinkMessage::SetLink(message),
-            0,
-            &format!("set {name} up"),
-        )?;
+        message.attributes.push(LinkAttribute::IfName(name.to_string()));
+        self.request(RouteNetlinkMessage::SetLink(message), 0, &format!("set {name} up"))?;
         Ok(())
     }
 
     /// Creates a veth pair: `local` in this socket's namespace and `peer` directly inside
     /// `peer_ns` (IFLA_NET_NS_FD in the peer's message), so the peer never exists in the
     /// wrong namespace and needs no second move.
-    pub fn create_veth(
-        &mut self,
-        local: &str,
-        peer: &str,
-        peer_ns: BorrowedFd<'_>,
-    ) -> io::Result<()> {
+    pub fn create_veth(&mut self, local: &str, peer: &str, peer_ns: BorrowedFd<'_>) -> io::Result<()> {
         let mut peer_message = LinkMessage::default();
-        peer_message
-            .attributes
-            .push(LinkAttribute::IfName(peer.to_string()));
+        peer_message.attributes.push(LinkAttribute::IfName(peer.to_string()));
         peer_message
             .attributes
             .push(LinkAttribute::NetNsFd(peer_ns.as_raw_fd()));
         let mut message = LinkMessage::default();
-        message
-            .attributes
-            .push(LinkAttribute::IfName(local.to_string()));
+        message.attributes.push(LinkAttribute::IfName(local.to_string()));
         message.attributes.push(LinkAttribute::LinkInfo(vec![
             LinkInfo::Kind(InfoKind::Veth),
             LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_message))),
@@ -313,9 +291,7 @@ impl Netlink {
         message.attributes.push(AddressAttribute::Address(addr));
         if addr.is_ipv6() {
             message.header.flags = AddressHeaderFlags::Nodad;
-            message
-                .attributes
-                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+            message.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
         }
         self.with_events(group, &operation, |this, events| {
             this.request(
@@ -330,29 +306,21 @@ impl Netlink {
     /// Waits until the kernel treats `addr` as local: a route lookup answers RTN_LOCAL, or
     /// `events` (subscribed to the family's route group) announces the local route. For IPv6
     /// that route is the last thing addrconf installs for a new address.
-    fn wait_until_local(
-        &mut self,
-        events: &Socket,
-        addr: IpAddr,
-        operation: &str,
-    ) -> io::Result<()> {
+    fn wait_until_local(&mut self, events: &Socket, addr: IpAddr, operation: &str) -> io::Result<()> {
         let deadline = Instant::now() + REPLY_TIMEOUT;
         let mut buf = vec![0; 16 * 1024];
         let mut local = self.is_local(addr, operation);
         while !local {
             if !wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))? {
                 let why = format!("{addr} was accepted but is not local after {REPLY_TIMEOUT:?}");
-                return Err(failed(
-                    operation,
-                    io::Error::new(io::ErrorKind::TimedOut, why),
-                ));
+                return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
             match recv_datagram(events, &mut buf) {
                 Ok(len) => {
                     let messages = messages(&buf[..len]).map_err(|e| garbled(operation, e))?;
-                    local = messages.iter().any(|m| {
-                        m.kind == libc::RTM_NEWROUTE && is_local_route_to(m.payload, addr)
-                    });
+                    local = messages
+                        .iter()
+                        .any(|m| m.kind == libc::RTM_NEWROUTE && is_local_route_to(m.payload, addr));
                 }
                 // The socket overflowed and announcements were lost: look again.
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
@@ -376,8 +344,7 @@ impl Netlink {
         self.request(RouteNetlinkMessage::GetRoute(message), 0, operation)
             .is_ok_and(|replies| {
                 replies.iter().any(|(kind, payload)| {
-                    *kind == libc::RTM_NEWROUTE
-                        && RouteHeader::parse(payload).is_ok_and(|h| h.kind == RouteType::Local)
+                    *kind == libc::RTM_NEWROUTE && RouteHeader::parse(payload).is_ok_and(|h| h.kind == RouteType::Local)
                 })
             })
     }
@@ -399,19 +366,12 @@ impl Netlink {
         if let Some(ifname) = ifname {
             operation.push_str(&format!(" dev {ifname}"));
         }
-        let invalid = |why: &str| {
-            failed(
-                &operation,
-                io::Error::new(io::ErrorKind::InvalidInput, why.to_string()),
-            )
-        };
+        let invalid = |why: &str| failed(&operation, io::Error::new(io::ErrorKind::InvalidInput, why.to_string()));
         if gateway.is_none() && ifname.is_none() {
             return Err(invalid("a route needs a gateway, a device or both"));
         }
         if gateway.is_some_and(|gw| gw.is_ipv4() != dst.is_ipv4()) {
-            return Err(invalid(
-                "the gateway and the destination are of different families",
-            ));
+            return Err(invalid("the gateway and the destination are of different families"));
         }
         let mut message = RouteMessage::default();
         message.header.address_family = family_of(dst);
@@ -467,13 +427,7 @@ impl Netlink {
     }
 
     /// The body of `wait_until_up`, with `events` joined to RTNLGRP_LINK.
-    fn wait_for_link(
-        &mut self,
-        events: &Socket,
-        name: &str,
-        deadline: Instant,
-        operation: &str,
-    ) -> io::Result<()> {
+    fn wait_for_link(&mut self, events: &Socket, name: &str, deadline: Instant, operation: &str) -> io::Result<()> {
         let mut status = self.link_for(name, operation)?;
         let mut buf = vec![0; 16 * 1024];
         loop {
@@ -485,10 +439,7 @@ impl Netlink {
                     "link {name} is not up by the deadline (operstate {}, flags {})",
                     status.oper_state, status.flags
                 );
-                return Err(failed(
-                    operation,
-                    io::Error::new(io::ErrorKind::TimedOut, why),
-                ));
+                return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
             let len = match recv_datagram(events, &mut buf) {
                 Ok(len) => len,
@@ -499,9 +450,7 @@ impl Netlink {
                 }
                 Err(e) => return Err(failed(operation, e)),
             };
-            for Message { kind, payload, .. } in
-                messages(&buf[..len]).map_err(|e| garbled(operation, e))?
-            {
+            for Message { kind, payload, .. } in messages(&buf[..len]).map_err(|e| garbled(operation, e))? {
                 if kind != libc::RTM_NEWLINK && kind != libc::RTM_DELLINK {
                     continue;
                 }
@@ -514,10 +463,7 @@ impl Netlink {
                 }
                 if kind == libc::RTM_DELLINK {
                     let why = format!("link {name} was deleted (or left the namespace)");
-                    return Err(failed(
-                        operation,
-                        io::Error::new(io::ErrorKind::NotFound, why),
-                    ));
+                    return Err(failed(operation, io::Error::new(io::ErrorKind::NotFound, why)));
                 }
                 status = event;
             }
@@ -562,9 +508,7 @@ impl Netlink {
     /// missing link reads "add address ... on veth9: No such device".
     fn link_for(&mut self, name: &str, operation: &str) -> io::Result<LinkStatus> {
         let mut message = LinkMessage::default();
-        message
-            .attributes
-            .push(LinkAttribute::IfName(name.to_string()));
+        message.attributes.push(LinkAttribute::IfName(name.to_string()));
         let replies = self.request(RouteNetlinkMessage::GetLink(message), 0, operation)?;
         let (_, payload) = replies
             .iter()
@@ -576,12 +520,7 @@ impl Netlink {
     /// Sends one request with NLM_F_REQUEST | NLM_F_ACK | `flags` and collects what comes
     /// back until the ACK (or NLMSG_DONE for a dump). A negative ACK becomes an error naming
     /// `operation`, with the kernel's errno and extended-ack text.
-    fn request(
-        &mut self,
-        message: RouteNetlinkMessage,
-        flags: u16,
-        operation: &str,
-    ) -> io::Result<Replies> {
+    fn request(&mut self, message: RouteNetlinkMessage, flags: u16, operation: &str) -> io::Result<Replies> {
         self.seq = self.seq.wrapping_add(1).max(1);
         let seq = self.seq;
         let mut header = NetlinkHeader::default();
@@ -602,13 +541,9 @@ impl Netlink {
         loop {
             if !wait_readable(self.socket.as_fd(), deadline).map_err(|e| failed(operation, e))? {
                 let why = format!("no answer from the kernel within {REPLY_TIMEOUT:?}");
-                return Err(failed(
-                    operation,
-                    io::Error::new(io::ErrorKind::TimedOut, why),
-                ));
+                return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
-            let len =
-                recv_datagram(&self.socket, &mut self.buf).map_err(|e| failed(operation, e))?;
+            let len = recv_datagram(&self.socket, &mut self.buf).map_err(|e| failed(operation, e))?;
             for Message {
                 kind,
                 flags: msg_flags,
@@ -624,35 +559,22 @@ impl Netlink {
                 match kind {
                     NLMSG_NOOP => {}
                     NLMSG_ERROR => {
-                        let error =
-                            ErrorBuffer::new_checked(payload).map_err(|e| garbled(operation, e))?;
+                        let error = ErrorBuffer::new_checked(payload).map_err(|e| garbled(operation, e))?;
                         let Some(code) = error.code() else {
                             return Ok(replies);
                         };
                         let tlvs = error_tlvs(msg_flags, payload);
-                        return Err(refused(
-                            operation,
-                            code.get(),
-                            kernel_message(msg_flags, tlvs),
-                        ));
+                        return Err(refused(operation, code.get(), kernel_message(msg_flags, tlvs)));
                     }
                     NLMSG_DONE => {
-                        let done =
-                            DoneBuffer::new_checked(payload).map_err(|e| garbled(operation, e))?;
+                        let done = DoneBuffer::new_checked(payload).map_err(|e| garbled(operation, e))?;
                         if done.code() < 0 {
                             let tlvs = payload.get(4..).unwrap_or_default();
-                            return Err(refused(
-                                operation,
-                                done.code(),
-                                kernel_message(msg_flags, tlvs),
-                            ));
+                            return Err(refused(operation, done.code(), kernel_message(msg_flags, tlvs)));
                         }
                         if interrupted {
                             let why = "the dump raced with a change (NLM_F_DUMP_INTR)";
-                            return Err(failed(
-                                operation,
-                                io::Error::new(io::ErrorKind::Interrupted, why),
-                            ));
+                            return Err(failed(operation, io::Error::new(io::ErrorKind::Interrupted, why)));
                         }
                         return Ok(replies);
                     }
@@ -760,11 +682,7 @@ fn kernel_message(flags: u16, tlvs: &[u8]) -> Option<String> {
     NlasIterator::new(tlvs)
         .map_while(Result::ok)
         .find(|nla| nla.kind() == NLMSGERR_ATTR_MSG)
-        .map(|nla| {
-            String::from_utf8_lossy(nla.value())
-                .trim_end_matches('\0')
-                .to_string()
-        })
+        .map(|nla| String::from_utf8_lossy(nla.value()).trim_end_matches('\0').to_string())
         .filter(|message| !message.is_empty())
 }
 
@@ -793,9 +711,7 @@ fn drain(socket: &Socket) -> io::Result<()> {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             // An overflow or a signal: what is queued is still to be discarded.
-            Err(e)
-                if e.kind() == io::ErrorKind::Interrupted
-                    || e.raw_os_error() == Some(libc::ENOBUFS) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted || e.raw_os_error() == Some(libc::ENOBUFS) => {}
             Err(e) => return Err(e),
         }
     }
@@ -949,11 +865,7 @@ mod tests {
             nl.wait_until_up("lo", soon()).unwrap();
             let lo = nl.link("lo").unwrap();
             assert!(lo.is_admin_up() && lo.is_operational(), "{lo:?}");
-            assert_eq!(
-                lo.oper_state,
-                State::Unknown,
-                "lo keeps no operstate of its own"
-            );
+            assert_eq!(lo.oper_state, State::Unknown, "lo keeps no operstate of its own");
             let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
             assert!(connect_and_talk(&listener) < PROMPT);
         });
@@ -971,10 +883,7 @@ mod tests {
             } = pair();
             eprintln!("topology built and up in {:?}", started.elapsed());
             // Each end lives only in its own namespace.
-            assert_eq!(
-                nl_a.link("veth0").unwrap().index,
-                nl_a.link_index("veth0").unwrap()
-            );
+            assert_eq!(nl_a.link("veth0").unwrap().index, nl_a.link_index("veth0").unwrap());
             assert_eq!(errno(&nl_a.link("veth1").unwrap_err()), Some(libc::ENODEV));
             assert_eq!(errno(&nl_b.link("veth0").unwrap_err()), Some(libc::ENODEV));
             assert!(nl_b.link("veth1").unwrap().is_operational());
@@ -1097,9 +1006,7 @@ mod tests {
             let text = err.to_string();
             // Linux 6.18 adds "; kernel says: ipv4: Address already assigned".
             assert!(
-                text.starts_with(
-                    "netlink: add address 198.18.0.1/24 on veth0: File exists (os error 17)"
-                ),
+                text.starts_with("netlink: add address 198.18.0.1/24 on veth0: File exists (os error 17)"),
                 "{text}"
             );
             nl.add_address("veth0", A6.into(), 64).unwrap();
@@ -1115,10 +1022,7 @@ mod tests {
             let mut nl = Netlink::open().unwrap();
             let err = nl.set_up("nosuch0").unwrap_err();
             assert_eq!(errno(&err), Some(libc::ENODEV), "{err}");
-            assert!(
-                err.to_string().starts_with("netlink: set nosuch0 up: "),
-                "{err}"
-            );
+            assert!(err.to_string().starts_with("netlink: set nosuch0 up: "), "{err}");
             let err = nl.add_address("nosuch0", A4.into(), 24).unwrap_err();
             assert_eq!(errno(&err), Some(libc::ENODEV), "{err}");
             assert!(
@@ -1139,11 +1043,7 @@ mod tests {
             nl.create_veth("veth0", "veth1", ns.as_fd()).unwrap();
             let err = nl.create_veth("veth0", "veth2", ns.as_fd()).unwrap_err();
             assert_eq!(errno(&err), Some(libc::EEXIST), "{err}");
-            assert!(
-                err.to_string()
-                    .contains("create veth veth0 with peer veth2"),
-                "{err}"
-            );
+            assert!(err.to_string().contains("create veth veth0 with peer veth2"), "{err}");
         });
     }
 
@@ -1189,8 +1089,7 @@ mod tests {
             let net4_dev = IpAddr::from(Ipv4Addr::new(198, 18, 2, 0));
             let net6 = IpAddr::from(Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0));
             nl_a.add_route(net4, 24, Some(B4.into()), None).unwrap();
-            nl_a.add_route(net6, 64, Some(B6.into()), Some("veth0"))
-                .unwrap();
+            nl_a.add_route(net6, 64, Some(B6.into()), Some("veth0")).unwrap();
             // On-link: B answers ARP for any of its addresses (arp_ignore=0).
             nl_a.add_route(net4_dev, 24, None, Some("veth0")).unwrap();
             for addr in [far4, far6, far4_dev] {
@@ -1201,8 +1100,7 @@ mod tests {
             let err = nl_a.add_route(net4, 24, Some(B4.into()), None).unwrap_err();
             assert_eq!(errno(&err), Some(libc::EEXIST), "{err}");
             assert!(
-                err.to_string()
-                    .contains("add route 198.18.1.0/24 via 198.18.0.2"),
+                err.to_string().contains("add route 198.18.1.0/24 via 198.18.0.2"),
                 "{err}"
             );
             let err = nl_a.add_route(net4, 24, Some(B6.into()), None).unwrap_err();
@@ -1221,10 +1119,7 @@ mod tests {
             let dst = IpAddr::from(Ipv4Addr::new(198, 18, 1, 1));
             let err = nl.add_route(dst, 24, None, Some("lo")).unwrap_err();
             assert_eq!(errno(&err), Some(libc::EINVAL), "{err}");
-            let inner = err
-                .get_ref()
-                .and_then(|e| e.downcast_ref::<NetlinkError>())
-                .unwrap();
+            let inner = err.get_ref().and_then(|e| e.downcast_ref::<NetlinkError>()).unwrap();
             assert!(inner.kernel_message.is_some(), "{err}");
             assert!(err.to_string().contains("; kernel says: "), "{err}");
         });

@@ -82,15 +82,7 @@ pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
     // SAFETY: `info` and `len` are valid for writes of `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
+    let rc = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
     if rc != 0 || len < 1 {
         return None;
     }
@@ -152,7 +144,11 @@ pub fn poll_one(fd: RawFd, events: libc::c_short, timeout: Option<Duration>) -> 
     let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
     // SAFETY: one valid pollfd.
     let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-    if rc < 0 { (Err(io::Error::last_os_error()), 0) } else { (Ok(rc), pfd.revents) }
+    if rc < 0 {
+        (Err(io::Error::last_os_error()), 0)
+    } else {
+        (Ok(rc), pfd.revents)
+    }
 }
 
 /// The errno's symbolic name (`ECONNRESET`).
@@ -189,7 +185,11 @@ pub fn block_watched_signals() -> io::Result<()> {
     let set = watched_set();
     // SAFETY: valid set; the old mask is not needed.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if rc == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(rc)) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
 }
 
 /// Takes the watched signals pending on the calling thread, by name, without waiting.
@@ -327,11 +327,17 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
         return Ok(ChildWrite::Killed(libc::WTERMSIG(status)));
     }
     if got < msg.len() {
-        return Err(io::Error::other(format!("the child exited with status {status} without reporting its write")));
+        return Err(io::Error::other(format!(
+            "the child exited with status {status} without reporting its write"
+        )));
     }
     let rc = i64::from_ne_bytes(msg[..8].try_into().expect("8 bytes"));
     let err = i32::from_ne_bytes(msg[8..].try_into().expect("4 bytes"));
-    Ok(ChildWrite::Returned(if rc < 0 { Err(io::Error::from_raw_os_error(err)) } else { Ok(rc) }))
+    Ok(ChildWrite::Returned(if rc < 0 {
+        Err(io::Error::from_raw_os_error(err))
+    } else {
+        Ok(rc)
+    }))
 }
 
 /// How the process got the privileges namespace trials need.
@@ -360,8 +366,14 @@ pub fn acquire_namespace_privilege() -> Privilege {
                   kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 23.10 and later, user.max_user_namespaces > 0), \
                   or run as root";
     if let Err(e) = unshare(CloneFlags::CLONE_NEWUSER) {
-        let why = if e == nix::errno::Errno::EINVAL { " (the process already has threads)" } else { "" };
-        return Privilege::Unavailable(format!("cannot create a user namespace as uid {uid}: {e}{why}; {remedy}"));
+        let why = if e == nix::errno::Errno::EINVAL {
+            " (the process already has threads)"
+        } else {
+            ""
+        };
+        return Privilege::Unavailable(format!(
+            "cannot create a user namespace as uid {uid}: {e}{why}; {remedy}"
+        ));
     }
     let maps = [
         ("/proc/self/setgroups", "deny".to_string()),
@@ -370,7 +382,9 @@ pub fn acquire_namespace_privilege() -> Privilege {
     ];
     for (path, content) in maps {
         if let Err(e) = std::fs::write(path, content) {
-            return Privilege::Unavailable(format!("entered a user namespace but could not write {path}: {e}; {remedy}"));
+            return Privilege::Unavailable(format!(
+                "entered a user namespace but could not write {path}: {e}; {remedy}"
+            ));
         }
     }
     Privilege::UserNamespace { uid, gid }

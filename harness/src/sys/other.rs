@@ -46,7 +46,11 @@ pub fn poll_one(fd: RawFd, events: libc::c_short, timeout: Option<Duration>) -> 
     let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
     // SAFETY: one valid pollfd.
     let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-    if rc < 0 { (Err(io::Error::last_os_error()), 0) } else { (Ok(rc), pfd.revents) }
+    if rc < 0 {
+        (Err(io::Error::last_os_error()), 0)
+    } else {
+        (Ok(rc), pfd.revents)
+    }
 }
 pub fn errno_name(code: i32) -> String {
     format!("{:?}", nix::errno::Errno::from_raw(code))

@@ -9,7 +9,10 @@ use crate::scenario::Scenario;
 
 /// Every scenario, in catalogue order.
 pub fn all() -> Vec<Scenario> {
-    [connect::scenarios(), peer_close::scenarios(), abort::scenarios()].into_iter().flatten().collect()
+    [connect::scenarios(), peer_close::scenarios(), abort::scenarios()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The ids of every scenario.
@@ -38,6 +41,22 @@ mod tests {
         for s in all() {
             assert!(s.claim.ends_with('.'), "{}: the claim is one sentence", s.id);
             assert!(!s.sources.is_empty(), "{}: no sources", s.id);
+        }
+    }
+
+    #[test]
+    fn every_scenario_tells_the_client_what_to_do() {
+        // The source article's question, per situation: "the server sent RST: how should the
+        // client respond?" Guidance is short: a few sentences, not an essay.
+        for s in all() {
+            assert!(!s.guidance.trim().is_empty(), "{}: no guidance", s.id);
+            assert!(s.guidance.ends_with('.'), "{}: guidance is sentences", s.id);
+            assert!(
+                s.guidance.len() <= 400,
+                "{}: guidance of {} bytes is not short",
+                s.id,
+                s.guidance.len()
+            );
         }
     }
 }

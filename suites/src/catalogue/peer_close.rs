@@ -16,6 +16,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "send(2): EPIPE, MSG_NOSIGNAL",
                 "read(2): 0 at end of file",
             ],
+            guidance: "read() returning 0 means the peer sent FIN: it will send nothing more and has usually closed. Use what was received, close the socket, and send further requests on a new connection. Data written after the FIN is lost even when the write succeeds (the closed peer answers it with a reset); EPIPE then means: close, the peer is gone.",
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_read_then_write,
@@ -28,6 +29,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 9293 §3.10.7.4 (data for a closed connection is answered with a reset)",
                 "send(2): EPIPE, MSG_NOSIGNAL",
             ],
+            guidance: "A successful write proves nothing about delivery: after the peer's FIN the first write is accepted, then discarded with a reset. Before reusing an idle or pooled connection, poll it for POLLIN/POLLRDHUP and read; on end of file or EPIPE close it and resend on a new connection, replaying only idempotent requests.",
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_write_first,
@@ -40,6 +42,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "write(2): EPIPE, \"the writing process will also receive a SIGPIPE signal\"",
                 "signal(7): SIGPIPE default action is to terminate the process",
             ],
+            guidance: "A write to a connection the peer has closed and reset raises SIGPIPE, which by default kills the process before write() returns. Send with MSG_NOSIGNAL, set SO_NOSIGPIPE where it exists (macOS, FreeBSD), or ignore SIGPIPE process-wide (signal(SIGPIPE, SIG_IGN)); then handle EPIPE: close, the peer is gone.",
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_sigpipe,
@@ -56,11 +59,21 @@ pub fn scenarios() -> Vec<Scenario> {
 fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
     let (client, mut server, _listener) = t.connected_pair()?;
     server.close();
-    t.wait_for_events(&client, libc::POLLRDHUP, "the client's socket has the server's FIN (POLLRDHUP)");
+    t.wait_for_events(
+        &client,
+        libc::POLLRDHUP,
+        "the client's socket has the server's FIN (POLLRDHUP)",
+    );
     client.socket()?.set_tcp_quickack(true)?;
     t.wait_for_wire("the client's ACK of the server's FIN", |segments| {
-        let fin = segments.iter().position(|s| s.dir == Direction::ServerToClient && s.flags.contains('F'));
-        fin.is_some_and(|i| segments[i..].iter().any(|s| s.dir == Direction::ClientToServer && s.flags == "."))
+        let fin = segments
+            .iter()
+            .position(|s| s.dir == Direction::ServerToClient && s.flags.contains('F'));
+        fin.is_some_and(|i| {
+            segments[i..]
+                .iter()
+                .any(|s| s.dir == Direction::ClientToServer && s.flags == ".")
+        })
     });
     Ok(client)
 }

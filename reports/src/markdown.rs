@@ -1,0 +1,410 @@
+//! `report.md`: the report as Markdown for people (and for GitHub, which draws the mermaid
+//! sequence diagrams). A title with the platform, a summary table per area, then per scenario
+//! its claim, sources, and per variant the steps and the wire.
+//!
+//! The helpers shared with the HTML renderer (grouping by area and scenario, outcomes merged
+//! across variants, label, sysctl overrides and guidance) live here too.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use sockerr_harness::record::Direction;
+
+use crate::ladder::{self, Event, Side};
+use crate::model::{Report, Status, TrialReport};
+use crate::summary::Counts;
+
+/// The report as Markdown.
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let p = &report.platform;
+    let overrides = sysctl_overrides(report);
+    let _ = writeln!(out, "# sockerr report: {} {} ({})\n", p.os, p.kernel, p.arch);
+    let _ = writeln!(
+        out,
+        "What the operating system told each program when a TCP connection broke, and what went over the wire."
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "- platform: {} {}, {}", p.os, p.kernel, p.arch);
+    if !p.run_as.is_empty() {
+        let _ = writeln!(out, "- run as: {}", p.run_as);
+    }
+    if let Some(label) = platform_label(report) {
+        let _ = writeln!(out, "- label: {label}");
+    }
+    if !overrides.is_empty() {
+        let _ = writeln!(
+            out,
+            "- sysctl overrides (set in every trial namespace): {}",
+            overrides.join(", ")
+        );
+    }
+    if let Some(e) = &report.expectations {
+        let _ = writeln!(out, "- expectations: `{e}`");
+    }
+    let _ = writeln!(
+        out,
+        "- trials: {} ({})",
+        report.trials.len(),
+        Counts::of(&report.trials)
+    );
+    if !p.sysctls.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>TCP sysctls in a fresh trial namespace</summary>\n"
+        );
+        let _ = writeln!(out, "| sysctl | value |\n|---|---|");
+        for (k, v) in &p.sysctls {
+            let _ = writeln!(out, "| {} | {} |", code(k), code(v));
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+
+    let scenarios = group_by_scenario(report);
+    let _ = writeln!(out, "\n## Summary\n");
+    let _ = writeln!(
+        out,
+        "Per step the observed outcome: the errno name, `ok=N` for a return value N (`ok=0` from a read is end of \
+         file), `killed` when the caller died; `+SIGPIPE` marks a signal the call raised. Where variants \
+         (family/topology) disagree, each outcome names its variants."
+    );
+    for (area, group) in group_by_area(&scenarios) {
+        let _ = writeln!(out, "\n### {area}\n");
+        let _ = writeln!(
+            out,
+            "| scenario | step | observed outcome | status |\n|---|---|---|---|"
+        );
+        for (scenario, trials) in group {
+            let merged = merged_outcomes(trials);
+            let counts = status_counts(trials);
+            if merged.is_empty() {
+                let _ = writeln!(out, "| {} | | | {} |", code(scenario), cell(&counts));
+            }
+            for (i, row) in merged.iter().enumerate() {
+                let (name, status) = if i == 0 {
+                    (code(scenario), cell(&counts))
+                } else {
+                    (String::new(), String::new())
+                };
+                let _ = writeln!(
+                    out,
+                    "| {name} | {} | {} | {status} |",
+                    code(&row.label),
+                    cell(&row.text_code())
+                );
+            }
+        }
+    }
+
+    let _ = writeln!(out, "\n## Scenarios");
+    for (scenario, trials) in &scenarios {
+        render_scenario(&mut out, scenario, trials);
+    }
+    out
+}
+
+fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
+    let _ = writeln!(out, "\n### {scenario}\n");
+    if let Some(t) = trials.first() {
+        if !t.claim.is_empty() {
+            let _ = writeln!(out, "{}\n", t.claim);
+        }
+        if !t.sources.is_empty() {
+            let _ = writeln!(out, "Sources:\n");
+            for s in &t.sources {
+                let _ = writeln!(out, "- {s}");
+            }
+            let _ = writeln!(out);
+        }
+    }
+    // Guidance once for the scenario when every variant has the same, else per variant.
+    let guidance: Vec<Option<String>> = trials.iter().map(|t| client_guidance(t)).collect();
+    let shared_guidance = guidance.windows(2).all(|w| w[0] == w[1]);
+    if let (true, Some(Some(g))) = (shared_guidance, guidance.first()) {
+        let _ = writeln!(out, "**Client guidance.** {g}\n");
+    }
+    for (t, g) in trials.iter().zip(&guidance) {
+        let _ = writeln!(out, "#### {}: {}\n", variant_of(t), t.status.as_str());
+        if let Some(reason) = &t.skip_reason {
+            let _ = writeln!(out, "Skipped: {reason}\n");
+        }
+        if let Some(error) = &t.error {
+            let _ = writeln!(out, "Could not run to its end: {error}\n");
+        }
+        if !t.mismatches.is_empty() {
+            let _ = writeln!(out, "Differences from the expectation:\n");
+            for m in &t.mismatches {
+                let _ = writeln!(out, "- {m}");
+            }
+            let _ = writeln!(out);
+        }
+        for w in t.waits.iter().filter(|w| !w.met) {
+            let _ = writeln!(
+                out,
+                "Wait not met: {} (gave up after {:.3} ms)\n",
+                w.what,
+                w.waited_us as f64 / 1000.0
+            );
+        }
+        if !t.steps.is_empty() {
+            let _ = writeln!(
+                out,
+                "| step | call | outcome | revents | TCP state | t (ms) |\n|---|---|---|---|---|---:|"
+            );
+            for s in &t.steps {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {:.3} |",
+                    code(&s.label),
+                    code(&s.op),
+                    code(&s.outcome_with_signals()),
+                    code(&s.revents.join("|")),
+                    cell(s.tcp_state.as_deref().unwrap_or("")),
+                    s.t_us as f64 / 1000.0
+                );
+            }
+            let _ = writeln!(out);
+        }
+        if !t.wire.captured {
+            let _ = writeln!(out, "No capture ran for this trial.\n");
+        } else if t.wire.drops > 0 {
+            let _ = writeln!(
+                out,
+                "The capture dropped {} frames: the wire below is incomplete.\n",
+                t.wire.drops
+            );
+        }
+        if !t.steps.is_empty() || !t.wire.segments.is_empty() {
+            let _ = writeln!(out, "{}", mermaid(t));
+        }
+        if let Some(pcap) = &t.wire.pcap {
+            let _ = writeln!(out, "Packets: `{pcap}`\n");
+        }
+        if let (false, Some(g)) = (shared_guidance, g) {
+            let _ = writeln!(out, "**Client guidance.** {g}\n");
+        }
+    }
+}
+
+/// The trial's wire and calls as a mermaid `sequenceDiagram`, steps and segments interleaved
+/// by their time.
+pub fn mermaid(trial: &TrialReport) -> String {
+    let mut out = String::from("```mermaid\nsequenceDiagram\n    participant Client\n    participant Server\n");
+    for e in ladder::timeline(trial) {
+        match e {
+            Event::Segment(s) => {
+                let arrow = match s.dir {
+                    Direction::ClientToServer => "Client->>Server",
+                    Direction::ServerToClient => "Server->>Client",
+                };
+                let _ = writeln!(out, "    {arrow}: {}", mermaid_text(&ladder::segment_label(s)));
+            }
+            Event::Step(s) => {
+                let side = match ladder::side_of(&s.actor) {
+                    Side::Client => "Client",
+                    Side::Server => "Server",
+                };
+                let _ = writeln!(out, "    Note over {side}: {}", mermaid_text(&ladder::step_label(s)));
+            }
+        }
+    }
+    out.push_str("```\n");
+    out
+}
+
+/// Text safe inside a mermaid message or note: `;` would end the statement and `#` starts
+/// an entity, so both become entity codes; line breaks become spaces.
+fn mermaid_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A Markdown table cell: `|` escaped, line breaks flattened.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// An inline code span inside a table cell (empty text gives an empty cell).
+fn code(s: &str) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let fence = if s.contains('`') { "``" } else { "`" };
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", cell(s))
+}
+
+// ---- helpers shared with the HTML renderer ----
+
+/// The area of a scenario: its id up to the first dot (`abort.linger0.read_first` -> `abort`).
+pub fn area_of(scenario: &str) -> &str {
+    scenario.split('.').next().unwrap_or(scenario)
+}
+
+/// `v4/loopback`: the variant of a trial.
+pub fn variant_of(t: &TrialReport) -> String {
+    format!("{}/{}", t.family, t.topology)
+}
+
+/// A scenario id and its trials (family, then topology order).
+pub(crate) type ScenarioGroup<'r> = (&'r str, Vec<&'r TrialReport>);
+
+/// Trials grouped by scenario, scenarios in the order the report first names them.
+pub(crate) fn group_by_scenario(report: &Report) -> Vec<ScenarioGroup<'_>> {
+    let mut groups: Vec<ScenarioGroup<'_>> = Vec::new();
+    for t in &report.trials {
+        match groups.iter_mut().find(|(s, _)| *s == t.scenario) {
+            Some((_, trials)) => trials.push(t),
+            None => groups.push((&t.scenario, vec![t])),
+        }
+    }
+    for (_, trials) in &mut groups {
+        trials.sort_by_key(|t| (t.family, t.topology));
+    }
+    groups
+}
+
+/// Scenario groups grouped by area, areas in first-seen order.
+pub(crate) fn group_by_area<'r, 'g>(scenarios: &'g [ScenarioGroup<'r>]) -> Vec<(&'r str, Vec<&'g ScenarioGroup<'r>>)> {
+    let mut areas: Vec<(&str, Vec<_>)> = Vec::new();
+    for g in scenarios {
+        let area = area_of(g.0);
+        match areas.iter_mut().find(|(a, _)| *a == area) {
+            Some((_, v)) => v.push(g),
+            None => areas.push((area, vec![g])),
+        }
+    }
+    areas
+}
+
+/// One step's outcome across the variants of a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MergedStep {
+    pub label: String,
+    /// Each distinct outcome with the variants that showed it.
+    pub outcomes: Vec<(String, Vec<String>)>,
+    /// How many variants ran the step.
+    pub variants: usize,
+    /// How many trials (with steps) the scenario has.
+    pub of: usize,
+}
+
+impl MergedStep {
+    /// `ECONNRESET`, or `ECONNRESET (v4/loopback); EPIPE (v6/loopback)` where variants differ
+    /// (or where only some variants ran the step).
+    pub fn text(&self) -> String {
+        self.render(|o| o.to_string())
+    }
+
+    /// The same with outcomes as code spans, for Markdown.
+    fn text_code(&self) -> String {
+        self.render(code)
+    }
+
+    fn render(&self, fmt: impl Fn(&str) -> String) -> String {
+        if self.outcomes.len() == 1 && self.variants == self.of {
+            return fmt(&self.outcomes[0].0);
+        }
+        self.outcomes
+            .iter()
+            .map(|(o, v)| format!("{} ({})", fmt(o), v.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn differs(&self) -> bool {
+        self.outcomes.len() > 1 || self.variants != self.of
+    }
+}
+
+/// Per step label (first-seen order) the outcomes seen across the trials, as the run summary
+/// shows them. Skipped trials, which ran no step, are left out.
+pub(crate) fn merged_outcomes(trials: &[&TrialReport]) -> Vec<MergedStep> {
+    let ran: Vec<&&TrialReport> = trials.iter().filter(|t| !t.steps.is_empty()).collect();
+    let mut order: Vec<&str> = Vec::new();
+    let mut seen: BTreeMap<&str, Vec<(String, Vec<String>)>> = BTreeMap::new();
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for t in &ran {
+        let mut counted: Vec<&str> = Vec::new();
+        for s in &t.steps {
+            if !order.contains(&s.label.as_str()) {
+                order.push(&s.label);
+            }
+            if !counted.contains(&s.label.as_str()) {
+                counted.push(&s.label);
+                *count.entry(&s.label).or_default() += 1;
+            }
+            let outcome = s.outcome_with_signals();
+            let variant = variant_of(t);
+            let list = seen.entry(&s.label).or_default();
+            match list.iter_mut().find(|(o, _)| *o == outcome) {
+                Some((_, v)) => {
+                    if !v.contains(&variant) {
+                        v.push(variant)
+                    }
+                }
+                None => list.push((outcome, vec![variant])),
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|label| MergedStep {
+            label: label.to_string(),
+            outcomes: seen.remove(label).unwrap_or_default(),
+            variants: count.get(label).copied().unwrap_or(0),
+            of: ran.len(),
+        })
+        .collect()
+}
+
+/// `4 pass`, `3 pass, 1 fail`: the statuses of a scenario's trials, zeros left out.
+pub(crate) fn status_counts(trials: &[&TrialReport]) -> String {
+    let mut n: BTreeMap<Status, usize> = BTreeMap::new();
+    for t in trials {
+        *n.entry(t.status).or_default() += 1;
+    }
+    n.iter()
+        .map(|(s, c)| format!("{c} {}", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The run's label, when it was given one (`platform.label`).
+pub(crate) fn platform_label(report: &Report) -> Option<&str> {
+    Some(report.platform.label.trim()).filter(|l| !l.is_empty())
+}
+
+/// `name=value` per sysctl the run set in every trial namespace (`platform.sysctl_overrides`).
+pub(crate) fn sysctl_overrides(report: &Report) -> Vec<String> {
+    report
+        .platform
+        .sysctl_overrides
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect()
+}
+
+/// The trial's client guidance (`TrialReport.guidance`): what a client program should do
+/// about what the trial observed. Interpretation from the catalogue, not an observation, so
+/// the renderers label it as such. Blank guidance counts as none.
+pub fn client_guidance(trial: &TrialReport) -> Option<String> {
+    trial
+        .guidance
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+}

@@ -1,0 +1,106 @@
+//! `report_schema()` is a valid draft 2020-12 schema that a real report satisfies and that
+//! rejects reports which are not ones.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use sockerr_reports::{Report, report_schema};
+
+fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.json")
+}
+
+/// The fixture as raw JSON, as a tool reading `report.json` would see it.
+fn fixture_json() -> Value {
+    let text = std::fs::read_to_string(fixture_path()).expect("the fixture report is readable");
+    serde_json::from_str(&text).expect("the fixture report is JSON")
+}
+
+fn validator() -> jsonschema::Validator {
+    jsonschema::draft202012::new(&report_schema()).expect("the generated schema compiles")
+}
+
+/// Every validation error, one per line, with where in the report it is.
+fn errors(instance: &Value) -> Vec<String> {
+    validator()
+        .iter_errors(instance)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn the_schema_is_a_valid_draft_2020_12_schema() {
+    let schema = report_schema();
+    if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+        panic!("the generated schema violates the draft 2020-12 meta-schema: {e}");
+    }
+}
+
+#[test]
+fn a_real_report_validates() {
+    let errors = errors(&fixture_json());
+    assert!(
+        errors.is_empty(),
+        "the fixture report does not satisfy the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn a_report_written_by_this_version_validates() {
+    // Read into the model and written back: this also covers the fields added to the model
+    // after the fixture was recorded, with their default values.
+    let report = Report::read(&fixture_path()).expect("the fixture is a report of this version");
+    let value = serde_json::to_value(&report).expect("a report serialises");
+    let errors = errors(&value);
+    assert!(
+        errors.is_empty(),
+        "a re-written report does not satisfy the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn an_unknown_status_is_rejected() {
+    let mut report = fixture_json();
+    report["trials"][0]["status"] = json!("maybe");
+    let errors = errors(&report);
+    assert!(
+        errors.iter().any(|e| e.starts_with("/trials/0/status")),
+        "\"maybe\" was accepted: {errors:?}"
+    );
+}
+
+#[test]
+fn a_report_without_trials_is_rejected() {
+    let mut report = fixture_json();
+    report.as_object_mut().expect("a report is an object").remove("trials");
+    let errors = errors(&report);
+    assert!(
+        errors.iter().any(|e| e.contains("trials")),
+        "a report without trials was accepted: {errors:?}"
+    );
+}
+
+#[test]
+fn another_schema_version_is_rejected() {
+    let mut report = fixture_json();
+    report["schema"] = json!("sockerr-report/2");
+    assert!(!validator().is_valid(&report));
+}
+
+#[test]
+fn a_direction_under_its_rust_name_is_rejected() {
+    let mut report = fixture_json();
+    let trials = report["trials"].as_array_mut().expect("trials is an array");
+    let trial = trials
+        .iter_mut()
+        .find(|t| t["wire"]["segments"].as_array().is_some_and(|s| !s.is_empty()))
+        .expect("the fixture has a trial with segments");
+    trial["wire"]["segments"][0]["dir"] = json!("ClientToServer");
+    let errors = errors(&report);
+    assert!(
+        errors.iter().any(|e| e.contains("/wire/segments/0/dir")),
+        "ClientToServer was accepted: {errors:?}"
+    );
+}

@@ -1,0 +1,205 @@
+//! `sockerr explain`: run the binary once to get a report, then ask it about errnos and
+//! scenarios. The observations it names must come from that report (never from a table), and
+//! an unknown subject must be refused with the closest names and exit status 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sockerr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockerr"))
+        .args(args)
+        .env_remove("SOCKERR_EXPECT")
+        .output()
+        .expect("run sockerr")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Whether namespace trials can run here; when not, says why (the trials would all be skipped,
+/// and a report of skipped trials names no step).
+fn can_run_trials() -> bool {
+    match sockerr_harness::sys::namespaces_unavailable() {
+        Some(reason) => {
+            eprintln!("skipped: {reason}");
+            false
+        }
+        None => true,
+    }
+}
+
+/// The lines of the block of `scenario` in an errno explanation: from its heading to the empty
+/// line that ends every block.
+fn block<'a>(out: &'a str, scenario: &str) -> Vec<&'a str> {
+    let heading = format!("  {scenario}");
+    out.lines()
+        .skip_while(|l| *l != heading)
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
+fn explain(subject: &str, report: &Path) -> String {
+    let out = sockerr(&["explain", subject, "--report", report.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "explain {subject}: stderr:\n{}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+#[test]
+fn explain_names_the_scenarios_steps_and_wire_of_a_report_the_binary_wrote() {
+    if !can_run_trials() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = sockerr(&["run", "--out", dir.path().to_str().unwrap(), "--no-pcap"]);
+    assert!(
+        run.status.code().is_some_and(|c| c == 0 || c == 1),
+        "run: {}",
+        text(&run.stderr)
+    );
+    let report = dir.path().join("report.json");
+    assert!(report.exists(), "the run wrote no report: {}", text(&run.stderr));
+
+    let reset = explain("ECONNRESET", &report);
+    assert!(reset.starts_with("ECONNRESET  (errno "), "{reset}");
+    for scenario in ["abort.linger0.read_first", "abort.unread_data.read_first"] {
+        let lines = block(&reset, scenario);
+        assert!(
+            !lines.is_empty(),
+            "explain ECONNRESET does not name {scenario}:\n{reset}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("step") && l.contains("client.read#1") && l.contains("= ECONNRESET")),
+            "{scenario}: no step line:\n{}",
+            lines.join("\n")
+        );
+        assert!(
+            lines.iter().any(|l| l.contains("guidance")),
+            "{scenario}: no guidance:\n{}",
+            lines.join("\n")
+        );
+        // The wire evidence: the peer's reset as a tcpdump-like segment line.
+        assert!(
+            lines.iter().any(|l| l.contains("server>client [R.] seq")),
+            "{scenario}: no [R.] segment:\n{}",
+            lines.join("\n")
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("client.read#1") && l.contains("<- this step")),
+            "{}",
+            lines.join("\n")
+        );
+    }
+    assert!(reset.contains("io::ErrorKind::ConnectionReset"), "{reset}");
+    assert!(reset.contains("java.net.SocketException: Connection reset"), "{reset}");
+
+    let pipe = explain("epipe", &report);
+    let lines = block(&pipe, "peer_close.fin.read_then_write");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("client.send#2") && l.contains("= EPIPE")),
+        "{pipe}"
+    );
+    assert!(pipe.contains("io::ErrorKind::BrokenPipe"), "{pipe}");
+
+    let scenario = explain("abort.linger0.write_first", &report);
+    assert!(
+        scenario.contains("claim     After the peer's abortive close"),
+        "{scenario}"
+    );
+    assert!(
+        scenario.contains("client.write#1") && scenario.contains("ECONNRESET"),
+        "{scenario}"
+    );
+    assert!(
+        scenario.contains("documented: macOS 15 EPIPE | EPROTOTYPE [M]"),
+        "{scenario}"
+    );
+    assert!(scenario.contains("\nguidance  "), "{scenario}");
+}
+
+#[test]
+fn without_a_report_explain_runs_the_catalogue_and_says_so() {
+    if !can_run_trials() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.json");
+    let out = sockerr(&[
+        "explain",
+        "connect.closed_port.blocking",
+        "--report",
+        missing.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("does not exist; running the catalogue in this process"),
+        "{stderr}"
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("observed: a run of the catalogue just now"), "{stdout}");
+    assert!(
+        stdout.contains("client.connect#1") && stdout.contains("ECONNREFUSED"),
+        "{stdout}"
+    );
+    assert!(!missing.exists(), "explain wrote a report");
+}
+
+#[test]
+fn an_unknown_errno_or_scenario_exits_2_with_the_closest_names() {
+    // Checked before any report is read or any trial run.
+    let out = sockerr(&["explain", "ENOSUCH", "--report", "/nonexistent/report.json"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"ENOSUCH\" is neither an errno name of this platform nor a scenario id; closest: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let out = sockerr(&["explain", "ECONNRESTE", "--report", "/nonexistent/report.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("closest: ECONNRESET"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = sockerr(&[
+        "explain",
+        "abort.linger0.read_frist",
+        "--report",
+        "/nonexistent/report.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("closest: abort.linger0.read_first"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_broken_report_is_refused_before_explaining() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, "<html>").unwrap();
+    let out = sockerr(&["explain", "ECONNRESET", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not a sockerr report"),
+        "{}",
+        text(&out.stderr)
+    );
+}
