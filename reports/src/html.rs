@@ -79,6 +79,8 @@ struct Page {
     area_names: Vec<String>,
     errnos: Vec<String>,
     statuses: Vec<&'static str>,
+    /// What each errno means and how programs see it.
+    errno_notes: Vec<crate::model::ErrnoNote>,
 }
 
 #[derive(Serialize)]
@@ -239,6 +241,7 @@ impl Page {
             areas,
             errnos: errnos.into_iter().collect(),
             statuses: statuses.into_iter().map(Status::as_str).collect(),
+            errno_notes: report.errnos.clone(),
         }
     }
 }

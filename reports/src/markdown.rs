@@ -96,11 +96,50 @@ pub fn render_markdown(report: &Report) -> String {
         }
     }
 
+    render_errnos(&mut out, report);
     let _ = writeln!(out, "\n## Scenarios");
     for (scenario, trials) in &scenarios {
         render_scenario(&mut out, scenario, trials);
     }
     out
+}
+
+/// What each errno of the run means and how programs see it (`Report::errnos`).
+fn render_errnos(out: &mut String, report: &Report) {
+    if report.errnos.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## The errnos of this run, and how programs see them\n");
+    let _ = writeln!(out, "| errno | number | text | meaning | Rust `io::ErrorKind` |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for e in &report.errnos {
+        let meaning = e.meaning.as_deref().unwrap_or("");
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | `{}` |",
+            e.name,
+            e.code,
+            cell(&e.strerror),
+            cell(meaning),
+            e.rust_error_kind
+        );
+    }
+    let _ = writeln!(out, "\nDocumented, not measured: what other runtimes show.\n");
+    let _ = writeln!(out, "| errno | runtime | call | shows | source |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for e in &report.errnos {
+        for r in &e.runtimes {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} | {} |",
+                e.name,
+                r.runtime,
+                r.when,
+                cell(&r.shows),
+                cell(&r.source)
+            );
+        }
+    }
 }
 
 fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {

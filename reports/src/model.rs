@@ -19,6 +19,41 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectations: Option<String>,
     pub trials: Vec<TrialReport>,
+    /// What each errno the trials returned means and how programs see it: derived from the
+    /// observations (the errno names) and from this platform's std and C library, not
+    /// measured on the wire. Runtimes other than Rust are documented, each with its source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errnos: Vec<ErrnoNote>,
+}
+
+/// One errno the run observed, interpreted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ErrnoNote {
+    /// `ECONNRESET`.
+    pub name: String,
+    /// Its number on the platform that ran the trials.
+    pub code: i32,
+    /// The C library's text (strerror) on that platform.
+    pub strerror: String,
+    /// What it means for a TCP socket, and its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meaning: Option<String>,
+    /// `std::io::ErrorKind` as Rust's std maps this number on that platform (asked of std at
+    /// run time).
+    pub rust_error_kind: String,
+    /// What other runtimes are documented to show.
+    #[serde(default)]
+    pub runtimes: Vec<RuntimeNote>,
+}
+
+/// What one runtime is documented to show for an errno.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RuntimeNote {
+    pub runtime: String,
+    /// The kind of call it applies to: `read`, `write`, `connect`, `any call`.
+    pub when: String,
+    pub shows: String,
+    pub source: String,
 }
 
 /// How a trial compared with its expectation.
@@ -98,6 +133,7 @@ impl Report {
             platform,
             expectations,
             trials,
+            errnos: Vec::new(),
         }
     }
 
