@@ -102,7 +102,7 @@ fn test_case(trial: &TrialReport, expectations: Option<&str>) -> TestCase {
             let _ = write!(out, " in {origin}");
         }
         out.push_str("; nothing was judged.\n");
-        write_steps(&mut out, trial);
+        out.push_str(&crate::summary::transcript(trial));
         case.set_system_out(out);
     }
     case
@@ -140,43 +140,6 @@ fn failure_body(trial: &TrialReport, expectations: Option<&str>) -> String {
     if !trial.claim.is_empty() {
         let _ = writeln!(out, "claim: {}", trial.claim);
     }
-    write_steps(&mut out, trial);
+    out.push_str(&crate::summary::transcript(trial));
     out
-}
-
-fn write_steps(out: &mut String, trial: &TrialReport) {
-    let _ = writeln!(out, "steps:");
-    for s in &trial.steps {
-        let _ = writeln!(
-            out,
-            "  {:<20} {:<40} {:<14} revents {}; state {}",
-            s.label,
-            s.op,
-            s.outcome_with_signals(),
-            if s.revents.is_empty() {
-                "none".into()
-            } else {
-                s.revents.join("|")
-            },
-            s.tcp_state.as_deref().unwrap_or("-")
-        );
-    }
-    for w in trial.waits.iter().filter(|w| !w.met) {
-        let _ = writeln!(out, "  (waited {} ms for {}: not seen)", w.waited_us / 1000, w.what);
-    }
-    let _ = writeln!(out, "wire:");
-    if trial.wire.segments.is_empty() {
-        let _ = writeln!(
-            out,
-            "  ({})",
-            if trial.wire.captured {
-                "no segments"
-            } else {
-                "not captured"
-            }
-        );
-    }
-    for segment in &trial.wire.segments {
-        let _ = writeln!(out, "  {segment}");
-    }
 }

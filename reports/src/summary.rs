@@ -94,3 +94,43 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "\n{}", Counts::of(&report.trials));
     out
 }
+
+/// Every step of a trial, its unmet waits and its wire as tcpdump-like lines: what a reader
+/// of a failure (the conformance diff, a JUnit failure) needs to see what happened.
+pub fn transcript(trial: &TrialReport) -> String {
+    let mut out = String::from("steps:\n");
+    for s in &trial.steps {
+        let revents = if s.revents.is_empty() {
+            "none".into()
+        } else {
+            s.revents.join("|")
+        };
+        let state = s.tcp_state.as_deref().unwrap_or("-");
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<40} {:<14} revents {revents}; state {state}",
+            s.label,
+            s.op,
+            s.outcome_with_signals()
+        );
+    }
+    for w in trial.waits.iter().filter(|w| !w.met) {
+        let _ = writeln!(out, "  (waited {} ms for {}: not seen)", w.waited_us / 1000, w.what);
+    }
+    out.push_str("wire:\n");
+    if trial.wire.segments.is_empty() {
+        let _ = writeln!(
+            out,
+            "  ({})",
+            if trial.wire.captured {
+                "no segments"
+            } else {
+                "not captured"
+            }
+        );
+    }
+    for segment in &trial.wire.segments {
+        let _ = writeln!(out, "  {segment}");
+    }
+    out
+}

@@ -139,16 +139,26 @@ fn show(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The trials whose id contains one of `filters` (all when there is none); an error when none
+/// does, so that a typo cannot make a run that checks nothing.
+fn selected<'a>(
+    scenarios: &'a [sockerr::scenario::Scenario],
+    filters: &[String],
+) -> anyhow::Result<Vec<runner::Planned<'a>>> {
+    let planned: Vec<_> = runner::plan(scenarios)
+        .into_iter()
+        .filter(|p| filters.is_empty() || filters.iter().any(|f| p.id().contains(f.as_str())))
+        .collect();
+    if planned.is_empty() {
+        anyhow::bail!("no trial matches {filters:?} (see `sockerr list`)");
+    }
+    Ok(planned)
+}
+
 fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
-    let planned: Vec<_> = runner::plan(&scenarios)
-        .into_iter()
-        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
-        .collect();
-    if planned.is_empty() {
-        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
-    }
+    let planned = selected(&scenarios, &args.filter)?;
     // Before any trial: the overrides are tried in a throw-away namespace, so that a refused
     // one stops the run here; the platform then shows the values in force.
     let mut platform = Platform::probe_with(&args.sysctl).context("a --sysctl override was refused")?;
@@ -222,13 +232,7 @@ struct StressArgs {
 fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
-    let planned: Vec<_> = runner::plan(&scenarios)
-        .into_iter()
-        .filter(|p| args.filter.is_empty() || args.filter.iter().any(|f| p.id().contains(f.as_str())))
-        .collect();
-    if planned.is_empty() {
-        anyhow::bail!("no trial matches {:?} (see `sockerr list`)", args.filter);
-    }
+    let planned = selected(&scenarios, &args.filter)?;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let config = RunConfig {
         expectations,

@@ -233,32 +233,7 @@ pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     for m in &report.mismatches {
         let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
     }
-    let _ = writeln!(out, "steps:");
-    for s in &report.steps {
-        let _ = writeln!(
-            out,
-            "  {:<20} {:<40} {:<14} revents {}; state {}",
-            s.label,
-            s.op,
-            s.outcome_with_signals(),
-            if s.revents.is_empty() {
-                "none".into()
-            } else {
-                s.revents.join("|")
-            },
-            s.tcp_state.as_deref().unwrap_or("-")
-        );
-    }
-    for w in report.waits.iter().filter(|w| !w.met) {
-        let _ = writeln!(out, "  (waited {} ms for {}: not seen)", w.waited_us / 1000, w.what);
-    }
-    let _ = writeln!(out, "wire:");
-    if report.wire.segments.is_empty() {
-        let _ = writeln!(out, "  (no segments captured)");
-    }
-    for seg in &report.wire.segments {
-        let _ = writeln!(out, "  {seg}");
-    }
+    out.push_str(&sockerr_reports::summary::transcript(report));
     out
 }
 

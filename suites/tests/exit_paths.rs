@@ -25,6 +25,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{differences, host_snapshot};
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, Planned, RunConfig};
@@ -56,77 +59,6 @@ fn namespaces_unavailable() -> Option<String> {
 
 // ---------------------------------------------------------------------------------------------
 // The host
-
-/// `net.*` sysctls that change by themselves, left out of the comparison (paths under
-/// /proc/sys). Found by snapshotting every readable `net.*` sysctl twice with nothing running,
-/// minutes apart and around host traffic (on Linux 6.18): no key changed. The one listed is a
-/// count of live entries, not a setting: it moves with any traffic of the host's own whenever
-/// connection tracking is active, so it cannot be compared. Unreadable keys are skipped when
-/// walking: the write-only `net/ipv{4,6}/route/flush` (mode 0200) and
-/// `net/ipv6/conf/*/stable_secret` (EIO until a secret is set).
-const VOLATILE_SYSCTLS: &[&str] = &["net/netfilter/nf_conntrack_count"];
-
-/// Output of a command, or a note that it could not run (then both snapshots say so alike).
-fn output_of(program: &str, args: &[&str]) -> String {
-    match Command::new(program).args(args).output() {
-        Ok(o) => format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => format!("({program} unavailable: {e})"),
-    }
-}
-
-/// Every readable `net.*` sysctl as the calling thread's (the host's) namespace sees it.
-fn net_sysctls(out: &mut BTreeMap<String, String>) {
-    fn walk(dir: &Path, out: &mut BTreeMap<String, String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                walk(&path, out);
-                continue;
-            }
-            let key = path.strip_prefix("/proc/sys").unwrap_or(&path).display().to_string();
-            if VOLATILE_SYSCTLS.contains(&key.as_str()) {
-                continue;
-            }
-            if let Ok(value) = std::fs::read_to_string(&path) {
-                out.insert(format!("sysctl {key}"), value.trim().to_string());
-            }
-        }
-    }
-    walk(Path::new("/proc/sys/net"), out);
-}
-
-/// What a run must leave as it was, by name.
-fn host_snapshot() -> BTreeMap<String, String> {
-    let mut snapshot = BTreeMap::new();
-    for args in [&["-d", "link"][..], &["addr"], &["route"], &["-6", "route"]] {
-        snapshot.insert(format!("ip {}", args.join(" ")), output_of("ip", args));
-    }
-    snapshot.insert("nft list ruleset".into(), output_of("nft", &["list", "ruleset"]));
-    net_sysctls(&mut snapshot);
-    snapshot
-}
-
-/// One line per entry that differs between two snapshots.
-fn differences(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>, when: &str) -> Vec<String> {
-    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    keys.into_iter()
-        .filter(|k| before.get(*k) != after.get(*k))
-        .map(|k| {
-            let show = |v: Option<&String>| v.map_or("(absent)".to_string(), |v| format!("{v:?}"));
-            format!(
-                "{k} changed {when}: before {}, after {}",
-                show(before.get(k)),
-                show(after.get(k))
-            )
-        })
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Processes and namespaces (proc(5))

@@ -2,24 +2,15 @@
 //! firewall ruleset, no extra network namespace, no child process, no open descriptor.
 //! (DESIGN.md principle 3: one sealed world per trial.)
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::process::Command;
+
+use common::{differences, host_snapshot};
 
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, RunConfig};
-
-/// Output of a command, or a note that it could not run (then both snapshots say so alike).
-fn output_of(program: &str, args: &[&str]) -> String {
-    match Command::new(program).args(args).output() {
-        Ok(o) => format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => format!("({program} unavailable: {e})"),
-    }
-}
 
 /// The network namespaces this process's threads are in, by inode. A namespace of the suite
 /// stays alive only through a thread, a process or a descriptor of the suite; the other two
@@ -50,16 +41,6 @@ fn children() -> String {
         .to_string()
 }
 
-fn host_snapshot() -> Vec<(String, String)> {
-    vec![
-        ("ip addr".into(), output_of("ip", &["addr"])),
-        ("ip route".into(), output_of("ip", &["route"])),
-        ("ip -6 route".into(), output_of("ip", &["-6", "route"])),
-        ("nft list ruleset".into(), output_of("nft", &["list", "ruleset"])),
-        ("network namespaces".into(), format!("{:?}", network_namespaces())),
-    ]
-}
-
 #[test]
 fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged() {
     if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
@@ -67,6 +48,7 @@ fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged()
         return;
     }
     let before = host_snapshot();
+    let namespaces_before = network_namespaces();
     let fds_before = open_descriptors();
     let scenarios = catalogue::all();
     let config = RunConfig {
@@ -76,10 +58,13 @@ fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged()
     };
     let trials = runner::run_all(&runner::plan(&scenarios), &config, 2);
     assert_eq!(trials.len(), runner::plan(&scenarios).len());
-    let after = host_snapshot();
-    for ((what, was), (_, is)) in before.iter().zip(&after) {
-        assert_eq!(was, is, "{what} changed during the run");
-    }
+    let changed = differences(&before, &host_snapshot(), "during the run");
+    assert!(changed.is_empty(), "{}", changed.join("\n"));
+    assert_eq!(
+        network_namespaces(),
+        namespaces_before,
+        "a trial's thread is still in a namespace"
+    );
     assert_eq!(children(), "", "child processes are left");
     assert_eq!(open_descriptors(), fds_before, "descriptors are left open");
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use nix::sched::{CloneFlags, setns, unshare};
 
+use super::{ChildWrite, Privilege};
+
 /// A network namespace, held open by a file descriptor. The namespace lives as long as this
 /// handle or anything inside it (a socket, a process) does; it has no name anywhere.
 #[derive(Debug)]
@@ -240,15 +242,6 @@ mod tests {
     }
 }
 
-/// What became of a write made by a child process.
-#[derive(Debug)]
-pub enum ChildWrite {
-    /// write(2) returned this to the child.
-    Returned(io::Result<i64>),
-    /// The child was killed by this signal before write(2) returned.
-    Killed(i32),
-}
-
 /// Forks a child that unblocks all signals, puts SIGPIPE back to its default disposition (as a
 /// C program starts), writes `data` to `fd` and reports the result through a pipe. Between
 /// fork and _exit the child only makes async-signal-safe calls, as a fork from a
@@ -338,17 +331,6 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
     } else {
         Ok(rc)
     }))
-}
-
-/// How the process got the privileges namespace trials need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Privilege {
-    /// Already root (or otherwise allowed): nothing was changed.
-    Root,
-    /// Entered a new user namespace in which this user is root; the host sees the real user.
-    UserNamespace { uid: u32, gid: u32 },
-    /// Neither: namespace trials will be skipped with this reason and remedy.
-    Unavailable(String),
 }
 
 /// For a run by an ordinary user: moves the whole process into a new user namespace, mapping

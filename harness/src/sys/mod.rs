@@ -10,3 +10,23 @@ pub use linux::*;
 mod other;
 #[cfg(not(target_os = "linux"))]
 pub use other::*;
+
+/// What became of a write made by a child process.
+#[derive(Debug)]
+pub enum ChildWrite {
+    /// write(2) returned this to the child.
+    Returned(std::io::Result<i64>),
+    /// The child was killed by this signal before write(2) returned.
+    Killed(i32),
+}
+
+/// How the process got the privileges namespace trials need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Privilege {
+    /// Already root (or otherwise allowed): nothing was changed.
+    Root,
+    /// Entered a new user namespace in which this user is root; the host sees the real user.
+    UserNamespace { uid: u32, gid: u32 },
+    /// Neither: namespace trials will be skipped with this reason and remedy.
+    Unavailable(String),
+}

@@ -5,6 +5,8 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::Duration;
 
+use super::{ChildWrite, Privilege};
+
 const UNSUPPORTED: &str = "network namespaces and AF_PACKET capture need Linux";
 
 #[derive(Debug)]
@@ -65,21 +67,8 @@ pub fn take_signals() -> Vec<String> {
     Vec::new()
 }
 
-#[derive(Debug)]
-pub enum ChildWrite {
-    Returned(io::Result<i64>),
-    Killed(i32),
-}
-
 pub fn write_in_child(_fd: RawFd, _data: &[u8]) -> io::Result<ChildWrite> {
     Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Privilege {
-    Root,
-    UserNamespace { uid: u32, gid: u32 },
-    Unavailable(String),
 }
 
 pub fn acquire_namespace_privilege() -> Privilege {
