@@ -209,39 +209,6 @@ pub fn take_signals() -> Vec<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn poll_names_after_a_reset_include_pollrdhup() {
-        // poll(2): POLLRDHUP (since Linux 2.6.17) "stream socket peer closed connection".
-        let names = poll_names(libc::POLLIN | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP);
-        assert_eq!(names, ["POLLIN", "POLLRDHUP", "POLLERR", "POLLHUP"]);
-    }
-
-    #[test]
-    fn errno_names_are_symbolic() {
-        assert_eq!(errno_name(libc::ECONNRESET), "ECONNRESET");
-        assert_eq!(errno_name(libc::EPIPE), "EPIPE");
-    }
-
-    #[test]
-    fn a_blocked_ignored_sigpipe_is_still_recorded() {
-        // signal(7): a blocked signal stays pending; the kernel does not discard blocked
-        // signals even when they are ignored (kernel/signal.c sig_ignored()).
-        std::thread::spawn(|| {
-            block_watched_signals().unwrap();
-            // SAFETY: raising a blocked signal on this thread only.
-            unsafe { libc::pthread_kill(libc::pthread_self(), libc::SIGPIPE) };
-            assert_eq!(take_signals(), ["SIGPIPE"]);
-            assert!(take_signals().is_empty());
-        })
-        .join()
-        .unwrap();
-    }
-}
-
 /// Forks a child that unblocks all signals, puts SIGPIPE back to its default disposition (as a
 /// C program starts), writes `data` to `fd` and reports the result through a pipe. Between
 /// fork and _exit the child only makes async-signal-safe calls, as a fork from a
@@ -370,4 +337,37 @@ pub fn acquire_namespace_privilege() -> Privilege {
         }
     }
     Privilege::UserNamespace { uid, gid }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_names_after_a_reset_include_pollrdhup() {
+        // poll(2): POLLRDHUP (since Linux 2.6.17) "stream socket peer closed connection".
+        let names = poll_names(libc::POLLIN | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP);
+        assert_eq!(names, ["POLLIN", "POLLRDHUP", "POLLERR", "POLLHUP"]);
+    }
+
+    #[test]
+    fn errno_names_are_symbolic() {
+        assert_eq!(errno_name(libc::ECONNRESET), "ECONNRESET");
+        assert_eq!(errno_name(libc::EPIPE), "EPIPE");
+    }
+
+    #[test]
+    fn a_blocked_ignored_sigpipe_is_still_recorded() {
+        // signal(7): a blocked signal stays pending; the kernel does not discard blocked
+        // signals even when they are ignored (kernel/signal.c sig_ignored()).
+        std::thread::spawn(|| {
+            block_watched_signals().unwrap();
+            // SAFETY: raising a blocked signal on this thread only.
+            unsafe { libc::pthread_kill(libc::pthread_self(), libc::SIGPIPE) };
+            assert_eq!(take_signals(), ["SIGPIPE"]);
+            assert!(take_signals().is_empty());
+        })
+        .join()
+        .unwrap();
+    }
 }
