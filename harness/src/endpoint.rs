@@ -295,6 +295,55 @@ impl Endpoint {
         })
     }
 
+    /// setsockopt(2) of an integer option; `name` is how the step shows it (`TCP_NODELAY`).
+    pub fn setsockopt(&mut self, level: libc::c_int, option: libc::c_int, name: &str, value: libc::c_int) -> Step {
+        self.step("setsockopt", format!("setsockopt({name}, {value})"), |s| {
+            // SAFETY: `value` is a valid c_int for the duration of the call.
+            let rc = unsafe {
+                libc::setsockopt(
+                    s.as_raw_fd(),
+                    level,
+                    option,
+                    (&value as *const libc::c_int).cast(),
+                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                )
+            };
+            Returned::from_io(cvt(rc as libc::ssize_t))
+        })
+    }
+
+    /// Runs `call` on a thread of its own, as `actor`, on a duplicate of this endpoint's
+    /// descriptor (the same open socket, so the call sees what this endpoint would): a call
+    /// that blocks (poll, read) while the trial's thread goes on. [`Background::tid`] lets the
+    /// trial wait until the thread really sleeps. The step enters the trial's log when
+    /// [`Background::join`] is called, not when the call returns: otherwise where it lands
+    /// among the trial thread's steps would depend on which thread the scheduler ran first.
+    pub fn spawn(
+        &self,
+        actor: &str,
+        call: impl FnOnce(&mut Endpoint) -> Step + Send + 'static,
+    ) -> io::Result<Background> {
+        let mut endpoint = Endpoint {
+            actor: actor.to_string(),
+            socket: Some(self.socket()?.try_clone()?),
+            log: StepLog::new(self.log.start()),
+        };
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let handle = std::thread::Builder::new().name(actor.to_string()).spawn(move || {
+            let _ = sys::block_watched_signals();
+            let _ = tid_tx.send(sys::thread_id());
+            call(&mut endpoint)
+        })?;
+        let tid = tid_rx
+            .recv()
+            .map_err(|_| io::Error::other(format!("{actor}: the thread ended before it started")))?;
+        Ok(Background {
+            tid,
+            handle,
+            log: self.log.clone(),
+        })
+    }
+
     /// close(2). The endpoint has no socket afterwards.
     pub fn close(&mut self) -> Step {
         self.close_with("close", "close()".into(), |_| Ok(()))
@@ -347,6 +396,39 @@ impl Endpoint {
             },
             Err(e) => Returned::from_io(Err(e)).with_detail("could not run the child process"),
         })
+    }
+}
+
+/// A recorded call running on a thread of its own (see [`Endpoint::spawn`]).
+pub struct Background {
+    tid: libc::pid_t,
+    handle: std::thread::JoinHandle<Step>,
+    /// The trial's log, which the step joins at [`Background::join`].
+    log: StepLog,
+}
+
+impl Background {
+    /// The thread's kernel id (its directory under /proc/self/task).
+    pub fn tid(&self) -> libc::pid_t {
+        self.tid
+    }
+
+    /// Waits until the call returns and appends its step to the trial's log (labelled there);
+    /// the step, or an error when the thread panicked.
+    pub fn join(self) -> io::Result<Step> {
+        let step = self
+            .handle
+            .join()
+            .map_err(|_| io::Error::other("the background call panicked"))?;
+        let verb = step
+            .label
+            .split_once('.')
+            .and_then(|(_, rest)| rest.rsplit_once('#'))
+            .map_or("call", |(verb, _)| verb)
+            .to_string();
+        Ok(self
+            .log
+            .push(&step.actor.clone(), &verb, |label| Step { label, ..step }))
     }
 }
 

@@ -11,7 +11,7 @@ pub mod sys;
 pub mod trial;
 pub mod variant;
 
-pub use endpoint::{Endpoint, Shut};
+pub use endpoint::{Background, Endpoint, Shut};
 pub use record::{CallResult, Direction, Observation, Segment, Step, Wait, Wire};
 pub use trial::{ScriptResult, Trial, TrialSpec};
 

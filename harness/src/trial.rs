@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::capture::Capture;
-use crate::endpoint::Endpoint;
+use crate::endpoint::{Background, Endpoint};
 use crate::log::StepLog;
 use crate::record::{Observation, Segment, Wait, Wire};
 use crate::sandbox::Sandbox;
@@ -333,6 +333,25 @@ impl Trial {
                 break;
             }
         }
+        self.record_wait(what, started, met)
+    }
+
+    /// Waits until the thread of `call` is asleep in one of `syscalls` (see
+    /// [`sys::sleeping_in_syscall`]), so that what the trial does next happens while it is
+    /// blocked, for at most [`WAIT_DEADLINE`]. /proc has no change notification: it yields
+    /// between looks.
+    pub fn wait_until_blocked(&mut self, call: &Background, syscalls: &[libc::c_long], what: &str) -> bool {
+        let started = Instant::now();
+        let deadline = started + WAIT_DEADLINE;
+        let met = loop {
+            if sys::sleeping_in_syscall(call.tid()).is_some_and(|nr| syscalls.contains(&nr)) {
+                break true;
+            }
+            if Instant::now() >= deadline {
+                break false;
+            }
+            std::thread::yield_now();
+        };
         self.record_wait(what, started, met)
     }
 

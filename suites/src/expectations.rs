@@ -287,6 +287,7 @@ const VERBS: &[&str] = &[
     "shutdown",
     "so_error",
     "getpeername",
+    "setsockopt",
     "poll",
     "close",
     "abort",

@@ -339,6 +339,40 @@ pub fn acquire_namespace_privilege() -> Privilege {
     Privilege::UserNamespace { uid, gid }
 }
 
+/// The calling thread's kernel id (gettid(2)), its directory under /proc/self/task.
+pub fn thread_id() -> libc::pid_t {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// The system call thread `tid` of this process is asleep in, if it is asleep in one: its
+/// state in /proc/self/task/<tid>/stat is `S` and /proc/self/task/<tid>/syscall names the
+/// call (proc_pid_stat(5), proc_pid_syscall(5)). `None` while it runs or has not yet slept.
+pub fn sleeping_in_syscall(tid: libc::pid_t) -> Option<libc::c_long> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // The state follows the command name, which is in parentheses and may contain spaces.
+    let state = stat.rsplit_once(')')?.1.split_whitespace().next()?;
+    if state != "S" {
+        return None;
+    }
+    let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
+    syscall.split_whitespace().next()?.parse().ok()
+}
+
+/// The system calls a blocked poll(2) sleeps in (glibc's poll is poll or ppoll).
+pub fn poll_syscalls() -> Vec<libc::c_long> {
+    #[allow(unused_mut)]
+    let mut calls = vec![libc::SYS_ppoll];
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    calls.push(libc::SYS_poll);
+    calls
+}
+
+/// The system call a blocked read(2) sleeps in.
+pub fn read_syscalls() -> Vec<libc::c_long> {
+    vec![libc::SYS_read]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

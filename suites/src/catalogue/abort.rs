@@ -1,6 +1,9 @@
 //! peer aborts: the peer's reset arrives, then the local side reads, writes or asks SO_ERROR.
 
-use sockerr_harness::{Endpoint, ScriptResult, Trial};
+use std::time::Duration;
+
+use sockerr_harness::endpoint::BLOCKING_CALL_LIMIT;
+use sockerr_harness::{Direction, Endpoint, ScriptResult, Shut, Trial, sys};
 
 use super::common::await_reset;
 use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
@@ -58,8 +61,101 @@ pub fn scenarios() -> Vec<Scenario> {
             topologies: BOTH_TOPOLOGIES,
             script: unread_data_read_first,
         },
+        Scenario {
+            id: "abort.unread_data.write_first",
+            claim: "A peer that closes with the client's request unread sends a reset, and the client's next write fails with ECONNRESET, the one after with EPIPE and SIGPIPE.",
+            sources: &[
+                "article situation 3 (early close with unread data)",
+                "RFC 2525 §2.17 (\"Failure to RST on close with data pending\")",
+                "RFC 1122 §4.2.2.13 (close with pending receive data should send a reset)",
+                "write(2): EPIPE and SIGPIPE",
+            ],
+            guidance: "The server rejected the request unread and reset the connection; a client that writes on reports ECONNRESET once, then EPIPE with SIGPIPE. Treat both as a dead connection: suppress SIGPIPE (MSG_NOSIGNAL), close, reconnect, and replay only idempotent requests.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: unread_data_write_first,
+        },
+        Scenario {
+            id: "abort.linger0.poll",
+            claim: "The peer's reset makes poll report POLLIN, POLLOUT, POLLRDHUP, POLLERR and POLLHUP and wakes a poll blocked for input, and once read has reported ECONNRESET only POLLERR is gone.",
+            sources: &[
+                "article situation 7 (the peer's abortive close)",
+                "poll(2): POLLERR and POLLHUP are reported whether asked for or not",
+                "socket(7): SO_LINGER with a zero timeout",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "POLLERR or POLLHUP means the connection is over: do not wait for more input. Read (or take SO_ERROR) once to learn why: ECONNRESET means the peer aborted. After that the socket stays readable at end of file and POLLHUP stays set, so remove it from the poll set and close it, or the loop spins.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: linger0_poll,
+        },
+        Scenario {
+            id: "abort.pending_local_data",
+            claim: "Data the client had received but not read when the peer's reset arrived is still read first, then read fails with ECONNRESET, then returns end of file.",
+            sources: &[
+                "article situation 7 (reset vs orderly close)",
+                "RFC 9293 §3.10.7.4 (on a reset, queued receives are flushed: the socket API keeps them)",
+                "socket(7): SO_LINGER with a zero timeout",
+            ],
+            guidance: "Data already received survives the peer's reset here: keep reading until the error and use what arrived (a complete response is valid), but treat a response cut short by ECONNRESET as lost. Other systems may discard it, so never rely on reading it after a reset.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: pending_local_data,
+        },
+        Scenario {
+            id: "abort.after_reset.getpeername",
+            claim: "On a reset socket getpeername fails with ENOTCONN and leaves the pending ECONNRESET for the next read.",
+            sources: &[
+                "getpeername(2): ENOTCONN, the socket is not connected",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "Once the peer reset the connection the socket no longer knows its peer: log the peer address when the connection is made, not when it fails. getpeername's ENOTCONN does not replace the real error: read or take SO_ERROR to learn it (ECONNRESET), then close.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: after_reset_getpeername,
+        },
+        Scenario {
+            id: "abort.after_reset.shutdown",
+            claim: "On a reset socket shutdown fails with ENOTCONN and leaves the pending ECONNRESET for the next read.",
+            sources: &[
+                "shutdown(2): ENOTCONN, the socket is not connected",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "ENOTCONN from shutdown after a reset is harmless: the connection is already gone. Ignore it, close the socket, and learn why the connection ended from read or SO_ERROR (ECONNRESET: the peer aborted, the last request may be lost).",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: after_reset_shutdown,
+        },
+        Scenario {
+            id: "abort.after_reset.setsockopt",
+            claim: "On a reset socket setting TCP_NODELAY and SO_KEEPALIVE still succeeds and leaves the pending ECONNRESET for the next read.",
+            sources: &[
+                "tcp(7): TCP_NODELAY; socket(7): SO_KEEPALIVE",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "Options can still be set on a reset socket, so a successful setsockopt proves nothing about the connection: check the result of the reads and writes. The pending ECONNRESET is reported by the next read or SO_ERROR; then close.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: after_reset_setsockopt,
+        },
+        Scenario {
+            id: "abort.blocked_reader",
+            claim: "A read blocked when the peer's reset arrives wakes and fails with ECONNRESET, and the next read returns end of file.",
+            sources: &[
+                "article situation 7 (the peer's abortive close)",
+                "socket(7): SO_LINGER with a zero timeout",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "A blocked read does not hang on a reset: it returns ECONNRESET at once. Close the connection, reconnect and replay only idempotent requests; a later read on the same socket returns 0, which must not be taken for the peer's orderly close.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: blocked_reader,
+        },
     ]
 }
+
+/// What the poll steps ask for: input, output and the peer's half-close.
+const READ_WRITE_RDHUP: libc::c_short = libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP;
 
 /// A connection whose server end was reset (linger 0), once the client's socket has the reset.
 fn reset_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
@@ -112,6 +208,124 @@ fn unread_data_read_first(t: &mut Trial) -> ScriptResult {
     client.read(64);
     client.read(64);
     client.write(b"x");
+    client.close();
+    Ok(())
+}
+
+fn unread_data_write_first(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    client.write(b"request");
+    t.wait_for_events(
+        &server,
+        libc::POLLIN,
+        "the request is in the server's receive buffer (POLLIN)",
+    );
+    server.close();
+    await_reset(t, &client);
+    client.write(b"x");
+    client.write(b"x");
+    client.read(64);
+    client.read(64);
+    client.close();
+    Ok(())
+}
+
+fn linger0_poll(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    client.poll(READ_WRITE_RDHUP, Duration::ZERO);
+    let blocked = client.spawn("client_thread", |c| {
+        c.poll(libc::POLLIN | libc::POLLRDHUP, BLOCKING_CALL_LIMIT)
+    })?;
+    t.wait_until_blocked(
+        &blocked,
+        &sys::poll_syscalls(),
+        "the client's second thread is asleep in poll",
+    );
+    server.abort();
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    blocked.join()?;
+    client.poll(READ_WRITE_RDHUP, Duration::ZERO);
+    client.read(64);
+    client.poll(READ_WRITE_RDHUP, Duration::ZERO);
+    client.close();
+    Ok(())
+}
+
+fn pending_local_data(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    server.write(b"response");
+    t.wait_for_events(
+        &client,
+        libc::POLLIN,
+        "the response is in the client's receive buffer (POLLIN)",
+    );
+    // The client acknowledges the data from its softirq just after waking readers, so an
+    // abort right after the wake-up could meet that ACK at a socket that is gone, which the
+    // server's kernel would answer with a second reset: wait for the ACK on the wire first.
+    t.wait_for_wire("the client's ACK of the response", |segments| {
+        let data = segments
+            .iter()
+            .position(|s| s.dir == Direction::ServerToClient && s.len > 0);
+        data.is_some_and(|i| {
+            let end = segments[i].seq.wrapping_add(segments[i].len);
+            segments[i..]
+                .iter()
+                .any(|s| s.dir == Direction::ClientToServer && s.flags.contains('.') && s.ack == end)
+        })
+    });
+    server.abort();
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    t.wait_for_events(
+        &client,
+        libc::POLLRDHUP,
+        "the client's socket has the reset (POLLRDHUP: receiving is over)",
+    );
+    client.read(64);
+    client.read(64);
+    client.read(64);
+    client.close();
+    Ok(())
+}
+
+fn after_reset_getpeername(t: &mut Trial) -> ScriptResult {
+    let mut client = reset_by_server(t)?;
+    client.getpeername();
+    client.read(64);
+    client.getpeername();
+    client.close();
+    Ok(())
+}
+
+fn after_reset_shutdown(t: &mut Trial) -> ScriptResult {
+    let mut client = reset_by_server(t)?;
+    client.shutdown(Shut::Write);
+    client.read(64);
+    client.shutdown(Shut::Both);
+    client.close();
+    Ok(())
+}
+
+fn after_reset_setsockopt(t: &mut Trial) -> ScriptResult {
+    let mut client = reset_by_server(t)?;
+    client.setsockopt(libc::IPPROTO_TCP, libc::TCP_NODELAY, "TCP_NODELAY", 1);
+    client.setsockopt(libc::SOL_SOCKET, libc::SO_KEEPALIVE, "SO_KEEPALIVE", 1);
+    client.read(64);
+    client.close();
+    Ok(())
+}
+
+fn blocked_reader(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    let blocked = client.spawn("client_thread", |c| c.read(64))?;
+    t.wait_until_blocked(
+        &blocked,
+        &sys::read_syscalls(),
+        "the client's second thread is asleep in read",
+    );
+    server.abort();
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    blocked.join()?;
+    client.read(64);
     client.close();
     Ok(())
 }
