@@ -355,6 +355,32 @@ impl Trial {
         self.record_wait(what, started, met)
     }
 
+    /// Waits until the kernel's table of TCP sockets on `host` (what `/proc/net/tcp` and
+    /// `/proc/net/tcp6` list in its namespace: listeners, connections, and TIME_WAIT
+    /// minisockets, which no descriptor reaches) satisfies `seen`, for at most
+    /// [`WAIT_DEADLINE`]. Records the wait and says whether it was met. /proc has no change
+    /// notification: it yields between looks. Where the table cannot be read, never met.
+    pub fn wait_for_tcp_table(&mut self, host: Host, what: &str, seen: impl Fn(&[TcpEntry]) -> bool) -> bool {
+        let started = Instant::now();
+        let deadline = started + WAIT_DEADLINE;
+        let entered = match host {
+            Host::Client => Ok(()),
+            Host::Server => self.sandbox.enter_server(),
+        };
+        let met = entered.is_ok()
+            && loop {
+                if tcp_table().is_some_and(|table| seen(&table)) {
+                    break true;
+                }
+                if Instant::now() >= deadline {
+                    break false;
+                }
+                std::thread::yield_now();
+            };
+        let _ = self.sandbox.enter_client();
+        self.record_wait(what, started, met)
+    }
+
     fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {
         lock(&self.waits).push(Wait {
             what: what.to_string(),
@@ -366,9 +392,96 @@ impl Trial {
     }
 }
 
+/// Which host of the trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Client,
+    Server,
+}
+
+/// One socket of the kernel's TCP table (a line of `/proc/net/tcp` or `/proc/net/tcp6`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpEntry {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// The state's name, as [`sys::tcp_state`] gives it (`TIME_WAIT`).
+    pub state: &'static str,
+}
+
+/// Names of Linux's `enum tcp_states` (include/net/tcp_states.h), the numbers /proc prints.
+const PROC_TCP_STATES: [&str; 14] = [
+    "UNKNOWN",
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+    "NEW_SYN_RECV",
+    "BOUND_INACTIVE",
+];
+
+/// The TCP table of the calling thread's network namespace, or `None` where it cannot be read.
+fn tcp_table() -> Option<Vec<TcpEntry>> {
+    let mut entries = Vec::new();
+    for file in ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"] {
+        let text = std::fs::read_to_string(file).ok()?;
+        entries.extend(text.lines().skip(1).filter_map(parse_tcp_line));
+    }
+    Some(entries)
+}
+
+/// `  0: 0100007F:0FA0 0100007F:A1B2 06 ...`: addresses as the kernel's memory holds them,
+/// printed as 32-bit words in host order, ports in hex, the state in hex.
+fn parse_tcp_line(line: &str) -> Option<TcpEntry> {
+    let mut fields = line.split_whitespace().skip(1);
+    let local = parse_proc_addr(fields.next()?)?;
+    let remote = parse_proc_addr(fields.next()?)?;
+    let state = u8::from_str_radix(fields.next()?, 16).ok()?;
+    Some(TcpEntry {
+        local,
+        remote,
+        state: PROC_TCP_STATES.get(usize::from(state)).copied().unwrap_or("UNKNOWN"),
+    })
+}
+
+fn parse_proc_addr(field: &str) -> Option<SocketAddr> {
+    let (addr, port) = field.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let mut bytes = Vec::with_capacity(16);
+    for i in (0..addr.len()).step_by(8) {
+        let word = u32::from_str_radix(addr.get(i..i + 8)?, 16).ok()?;
+        bytes.extend_from_slice(&word.to_ne_bytes());
+    }
+    let ip = match bytes.len() {
+        4 => std::net::IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?),
+        16 => std::net::IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?),
+        _ => return None,
+    };
+    Some(SocketAddr::new(ip, port))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proc_net_tcp_lines_parse_into_addresses_and_states() {
+        let v4 = "   3: 0100007F:0FA0 0200007F:A1B2 06 00000000:00000000 03:00000F9C 00000000 0 0 0 3";
+        let e = parse_tcp_line(v4).expect("a v4 line");
+        assert_eq!(e.local, "127.0.0.1:4000".parse().unwrap());
+        assert_eq!(e.remote, "127.0.0.2:41394".parse().unwrap());
+        assert_eq!(e.state, "TIME_WAIT");
+        let v6 = "   0: 00000000000000000000000001000000:0FA0 00000000000000000000000000000000:0000 0A 0";
+        let e = parse_tcp_line(v6).expect("a v6 line");
+        assert_eq!(e.local, "[::1]:4000".parse().unwrap());
+        assert_eq!(e.state, "LISTEN");
+    }
 
     fn spec(deadline: Duration) -> TrialSpec {
         TrialSpec {

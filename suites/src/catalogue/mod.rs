@@ -1,6 +1,8 @@
 //! The scenario catalogue, one file per area (see SCENARIOS.md).
 
 mod abort;
+mod accept;
+mod close;
 mod common;
 mod connect;
 mod peer_close;
@@ -9,10 +11,16 @@ use crate::scenario::Scenario;
 
 /// Every scenario, in catalogue order.
 pub fn all() -> Vec<Scenario> {
-    [connect::scenarios(), peer_close::scenarios(), abort::scenarios()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        connect::scenarios(),
+        accept::scenarios(),
+        peer_close::scenarios(),
+        abort::scenarios(),
+        close::scenarios(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The ids of every scenario.

@@ -1,6 +1,6 @@
 //! peer closes (orderly): the peer sends FIN, then the local side reads and writes.
 
-use sockerr_harness::{Direction, Endpoint, ScriptResult, Trial};
+use sockerr_harness::{Direction, Endpoint, ScriptResult, Shut, Trial};
 
 use super::common::await_reset;
 use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
@@ -47,35 +47,107 @@ pub fn scenarios() -> Vec<Scenario> {
             topologies: BOTH_TOPOLOGIES,
             script: fin_sigpipe,
         },
+        Scenario {
+            id: "peer_close.shutdown_wr",
+            claim: "After the peer's half-close (shutdown SHUT_WR) the client reads end of file yet can still send, the peer still reads what it sent, and no reset goes on the wire.",
+            sources: &[
+                "article situation 8 (orderly release)",
+                "RFC 9293 §3.6 (a FIN closes only its sender's direction: CLOSE_WAIT may still send)",
+                "shutdown(2): SHUT_WR, further transmissions are disallowed",
+                "read(2): 0 at end of file",
+            ],
+            guidance: "End of file means the peer will send nothing more, not that it is gone: a half-closed peer (shutdown(SHUT_WR), e.g. after sending its whole request) still reads. Finish sending what it waits for, then close. Only a write error (EPIPE, ECONNRESET) says the peer stopped reading.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: shutdown_wr,
+        },
+        Scenario {
+            id: "peer_close.shutdown_rd",
+            claim: "A peer that shut down its reading half (shutdown SHUT_RD) sends nothing on the wire, still acknowledges the client's data and still reads it, and only then reads end of file.",
+            sources: &[
+                "RFC 9293 §3.6 (no segment closes only the receiving direction)",
+                "shutdown(2): SHUT_RD, further receptions are disallowed",
+                "RFC 1122 §4.2.2.13 (a half-closed connection still receives)",
+            ],
+            guidance: "A peer's shutdown(SHUT_RD) is invisible to the client on Linux: its sends succeed and are acknowledged, so no error tells it the peer stopped reading; the peer still reads queued data, then end of file. Rely on the application protocol (a response, a FIN), never on a successful send.",
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: shutdown_rd,
+        },
     ]
 }
 
 /// The server closes; the client waits until its socket has seen the FIN and acknowledged
-/// it. Linux delays the ACK of a FIN (tcp_fin() enters delayed-ACK "pingpong" mode, hoping to
-/// send it with the application's own FIN; RFC 1122 §4.2.3.2 allows the delay), so whether
-/// the ACK travels alone or on the client's next write would depend on timing. A client that
-/// writes later than the delayed-ACK timeout has acknowledged the FIN by then; setting
-/// TCP_QUICKACK now sends that ACK at once (tcp(7)), so the wire is the same in every run.
+/// it (see [`fin_acked`]).
 fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
     let (client, mut server, _listener) = t.connected_pair()?;
     server.close();
-    t.wait_for_events(
-        &client,
-        libc::POLLRDHUP,
-        "the client's socket has the server's FIN (POLLRDHUP)",
-    );
-    client.socket()?.set_tcp_quickack(true)?;
-    t.wait_for_wire("the client's ACK of the server's FIN", |segments| {
-        let fin = segments
-            .iter()
-            .position(|s| s.dir == Direction::ServerToClient && s.flags.contains('F'));
-        fin.is_some_and(|i| {
-            segments[i..]
-                .iter()
-                .any(|s| s.dir == Direction::ClientToServer && s.flags == ".")
-        })
-    });
+    fin_acked(t, &client, Direction::ServerToClient)?;
     Ok(client)
+}
+
+/// Waits until `receiver` has the FIN its peer sent (direction `fin`) and has acknowledged it
+/// on the wire. Linux delays the ACK of a FIN (tcp_fin() enters delayed-ACK "pingpong" mode,
+/// hoping to send it with the application's own FIN; RFC 1122 §4.2.3.2 allows the delay), so
+/// whether the ACK travels alone or on the receiver's next segment would depend on timing. A
+/// receiver that sends later than the delayed-ACK timeout has acknowledged the FIN by then;
+/// setting TCP_QUICKACK now sends that ACK at once (tcp(7)), so the wire is the same in every
+/// run. A receiver that already shut its reading half reports POLLRDHUP from the start, so
+/// the ACK on the wire is what this waits for, after the poll.
+pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> std::io::Result<()> {
+    let who = match fin {
+        Direction::ServerToClient => "client",
+        Direction::ClientToServer => "server",
+    };
+    t.wait_for_events(
+        receiver,
+        libc::POLLRDHUP,
+        &format!("the {who}'s socket has its peer's FIN (POLLRDHUP)"),
+    );
+    receiver.socket()?.set_tcp_quickack(true)?;
+    fin_ack_on_wire(t, fin, &format!("the {who}'s ACK of its peer's FIN"));
+    Ok(())
+}
+
+/// The other direction.
+fn opposite(dir: Direction) -> Direction {
+    match dir {
+        Direction::ServerToClient => Direction::ClientToServer,
+        Direction::ClientToServer => Direction::ServerToClient,
+    }
+}
+
+/// Waits until the last FIN of direction `fin` is acknowledged on the wire.
+pub(super) fn fin_ack_on_wire(t: &mut Trial, fin: Direction, what: &str) {
+    let ack = opposite(fin);
+    t.wait_for_wire(what, |segments| {
+        segments
+            .iter()
+            .rposition(|s| s.dir == fin && s.flags.contains('F'))
+            .is_some_and(|i| {
+                let end = segments[i].seq.wrapping_add(segments[i].len).wrapping_add(1);
+                segments[i..]
+                    .iter()
+                    .any(|s| s.dir == ack && s.flags.contains('.') && s.ack == end)
+            })
+    });
+}
+
+/// Waits until the side that received the data segment of direction `data` has acknowledged
+/// all of it on the wire (the ACK may be delayed; it comes within the delayed-ACK timeout).
+pub(super) fn data_acked(t: &mut Trial, data: Direction, what: &str) {
+    let ack = opposite(data);
+    t.wait_for_wire(what, |segments| {
+        segments
+            .iter()
+            .rposition(|s| s.dir == data && s.len > 0)
+            .is_some_and(|i| {
+                let end = segments[i].seq.wrapping_add(segments[i].len);
+                segments[i..]
+                    .iter()
+                    .any(|s| s.dir == ack && s.flags.contains('.') && s.ack == end)
+            })
+    });
 }
 
 fn fin_read_then_write(t: &mut Trial) -> ScriptResult {
@@ -107,5 +179,49 @@ fn fin_sigpipe(t: &mut Trial) -> ScriptResult {
     client.write_in_child(b"x");
     client.read(64);
     client.close();
+    Ok(())
+}
+
+fn shutdown_wr(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    server.shutdown(Shut::Write);
+    fin_acked(t, &client, Direction::ServerToClient)?;
+    client.read(64);
+    client.send_nosignal(b"request");
+    data_acked(t, Direction::ClientToServer, "the server's ACK of the client's request");
+    server.read(64);
+    // The client closes too; the server, in FIN_WAIT2, acknowledges that FIN at once
+    // (tcp_fin sends the ACK and enters TIME_WAIT), after which nothing more is sent.
+    client.close();
+    fin_ack_on_wire(t, Direction::ClientToServer, "the server's ACK of the client's FIN");
+    server.read(64);
+    server.close();
+    Ok(())
+}
+
+fn shutdown_rd(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    server.shutdown(Shut::Read);
+    client.send_nosignal(b"first");
+    data_acked(
+        t,
+        Direction::ClientToServer,
+        "the server's ACK of the client's first send",
+    );
+    client.send_nosignal(b"second");
+    data_acked(
+        t,
+        Direction::ClientToServer,
+        "the server's ACK of the client's second send",
+    );
+    server.read(64);
+    server.read(64);
+    // An orderly end: the server closes, the client acknowledges its FIN (forced, see
+    // fin_acked) and closes, and the server's orphan in FIN_WAIT2 acknowledges that FIN at once.
+    server.close();
+    fin_acked(t, &client, Direction::ServerToClient)?;
+    client.read(64);
+    client.close();
+    fin_ack_on_wire(t, Direction::ClientToServer, "the server's ACK of the client's FIN");
     Ok(())
 }
