@@ -408,24 +408,6 @@ pub struct TcpEntry {
     pub state: &'static str,
 }
 
-/// Names of Linux's `enum tcp_states` (include/net/tcp_states.h), the numbers /proc prints.
-const PROC_TCP_STATES: [&str; 14] = [
-    "UNKNOWN",
-    "ESTABLISHED",
-    "SYN_SENT",
-    "SYN_RECV",
-    "FIN_WAIT1",
-    "FIN_WAIT2",
-    "TIME_WAIT",
-    "CLOSE",
-    "CLOSE_WAIT",
-    "LAST_ACK",
-    "LISTEN",
-    "CLOSING",
-    "NEW_SYN_RECV",
-    "BOUND_INACTIVE",
-];
-
 /// The TCP table of the calling thread's network namespace, or `None` where it cannot be read.
 fn tcp_table() -> Option<Vec<TcpEntry>> {
     let mut entries = Vec::new();
@@ -446,7 +428,7 @@ fn parse_tcp_line(line: &str) -> Option<TcpEntry> {
     Some(TcpEntry {
         local,
         remote,
-        state: PROC_TCP_STATES.get(usize::from(state)).copied().unwrap_or("UNKNOWN"),
+        state: sys::tcp_state_name(state),
     })
 }
 

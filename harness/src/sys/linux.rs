@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use nix::sched::{CloneFlags, setns, unshare};
 
-use super::{ChildWrite, Privilege};
+use super::{ChildWrite, Privilege, tcp_state_name};
 
 /// A network namespace, held open by a file descriptor. The namespace lives as long as this
 /// handle or anything inside it (a socket, a process) does; it has no name anywhere.
@@ -89,26 +89,6 @@ pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
         return None;
     }
     Some(tcp_state_name(info.tcpi_state))
-}
-
-/// Names of `enum tcp_states` in include/net/tcp_states.h.
-fn tcp_state_name(state: u8) -> &'static str {
-    match state {
-        1 => "ESTABLISHED",
-        2 => "SYN_SENT",
-        3 => "SYN_RECV",
-        4 => "FIN_WAIT1",
-        5 => "FIN_WAIT2",
-        6 => "TIME_WAIT",
-        7 => "CLOSE",
-        8 => "CLOSE_WAIT",
-        9 => "LAST_ACK",
-        10 => "LISTEN",
-        11 => "CLOSING",
-        12 => "NEW_SYN_RECV",
-        13 => "BOUND_INACTIVE",
-        _ => "UNKNOWN",
-    }
 }
 
 /// poll(2) bits and their names, POLLRDHUP included (nix's `PollFlags` lacks it and drops

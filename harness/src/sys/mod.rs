@@ -30,3 +30,27 @@ pub enum Privilege {
     /// Neither: namespace trials will be skipped with this reason and remedy.
     Unavailable(String),
 }
+
+/// TCP state names by number, as Linux's `enum tcp_states` (include/net/tcp_states.h) numbers
+/// them in TCP_INFO and /proc/net/tcp; 0 is not a state.
+pub const TCP_STATES: [&str; 14] = [
+    "UNKNOWN",
+    "ESTABLISHED",
+    "SYN_SENT",
+    "SYN_RECV",
+    "FIN_WAIT1",
+    "FIN_WAIT2",
+    "TIME_WAIT",
+    "CLOSE",
+    "CLOSE_WAIT",
+    "LAST_ACK",
+    "LISTEN",
+    "CLOSING",
+    "NEW_SYN_RECV",
+    "BOUND_INACTIVE",
+];
+
+/// The name of TCP state number `state`.
+pub fn tcp_state_name(state: u8) -> &'static str {
+    TCP_STATES.get(usize::from(state)).copied().unwrap_or("UNKNOWN")
+}
