@@ -2,9 +2,13 @@
 //! trials' namespaces and never the host, and a comparison shows as differing exactly the
 //! cells whose outcomes differ.
 
+mod common;
+
+use common::sockerr;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use sockerr::catalogue;
 use sockerr::compare::{Input, Matrix, WIRE};
@@ -163,14 +167,6 @@ fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose
     );
 
     assert_eq!(host_sysctl(key), host_before, "the host's {key} changed");
-}
-
-fn sockerr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sockerr"))
-        .args(args)
-        .env_remove("SOCKERR_EXPECT")
-        .output()
-        .expect("run sockerr")
 }
 
 fn text(output: &Output) -> (String, String) {

@@ -2,16 +2,11 @@
 //! scenarios. The observations it names must come from that report (never from a table), and
 //! an unknown subject must be refused with the closest names and exit status 2.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn sockerr(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sockerr"))
-        .args(args)
-        .env_remove("SOCKERR_EXPECT")
-        .output()
-        .expect("run sockerr")
-}
+use common::sockerr;
+
+use std::path::Path;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

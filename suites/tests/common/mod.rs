@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// `net.*` sysctls that change by themselves, left out of the comparison (paths under
 /// /proc/sys). Found by snapshotting every readable `net.*` sysctl twice with nothing running,
@@ -76,4 +76,14 @@ pub fn differences(before: &BTreeMap<String, String>, after: &BTreeMap<String, S
             )
         })
         .collect()
+}
+
+/// Runs the `sockerr` binary of this build with `args`, ignoring any `SOCKERR_EXPECT` of the
+/// caller's environment.
+pub fn sockerr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockerr"))
+        .args(args)
+        .env_remove("SOCKERR_EXPECT")
+        .output()
+        .expect("run sockerr")
 }
