@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::log::StepLog;
-use crate::record::{CallResult, Step};
+use crate::record::{CallResult, Knob, Step};
 use crate::sys;
 
 /// Upper bound on any blocking call of a trial (SO_RCVTIMEO / SO_SNDTIMEO): a call that
@@ -310,6 +310,30 @@ impl Endpoint {
             };
             Returned::from_io(cvt(rc as libc::ssize_t))
         })
+    }
+
+    /// setsockopt(2) of a timer or limit the scenario shortens (`TCP_USER_TIMEOUT`,
+    /// `TCP_KEEPIDLE`, `TCP_SYNCNT` ...): the step, plus a knob with the value the option had,
+    /// so the report says the outcome is not the default's.
+    pub fn tune(&mut self, level: libc::c_int, option: libc::c_int, name: &str, value: libc::c_int) -> Step {
+        let default = self.fd().and_then(|fd| {
+            let mut current: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: `current` and `len` are valid for writes of the sizes given.
+            let rc =
+                unsafe { libc::getsockopt(fd, level, option, (&mut current as *mut libc::c_int).cast(), &mut len) };
+            (rc == 0).then(|| current.to_string())
+        });
+        let step = self.setsockopt(level, option, name, value);
+        if step.result.errno.is_none() {
+            self.log.knob(Knob {
+                name: format!("setsockopt {name}"),
+                scope: self.actor.clone(),
+                value: value.to_string(),
+                default,
+            });
+        }
+        step
     }
 
     /// Runs `call` on a thread of its own, as `actor`, on a duplicate of this endpoint's

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod endpoint;
+pub mod firewall;
 pub mod log;
 pub mod platform;
 pub mod record;
@@ -12,7 +13,8 @@ pub mod trial;
 pub mod variant;
 
 pub use endpoint::{Background, Endpoint, Shut};
-pub use record::{CallResult, Direction, Observation, Segment, Step, Wait, Wire};
-pub use trial::{ScriptResult, Trial, TrialSpec};
+pub use firewall::Hook;
+pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
+pub use trial::{Host, ScriptResult, Skip, Trial, TrialSpec};
 
 pub use variant::{Family, Topology};

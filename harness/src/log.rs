@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::record::Step;
+use crate::record::{Knob, Step};
 
 /// Steps in the order they finished, and per (actor, verb) how many there were, so that the
 /// third read of the client is `client.read#3` whatever else happened in between.
@@ -14,6 +14,7 @@ pub struct StepLog(Arc<Mutex<Inner>>);
 struct Inner {
     start: Instant,
     steps: Vec<Step>,
+    knobs: Vec<Knob>,
     counts: HashMap<(String, String), u32>,
 }
 
@@ -22,6 +23,7 @@ impl StepLog {
         StepLog(Arc::new(Mutex::new(Inner {
             start,
             steps: Vec::new(),
+            knobs: Vec::new(),
             counts: HashMap::new(),
         })))
     }
@@ -48,6 +50,16 @@ impl StepLog {
         let step = build(format!("{actor}.{verb}#{n}"));
         inner.steps.push(step.clone());
         step
+    }
+
+    /// Records a setting the trial changed from the default.
+    pub fn knob(&self, knob: Knob) {
+        self.inner().knobs.push(knob);
+    }
+
+    /// Every setting changed so far.
+    pub fn knobs(&self) -> Vec<Knob> {
+        self.inner().knobs.clone()
     }
 
     /// All steps so far.

@@ -72,6 +72,12 @@ pub enum Direction {
     ClientToServer,
     #[serde(rename = "server>client")]
     ServerToClient,
+    /// An ICMP error a router on the path sent back towards the client (`routed` topology).
+    #[serde(rename = "router>client")]
+    RouterToClient,
+    /// An ICMP error a router on the path sent back towards the server.
+    #[serde(rename = "router>server")]
+    RouterToServer,
 }
 
 impl Direction {
@@ -79,6 +85,8 @@ impl Direction {
         match self {
             Direction::ClientToServer => "client>server",
             Direction::ServerToClient => "server>client",
+            Direction::RouterToClient => "router>client",
+            Direction::RouterToServer => "router>server",
         }
     }
 }
@@ -89,11 +97,28 @@ impl std::fmt::Display for Direction {
     }
 }
 
-/// One captured TCP segment.
+/// The protocol of a captured packet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    #[default]
+    Tcp,
+    Udp,
+    /// ICMP or ICMPv6.
+    Icmp,
+}
+
+/// One captured packet of the trial's conversation: a TCP segment, a UDP datagram, or an
+/// ICMP error about either. (Named after the common case: most are TCP segments.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Segment {
     pub dir: Direction,
-    /// tcpdump notation: `S`, `S.`, `.`, `P.`, `F.`, `R`, `R.`, `FP.` ...
+    /// Absent in reports written before UDP and ICMP were captured: those hold TCP only.
+    #[serde(default)]
+    pub proto: Proto,
+    /// TCP: tcpdump's flag notation, `S`, `S.`, `.`, `P.`, `F.`, `R`, `R.`, `FP.` ... UDP:
+    /// `UDP`. ICMP: `ICMP` and the error's name as nft spells it (`ICMP port-unreachable`,
+    /// `ICMP6 admin-prohibited`; `ICMP type 3 code 7` when it has no name).
     pub flags: String,
     /// Sequence number relative to the first one seen in this segment's direction of its
     /// connection (as tcpdump prints them).
@@ -115,7 +140,18 @@ pub struct Segment {
 
 impl std::fmt::Display for Segment {
     /// A tcpdump-like line: `   0.123ms client>server [S.] seq 0 ack 1 win 65495 len 0`.
+    /// UDP and ICMP: `   0.123ms router>client [ICMP host-unreachable] len 0`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.proto != Proto::Tcp {
+            return write!(
+                f,
+                "{:>10.3}ms {} [{}] len {}",
+                self.t_us as f64 / 1000.0,
+                self.dir,
+                self.flags,
+                self.len
+            );
+        }
         write!(
             f,
             "{:>10.3}ms {} [{}] seq {} ack {} win {} len {}",
@@ -159,14 +195,34 @@ pub struct Wait {
     pub waited_us: u64,
 }
 
+/// A setting a trial changed from the system's default, so that a reader knows a timer was
+/// shortened (a retry count, a keepalive interval) and the outcome is not the default's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Knob {
+    /// `sysctl net.ipv4.tcp_syn_retries` or `setsockopt TCP_USER_TIMEOUT`.
+    pub name: String,
+    /// Where it applies: the host (`server`, `client`, `router`) for a sysctl, the actor for
+    /// a socket option.
+    pub scope: String,
+    pub value: String,
+    /// The value it had before the trial changed it, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
 /// Everything one trial observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {
     pub steps: Vec<Step>,
     pub waits: Vec<Wait>,
     pub wire: Wire,
+    /// Settings the trial changed from the defaults, in the order it changed them.
+    pub knobs: Vec<Knob>,
     /// Why the trial could not run to its end (sandbox or set-up failure), if it could not.
     pub error: Option<String>,
+    /// Why the scenario could not run on this machine (no `nft`, no IPv6 route ...), with the
+    /// remedy: a skip, not a failure.
+    pub skipped: Option<String>,
     /// Microseconds the whole trial took, sandbox set-up and tear-down included.
     pub elapsed_us: u64,
 }

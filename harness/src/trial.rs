@@ -28,8 +28,22 @@ pub const CLOSED_PORT: u16 = 9;
 pub const SERVER_PORT: u16 = 4000;
 
 /// What a script returns: `Err` when the scenario could not be set up (not an outcome under
-/// test: those are steps).
+/// test: those are steps), or a [`Skip`] when this machine cannot run it.
 pub type ScriptResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// The error a script returns when the machine lacks what the scenario needs (the `nft`
+/// command, a sysctl of a newer kernel): the trial is skipped, not failed. The reason is one
+/// line and says how to get what is missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip(pub String);
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Skip {}
 
 /// How long a whole trial may take before it is stopped and reported as failed with what it
 /// did so far. The scenarios of the catalogue take milliseconds; protocol timers they wait
@@ -153,7 +167,9 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
         steps: shared.log.steps(),
         waits: lock(&shared.waits).clone(),
         wire,
+        knobs: shared.log.knobs(),
         error: Some(error),
+        skipped: None,
         elapsed_us: 0,
     }
 }
@@ -193,7 +209,11 @@ where
         log: shared.log.clone(),
         waits: Arc::clone(&shared.waits),
     };
-    let mut error = script(&mut trial).err().map(|e| e.to_string());
+    let (mut error, skipped) = match script(&mut trial).map_err(|e| e.downcast::<Skip>()) {
+        Ok(()) => (None, None),
+        Err(Ok(skip)) => (None, Some(skip.0)),
+        Err(Err(e)) => (Some(e.to_string()), None),
+    };
     drop(trial);
     let capture = lock(&shared.capture)
         .take()
@@ -228,7 +248,9 @@ where
         steps: shared.log.steps(),
         waits: lock(&shared.waits).clone(),
         wire,
+        knobs: shared.log.knobs(),
         error,
+        skipped,
         elapsed_us: 0,
     }
 }
@@ -240,6 +262,59 @@ impl Trial {
 
     pub fn topology(&self) -> Topology {
         self.sandbox.topology()
+    }
+
+    /// The step log, for endpoints of kinds this module does not make (UDP, Unix).
+    pub(crate) fn log(&self) -> &StepLog {
+        &self.log
+    }
+
+    /// Moves the calling thread into `host`'s namespace; sockets and processes it creates
+    /// next belong to that host. Scripts go back to the client with `enter(Host::Client)`.
+    pub fn enter(&self, host: Host) -> io::Result<()> {
+        match host {
+            Host::Client => self.sandbox.enter_client(),
+            Host::Server => self.sandbox.enter_server(),
+            Host::Router => self.sandbox.enter_router(),
+        }
+    }
+
+    /// The router's address on the client's side (`routed` topology only).
+    pub fn router_ip(&self) -> Option<std::net::IpAddr> {
+        self.sandbox.router_ip()
+    }
+
+    /// Sets a sysctl of `host`'s namespace (never the host machine's: the trial's thread is
+    /// in a namespace of its own) and records it as a knob with the value it had. A key the
+    /// kernel does not have in a network namespace skips the trial, naming the key.
+    pub fn sysctl(&mut self, host: Host, key: &str, value: &str) -> ScriptResult {
+        self.enter(host)?;
+        let default = sys::read_sysctl(key).ok();
+        let written = crate::sandbox::apply_sysctls(&[(key.to_string(), value.to_string())]);
+        self.sandbox.enter_client()?;
+        match written {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Box::new(Skip(format!(
+                    "this kernel has no {key} in a network namespace: run on a kernel that has it"
+                ))));
+            }
+            Err(e) => return Err(Box::new(e)),
+            Ok(()) => {}
+        }
+        self.log.knob(crate::record::Knob {
+            name: format!("sysctl {key}"),
+            scope: host.as_str().to_string(),
+            value: value.to_string(),
+            default,
+        });
+        Ok(())
+    }
+
+    /// A new TCP socket on the client's host for `actor` (`client2`, when a scenario has
+    /// several clients).
+    pub fn client_named(&mut self, actor: &str) -> io::Result<Endpoint> {
+        self.sandbox.enter_client()?;
+        Endpoint::tcp(&self.log, actor, &self.server_addr(SERVER_PORT))
     }
 
     /// The server's address with `port`.
@@ -309,6 +384,7 @@ impl Trial {
         let who = match dir {
             crate::record::Direction::ClientToServer => "client",
             crate::record::Direction::ServerToClient => "server",
+            crate::record::Direction::RouterToClient | crate::record::Direction::RouterToServer => "router",
         };
         let what = format!("a segment with {flag} from the {who} on the wire");
         self.wait_for_wire(&what, |segments| {
@@ -363,10 +439,7 @@ impl Trial {
     pub fn wait_for_tcp_table(&mut self, host: Host, what: &str, seen: impl Fn(&[TcpEntry]) -> bool) -> bool {
         let started = Instant::now();
         let deadline = started + WAIT_DEADLINE;
-        let entered = match host {
-            Host::Client => Ok(()),
-            Host::Server => self.sandbox.enter_server(),
-        };
+        let entered = self.enter(host);
         let met = entered.is_ok()
             && loop {
                 if tcp_table().is_some_and(|table| seen(&table)) {
@@ -397,6 +470,18 @@ impl Trial {
 pub enum Host {
     Client,
     Server,
+    /// The router between them, in the `routed` topology.
+    Router,
+}
+
+impl Host {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Host::Client => "client",
+            Host::Server => "server",
+            Host::Router => "router",
+        }
+    }
 }
 
 /// One socket of the kernel's TCP table (a line of `/proc/net/tcp` or `/proc/net/tcp6`).

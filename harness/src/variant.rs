@@ -8,15 +8,19 @@ use serde::{Deserialize, Serialize};
 pub enum Family {
     V4,
     V6,
+    /// Unix domain sockets (AF_UNIX): no address family of IP, kept for comparison.
+    Unix,
 }
 
 impl Family {
+    /// The IP families, which every TCP and UDP scenario runs over.
     pub const ALL: [Family; 2] = [Family::V4, Family::V6];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Family::V4 => "v4",
             Family::V6 => "v6",
+            Family::Unix => "unix",
         }
     }
 }
@@ -29,15 +33,20 @@ pub enum Topology {
     Loopback,
     /// A client namespace and a server namespace joined by a veth pair: two stacks.
     TwoHosts,
+    /// Client, router and server namespaces, each pair joined by a veth pair, the router
+    /// forwarding between two subnets: ICMP errors come from a real router on the path.
+    Routed,
 }
 
 impl Topology {
+    /// The topologies every scenario runs in unless it needs a router.
     pub const ALL: [Topology; 2] = [Topology::Loopback, Topology::TwoHosts];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Topology::Loopback => "loopback",
             Topology::TwoHosts => "two_hosts",
+            Topology::Routed => "routed",
         }
     }
 }

@@ -8,7 +8,7 @@
 //! take a screen), but consecutive events are always at least [`MIN_GAP`] apart so their
 //! labels never overlap; the time of every event is printed in the left margin.
 
-use sockerr_harness::record::{Direction, Segment, Step};
+use sockerr_harness::record::{Direction, Proto, Segment, Step};
 use svg::Document;
 use svg::node::element::{Circle, Group, Line, Polygon, Rectangle, TSpan, Text, Title};
 
@@ -275,7 +275,7 @@ pub fn ladder_svg(trial: &TrialReport) -> String {
 
 /// The client's and the server's `addr:port`, from the first segment that names them.
 fn addresses(trial: &TrialReport) -> (Option<String>, Option<String>) {
-    let first = trial.wire.segments.first();
+    let first = trial.wire.segments.iter().find(|s| s.proto != Proto::Icmp);
     match first {
         Some(s) if s.dir == Direction::ClientToServer => (Some(s.src.clone()), Some(s.dst.clone())),
         Some(s) => (Some(s.dst.clone()), Some(s.src.clone())),
@@ -284,11 +284,15 @@ fn addresses(trial: &TrialReport) -> (Option<String>, Option<String>) {
 }
 
 fn arrow(s: &Segment, y: f64, client_x: f64, server_x: f64) -> Group {
+    // A router sits halfway between the two hosts.
+    let router_x = (client_x + server_x) / 2.0;
     let (x1, x2) = match s.dir {
         Direction::ClientToServer => (client_x, server_x),
         Direction::ServerToClient => (server_x, client_x),
+        Direction::RouterToClient => (router_x, client_x),
+        Direction::RouterToServer => (router_x, server_x),
     };
-    let color = if s.flags.contains('R') {
+    let color = if s.proto == Proto::Icmp || s.flags.contains('R') {
         RESET
     } else if s.flags.contains('F') {
         FIN

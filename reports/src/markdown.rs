@@ -228,13 +228,24 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
 /// The trial's wire and calls as a mermaid `sequenceDiagram`, steps and segments interleaved
 /// by their time.
 pub fn mermaid(trial: &TrialReport) -> String {
-    let mut out = String::from("```mermaid\nsequenceDiagram\n    participant Client\n    participant Server\n");
+    let mut out = String::from("```mermaid\nsequenceDiagram\n    participant Client\n");
+    let routed = trial
+        .wire
+        .segments
+        .iter()
+        .any(|s| matches!(s.dir, Direction::RouterToClient | Direction::RouterToServer));
+    if routed {
+        out.push_str("    participant Router\n");
+    }
+    out.push_str("    participant Server\n");
     for e in ladder::timeline(trial) {
         match e {
             Event::Segment(s) => {
                 let arrow = match s.dir {
                     Direction::ClientToServer => "Client->>Server",
                     Direction::ServerToClient => "Server->>Client",
+                    Direction::RouterToClient => "Router->>Client",
+                    Direction::RouterToServer => "Router->>Server",
                 };
                 let _ = writeln!(out, "    {arrow}: {}", mermaid_text(&ladder::segment_label(s)));
             }

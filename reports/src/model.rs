@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sockerr_harness::platform::Platform;
-use sockerr_harness::record::{Step, Wait, Wire};
+use sockerr_harness::record::{Knob, Step, Wait, Wire};
 use sockerr_harness::variant::{Family, Topology};
 
 /// The schema name and version written into every report.
@@ -107,6 +107,13 @@ pub struct TrialReport {
     #[serde(default)]
     pub waits: Vec<Wait>,
     pub wire: Wire,
+    /// Settings the trial changed from the system's defaults (shortened timers, retry
+    /// limits): the outcome holds for these values, not necessarily for the defaults.
+    #[serde(default)]
+    pub knobs: Vec<Knob>,
+    /// The protocol timer the trial waits out and the floor it is shortened to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<String>,
     /// What differed from the expectation, one readable line per difference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mismatches: Vec<String>,

@@ -256,6 +256,7 @@ mod tests {
         };
         Segment {
             dir,
+            proto: Default::default(),
             flags: flags.into(),
             seq,
             ack,
@@ -282,6 +283,8 @@ mod tests {
             claim: "claim".into(),
             sources: vec!["RFC 9293".into()],
             guidance: None,
+            knobs: Vec::new(),
+            timer: None,
             steps: vec![
                 step("listener.accept#1", "accept()", None, Some(0), &[], t, fd),
                 step(

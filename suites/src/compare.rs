@@ -630,6 +630,7 @@ mod tests {
     fn segment(dir: Direction, flags: &str) -> Segment {
         Segment {
             dir,
+            proto: Default::default(),
             flags: flags.into(),
             seq: 0,
             ack: 0,

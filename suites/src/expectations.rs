@@ -728,6 +728,7 @@ mod tests {
                 captured: true,
                 segments: vec![Segment {
                     dir: Direction::ServerToClient,
+                    proto: Default::default(),
                     flags: "R.".into(),
                     seq: 1,
                     ack: 1,

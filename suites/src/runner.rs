@@ -130,6 +130,8 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         steps: Vec::new(),
         waits: Vec::new(),
         wire: Default::default(),
+        knobs: Vec::new(),
+        timer: scenario.timer.map(str::to_string),
         mismatches: Vec::new(),
         error: None,
     };
@@ -150,7 +152,9 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         steps,
         waits,
         mut wire,
+        knobs,
         error,
+        skipped,
         elapsed_us,
     } = observation;
     if wire.pcap.is_some() {
@@ -160,7 +164,13 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
     report.steps = steps;
     report.waits = waits;
     report.wire = wire;
+    report.knobs = knobs;
     report.error = error;
+    if let Some(reason) = skipped {
+        report.status = Status::Skip;
+        report.skip_reason = Some(reason);
+        report.mismatches.clear();
+    }
     report
 }
 

@@ -14,6 +14,10 @@ pub struct Scenario {
     /// "the server sent RST: how should the client respond?"): interpretation, kept apart from
     /// the observations; short and specific.
     pub guidance: &'static str,
+    /// The protocol timer the trial has to wait out, if any, and the floor it is shortened to
+    /// inside the trial's namespaces (e.g. "the initial SYN retransmission timeout: 1 s, fixed
+    /// by the kernel"); `None` when the trial waits only for packets and readiness.
+    pub timer: Option<&'static str>,
     pub families: &'static [Family],
     pub topologies: &'static [Topology],
     pub script: fn(&mut Trial) -> ScriptResult,

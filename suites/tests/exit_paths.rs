@@ -503,6 +503,7 @@ static PANICKING: Scenario = Scenario {
     claim: "A script that panics with sockets open fails its trial and leaves nothing behind.",
     sources: &["README: What the suite touches", "network_namespaces(7)"],
     guidance: "None: a scenario of the suite's own tests.",
+    timer: None,
     families: BOTH_FAMILIES,
     topologies: BOTH_TOPOLOGIES,
     script: panics_after_opening_sockets,

@@ -1,4 +1,5 @@
-//! Packet capture: what went over the wire during a trial, as TCP segments and as a pcapng.
+//! Packet capture: what went over the wire during a trial, as segments (TCP, UDP, ICMP
+//! errors) and as a pcapng.
 //!
 //! A [`CaptureSource`] is a packet socket in one network namespace that keeps only the
 //! frames that namespace *sends* (`PACKET_OUTGOING`). Every packet is sent by exactly one
@@ -53,6 +54,8 @@ pub struct CaptureSource {
     interfaces: HashMap<i32, String>,
     /// Timestamp of the last frame taken, which the next one may not precede.
     last_ts_ns: u64,
+    /// The namespace forwards packets (a router): see [`CaptureSource::forwarding`].
+    forwarder: bool,
 }
 
 impl CaptureSource {
@@ -66,7 +69,16 @@ impl CaptureSource {
             sock: socket::PacketSocket::open()?,
             interfaces: HashMap::new(),
             last_ts_ns: 0,
+            forwarder: false,
         })
+    }
+
+    /// Marks the source's namespace as a router: the packets it forwards were already tapped
+    /// where they were sent, so of its frames only the ICMP errors it sends itself become
+    /// segments (every frame still goes to the pcapng).
+    pub fn forwarding(mut self) -> CaptureSource {
+        self.forwarder = true;
+        self
     }
 
     /// The namespace label given to [`CaptureSource::open`].
@@ -140,8 +152,9 @@ pub struct Capture {
     /// In arrival order: each source's frames in the order they were tapped, sources
     /// interleaved as they were drained.
     frames: Vec<Frame>,
-    /// The TCP header of each frame, decoded once on arrival (`None` when not TCP).
-    tcp: Vec<Option<parse::TcpPacket>>,
+    /// Each frame decoded once on arrival (`None` when it is neither TCP, UDP nor an ICMP
+    /// error).
+    packets: Vec<Option<parse::Packet>>,
 }
 
 fn now_ns() -> u64 {
@@ -160,7 +173,7 @@ impl Capture {
             server: None,
             sources: Vec::new(),
             frames: Vec::new(),
-            tcp: Vec::new(),
+            packets: Vec::new(),
         }
     }
 
@@ -174,8 +187,9 @@ impl Capture {
     }
 
     /// Sets the server's address and port, which decides segment directions: from it is
-    /// `ServerToClient`, to it `ClientToServer`, anything else is no segment (but stays in
-    /// the frames). Until set, there are no segments.
+    /// `ServerToClient`, to it `ClientToServer`, an ICMP error goes the other way of the
+    /// packet it quotes, anything else is no segment (but stays in the frames). Until set,
+    /// there are no segments.
     pub fn set_server(&mut self, server: SocketAddr) {
         self.server = Some(server);
     }
@@ -197,7 +211,7 @@ impl Capture {
                 let data = buf[..info.len].to_vec();
                 let orig_len = info.orig_len.max(info.len as u32);
                 source.last_ts_ns = source.last_ts_ns.max(info.ts_ns);
-                self.tcp.push(parse::parse_tcp(&data, orig_len));
+                self.packets.push(parse::parse_packet(&data, orig_len));
                 self.frames.push(Frame {
                     source: index,
                     ifindex: info.ifindex,
@@ -227,8 +241,12 @@ impl Capture {
         };
         let order = self.time_order();
         let packets = order.iter().filter_map(|&i| {
-            let t_us = self.frames[i].ts_ns.saturating_sub(self.start_ns) / 1000;
-            self.tcp[i].as_ref().map(|p| (t_us, p))
+            let frame = &self.frames[i];
+            self.packets[i].as_ref().map(|packet| parse::Tapped {
+                t_us: frame.ts_ns.saturating_sub(self.start_ns) / 1000,
+                forwarder: self.sources[frame.source].forwarder,
+                packet,
+            })
         });
         parse::to_segments(packets, server)
     }

@@ -1,13 +1,13 @@
-//! Frames to TCP segments: decoding one Ethernet frame (possibly cut short by the snap
-//! length) with etherparse's lax slicer, tcpdump's flag notation, and relative sequence
-//! numbers per connection.
+//! Frames to segments: decoding one Ethernet frame (possibly cut short by the snap length)
+//! with etherparse's lax slicer into a TCP segment, a UDP datagram or an ICMP error,
+//! tcpdump's flag notation, and relative sequence numbers per connection.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{IpNumber, LaxIpSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
-use crate::record::{Direction, Segment};
+use crate::record::{Direction, Proto, Segment};
 
 /// Length of the Ethernet header in front of every frame captured on `lo` and veth.
 pub(crate) const ETH_HLEN: usize = 14;
@@ -36,6 +36,124 @@ pub(crate) struct TcpPacket {
     pub win: u16,
     /// Payload length, from the IP header's length field (not from the captured bytes).
     pub len: u32,
+}
+
+/// A UDP datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UdpPacket {
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// Payload length, from the UDP header.
+    pub len: u32,
+}
+
+/// An ICMP or ICMPv6 error, with the addresses of the packet it quotes (the one it is
+/// about). Informational messages (echo, neighbour discovery) are not errors and not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IcmpError {
+    /// Who sent the error: a router on the path, or the destination host itself.
+    pub from: IpAddr,
+    /// `ICMP port-unreachable`, `ICMP6 admin-prohibited` (see [`icmp_name`]).
+    pub name: String,
+    /// Source and destination of the quoted packet.
+    pub about_src: SocketAddr,
+    pub about_dst: SocketAddr,
+}
+
+/// One decoded frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Packet {
+    Tcp(TcpPacket),
+    Udp(UdpPacket),
+    Icmp(IcmpError),
+}
+
+/// The name nft(8) gives an ICMP error in `reject with icmp type ...` (and tcpdump's words
+/// for the others), so that the wire reads like the rule that caused it.
+pub(crate) fn icmp_name(v6: bool, kind: u8, code: u8) -> String {
+    let name = match (v6, kind, code) {
+        (false, 3, 0) => "net-unreachable",
+        (false, 3, 1) => "host-unreachable",
+        (false, 3, 2) => "prot-unreachable",
+        (false, 3, 3) => "port-unreachable",
+        (false, 3, 4) => "frag-needed",
+        (false, 3, 9) => "net-prohibited",
+        (false, 3, 10) => "host-prohibited",
+        (false, 3, 13) => "admin-prohibited",
+        (false, 11, _) => "time-exceeded",
+        (false, 12, _) => "parameter-problem",
+        (true, 1, 0) => "no-route",
+        (true, 1, 1) => "admin-prohibited",
+        (true, 1, 2) => "beyond-scope",
+        (true, 1, 3) => "addr-unreachable",
+        (true, 1, 4) => "port-unreachable",
+        (true, 1, 5) => "policy-fail",
+        (true, 1, 6) => "reject-route",
+        (true, 2, _) => "packet-too-big",
+        (true, 3, _) => "time-exceeded",
+        (true, 4, 1) => "unrecognized-next-header",
+        (true, 4, _) => "parameter-problem",
+        _ => "",
+    };
+    let family = if v6 { "ICMP6" } else { "ICMP" };
+    if name.is_empty() {
+        format!("{family} type {kind} code {code}")
+    } else {
+        format!("{family} {name}")
+    }
+}
+
+/// Whether an ICMP type is an error (RFC 792, RFC 4443 §2.1: ICMPv6 errors are types 0-127).
+fn is_icmp_error(v6: bool, kind: u8) -> bool {
+    if v6 {
+        kind < 128
+    } else {
+        matches!(kind, 3 | 4 | 5 | 11 | 12)
+    }
+}
+
+/// Decodes any frame the suite records: TCP, UDP, or an ICMP error. `None` for the rest
+/// (ARP, neighbour discovery, echo).
+pub(crate) fn parse_packet(frame: &[u8], orig_len: u32) -> Option<Packet> {
+    if let Some(tcp) = parse_tcp(frame, orig_len) {
+        return Some(Packet::Tcp(tcp));
+    }
+    let packet = LaxSlicedPacket::from_ethernet(frame).ok()?;
+    let (src_ip, dst_ip): (IpAddr, IpAddr) = match packet.net.as_ref()? {
+        LaxNetSlice::Ipv4(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+        LaxNetSlice::Ipv6(ip) => (ip.header().source_addr().into(), ip.header().destination_addr().into()),
+        LaxNetSlice::Arp(_) => return None,
+    };
+    let (v6, kind, code, quoted) = match packet.transport.as_ref()? {
+        TransportSlice::Udp(udp) => {
+            return Some(Packet::Udp(UdpPacket {
+                src: SocketAddr::new(src_ip, udp.source_port()),
+                dst: SocketAddr::new(dst_ip, udp.destination_port()),
+                len: u32::from(udp.length()).saturating_sub(8),
+            }));
+        }
+        TransportSlice::Icmpv4(icmp) => (false, icmp.type_u8(), icmp.code_u8(), icmp.payload()),
+        TransportSlice::Icmpv6(icmp) => (true, icmp.type_u8(), icmp.code_u8(), icmp.payload()),
+        _ => return None,
+    };
+    if !is_icmp_error(v6, kind) {
+        return None;
+    }
+    // ICMPv4 errors carry 4 unused bytes, then the quoted packet; etherparse's ICMPv4 payload
+    // starts after the 8-byte header, as does its ICMPv6 payload.
+    let (ip, _) = LaxIpSlice::from_slice(quoted).ok()?;
+    let ports = ip.payload().payload;
+    let port = |at: usize| Some(u16::from_be_bytes([*ports.get(at)?, *ports.get(at + 1)?]));
+    let (sport, dport) = match ip.payload().ip_number {
+        IpNumber::TCP | IpNumber::UDP => (port(0)?, port(2)?),
+        _ => (0, 0),
+    };
+    Some(Packet::Icmp(IcmpError {
+        from: src_ip,
+        name: icmp_name(v6, kind, code),
+        about_src: SocketAddr::new(ip.source_addr(), sport),
+        about_dst: SocketAddr::new(ip.destination_addr(), dport),
+    }))
 }
 
 /// The length the frame had on the wire, from its IP header: 14 + IPv4 total length, or
@@ -113,19 +231,36 @@ fn is_server(server: SocketAddr, addr: SocketAddr) -> bool {
         && (server.ip().is_unspecified() || server.ip().to_canonical() == addr.ip().to_canonical())
 }
 
-/// The direction of a packet relative to the server, or `None` if it is not to or from it.
-pub(crate) fn direction(server: SocketAddr, p: &TcpPacket) -> Option<Direction> {
-    if is_server(server, p.src) {
+/// The direction of a packet between `src` and `dst` relative to the server, or `None` if it
+/// is not to or from it.
+fn direction_between(server: SocketAddr, src: SocketAddr, dst: SocketAddr) -> Option<Direction> {
+    if is_server(server, src) {
         Some(Direction::ServerToClient)
-    } else if is_server(server, p.dst) {
+    } else if is_server(server, dst) {
         Some(Direction::ClientToServer)
     } else {
         None
     }
 }
 
-/// Turns packets, in time order and with their time since the start of the trial in µs,
-/// into segments with relative numbers, keeping those to or from `server`.
+/// The direction of a TCP packet relative to the server, or `None` if it is not to or from it.
+pub(crate) fn direction(server: SocketAddr, p: &TcpPacket) -> Option<Direction> {
+    direction_between(server, p.src, p.dst)
+}
+
+/// A decoded frame and where it was tapped.
+pub(crate) struct Tapped<'a> {
+    /// Microseconds since the start of the trial.
+    pub t_us: u64,
+    /// Tapped in a namespace that forwards packets (a router): of its frames only the ICMP
+    /// errors it sends itself are its own; the rest are other hosts' packets passing through,
+    /// already tapped where they were sent.
+    pub forwarder: bool,
+    pub packet: &'a Packet,
+}
+
+/// Turns packets, in time order, into segments with relative numbers, keeping those to or
+/// from `server` and the ICMP errors about them.
 ///
 /// Relative numbers are per direction of a connection (its 4-tuple): `seq` is relative to
 /// the first sequence number seen in that direction; `ack` to the first one seen in the
@@ -133,13 +268,64 @@ pub(crate) fn direction(server: SocketAddr, p: &TcpPacket) -> Option<Direction> 
 /// without the ACK flag gets `ack` 0, as its acknowledgement field means nothing (tcpdump
 /// does not print it). A SYN that starts a new connection on a 4-tuple already seen (a
 /// different ISN) starts over, as tcpdump does.
-pub(crate) fn to_segments<'a>(
-    packets: impl IntoIterator<Item = (u64, &'a TcpPacket)>,
-    server: SocketAddr,
-) -> Vec<Segment> {
+///
+/// An ICMP error goes the opposite way of the packet it quotes; one sent by a router is
+/// `router>client` (or `router>server`).
+pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, server: SocketAddr) -> Vec<Segment> {
     let mut first_seq: HashMap<(SocketAddr, SocketAddr), u32> = HashMap::new();
     let mut out = Vec::new();
-    for (t_us, p) in packets {
+    for Tapped {
+        t_us,
+        forwarder,
+        packet,
+    } in packets
+    {
+        let p = match packet {
+            Packet::Tcp(p) if !forwarder => p,
+            Packet::Udp(u) if !forwarder => {
+                if let Some(dir) = direction_between(server, u.src, u.dst) {
+                    out.push(Segment {
+                        dir,
+                        proto: Proto::Udp,
+                        flags: "UDP".into(),
+                        seq: 0,
+                        ack: 0,
+                        len: u.len,
+                        t_us,
+                        src: u.src.to_string(),
+                        dst: u.dst.to_string(),
+                        win: 0,
+                    });
+                }
+                continue;
+            }
+            Packet::Icmp(icmp) => {
+                let own = !forwarder || (icmp.from != icmp.about_src.ip() && icmp.from != icmp.about_dst.ip());
+                let Some(about) = direction_between(server, icmp.about_src, icmp.about_dst).filter(|_| own) else {
+                    continue;
+                };
+                let dir = match (about, forwarder) {
+                    (Direction::ClientToServer, true) => Direction::RouterToClient,
+                    (Direction::ClientToServer, false) => Direction::ServerToClient,
+                    (_, true) => Direction::RouterToServer,
+                    (_, false) => Direction::ClientToServer,
+                };
+                out.push(Segment {
+                    dir,
+                    proto: Proto::Icmp,
+                    flags: icmp.name.clone(),
+                    seq: 0,
+                    ack: 0,
+                    len: 0,
+                    t_us,
+                    src: icmp.from.to_string(),
+                    dst: icmp.about_src.ip().to_string(),
+                    win: 0,
+                });
+                continue;
+            }
+            _ => continue,
+        };
         let fwd = (p.src, p.dst);
         let rev = (p.dst, p.src);
         if p.flags & flag::SYN != 0 && first_seq.get(&fwd).is_some_and(|&s| s != p.seq) {
@@ -160,6 +346,7 @@ pub(crate) fn to_segments<'a>(
         };
         out.push(Segment {
             dir,
+            proto: Proto::Tcp,
             flags: flags_notation(p.flags),
             seq: p.seq.wrapping_sub(base),
             ack,
@@ -211,6 +398,14 @@ mod tests {
         let mut out = Vec::new();
         b.write(&mut out, payload).unwrap();
         out
+    }
+
+    fn tapped(t_us: u64, packet: &Packet) -> Tapped<'_> {
+        Tapped {
+            t_us,
+            forwarder: false,
+            packet,
+        }
     }
 
     fn flags_of(f: &[u8]) -> String {
@@ -269,6 +464,67 @@ mod tests {
         assert_eq!(parse_tcp(&full, full.len() as u32).unwrap().len, 100);
     }
 
+    /// RFC 792: a destination-unreachable message quotes the IP header and the first 8 bytes
+    /// of the datagram it is about; the segment goes the other way, and a router's own
+    /// error is told apart from an error it merely forwards.
+    #[test]
+    fn an_icmp_error_is_a_segment_about_the_packet_it_quotes() {
+        let syn = frame(false, 1, None, flag::SYN, &[]);
+        let quoted = &syn[ETH_HLEN..ETH_HLEN + 28];
+        let router = [10, 0, 1, 254];
+        let icmp_from = |src: [u8; 4]| {
+            let b = PacketBuilder::ethernet2([2; 6], [4; 6]).ipv4(src, CLIENT, 64).icmpv4(
+                etherparse::Icmpv4Type::DestinationUnreachable(etherparse::icmpv4::DestUnreachableHeader::Host),
+            );
+            let mut out = Vec::new();
+            b.write(&mut out, quoted).unwrap();
+            parse_packet(&out, out.len() as u32).unwrap()
+        };
+        let server: SocketAddr = "10.0.0.2:8080".parse().unwrap();
+        let (from_router, from_server) = (icmp_from(router), icmp_from(SERVER));
+        let at_router = |p| Tapped {
+            t_us: 0,
+            forwarder: true,
+            packet: p,
+        };
+        let segs = to_segments([at_router(&from_router), at_router(&from_server)], server);
+        assert_eq!(segs.len(), 1, "a forwarded error is the sender's, not the router's");
+        assert_eq!(
+            (segs[0].dir, segs[0].proto, segs[0].flags.as_str()),
+            (Direction::RouterToClient, Proto::Icmp, "ICMP host-unreachable")
+        );
+        assert_eq!((segs[0].src.as_str(), segs[0].dst.as_str()), ("10.0.1.254", "10.0.0.1"));
+        let segs = to_segments([tapped(0, &from_server)], server);
+        assert_eq!(segs[0].dir, Direction::ServerToClient);
+        assert_eq!(
+            segs[0].to_string(),
+            "     0.000ms server>client [ICMP host-unreachable] len 0"
+        );
+    }
+
+    #[test]
+    fn icmp_errors_are_named_as_nft_names_them() {
+        assert_eq!(icmp_name(false, 3, 13), "ICMP admin-prohibited");
+        assert_eq!(icmp_name(true, 1, 4), "ICMP6 port-unreachable");
+        assert_eq!(icmp_name(false, 3, 7), "ICMP type 3 code 7");
+        assert!(is_icmp_error(true, 1) && !is_icmp_error(true, 135) && !is_icmp_error(false, 8));
+    }
+
+    #[test]
+    fn a_udp_datagram_is_a_segment_with_its_payload_length() {
+        let b = PacketBuilder::ethernet2([2; 6], [4; 6])
+            .ipv4(CLIENT, SERVER, 64)
+            .udp(CPORT, SPORT);
+        let mut udp = Vec::new();
+        b.write(&mut udp, b"xyz").unwrap();
+        let p = parse_packet(&udp, udp.len() as u32).unwrap();
+        let segs = to_segments([tapped(5, &p)], "10.0.0.2:8080".parse().unwrap());
+        assert_eq!(
+            (segs[0].dir, segs[0].proto, segs[0].len),
+            (Direction::ClientToServer, Proto::Udp, 3)
+        );
+    }
+
     #[test]
     fn non_tcp_frames_are_not_segments() {
         let b = PacketBuilder::ethernet2([2; 6], [4; 6])
@@ -293,8 +549,11 @@ mod tests {
             frame(true, s.wrapping_add(1), Some(c + 6), 0, &[]),
             frame(true, s.wrapping_add(1), Some(c + 6), FIN, &[]),
         ];
-        let packets: Vec<TcpPacket> = frames.iter().map(|f| parse_tcp(f, f.len() as u32).unwrap()).collect();
-        let segs = to_segments(packets.iter().enumerate().map(|(i, p)| (i as u64, p)), server);
+        let packets: Vec<Packet> = frames
+            .iter()
+            .map(|f| parse_packet(f, f.len() as u32).unwrap())
+            .collect();
+        let segs = to_segments(packets.iter().enumerate().map(|(i, p)| tapped(i as u64, p)), server);
         let got: Vec<(Direction, &str, u32, u32, u32)> = segs
             .iter()
             .map(|s| (s.dir, s.flags.as_str(), s.seq, s.ack, s.len))
@@ -319,8 +578,8 @@ mod tests {
     fn an_ack_with_no_reverse_direction_seen_is_absolute() {
         let server: SocketAddr = "10.0.0.2:8080".parse().unwrap();
         let f = frame(true, 77, Some(12345), flag::RST, &[]);
-        let p = parse_tcp(&f, f.len() as u32).unwrap();
-        let segs = to_segments([(0, &p)], server);
+        let p = parse_packet(&f, f.len() as u32).unwrap();
+        let segs = to_segments([tapped(0, &p)], server);
         assert_eq!((segs[0].flags.as_str(), segs[0].seq, segs[0].ack), ("R.", 0, 12345));
     }
 
@@ -332,15 +591,15 @@ mod tests {
         b[ETH_HLEN + 20..ETH_HLEN + 22].copy_from_slice(&40001u16.to_be_bytes()); // other client port
         let mut other = frame(false, 5, None, flag::SYN, &[]);
         other[ETH_HLEN + 22..ETH_HLEN + 24].copy_from_slice(&9u16.to_be_bytes()); // not the server
-        let packets: Vec<TcpPacket> = [&a, &b, &other].iter().map(|f| parse_tcp(f, 0).unwrap()).collect();
-        let segs = to_segments(packets.iter().map(|p| (0, p)), server);
+        let packets: Vec<Packet> = [&a, &b, &other].iter().map(|f| parse_packet(f, 0).unwrap()).collect();
+        let segs = to_segments(packets.iter().map(|p| tapped(0, p)), server);
         assert_eq!(segs.len(), 2);
         assert!(segs.iter().all(|s| s.seq == 0 && s.flags == "S"));
         assert_eq!(segs[1].src, "10.0.0.1:40001");
         // A dual-stack server given as an unspecified or IPv4-mapped address still matches.
         for server in ["[::]:8080", "[::ffff:10.0.0.2]:8080", "0.0.0.0:8080"] {
             assert_eq!(
-                to_segments(packets.iter().map(|p| (0, p)), server.parse().unwrap()).len(),
+                to_segments(packets.iter().map(|p| tapped(0, p)), server.parse().unwrap()).len(),
                 2
             );
         }

@@ -25,6 +25,41 @@ const SERVER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 2);
 const CLIENT_LINK: &str = "veth-client";
 const SERVER_LINK: &str = "veth-server";
 
+/// The `routed` topology: the client keeps its subnet (198.18.0.0/24, 2001:2::/64), the
+/// server sits on a second one (198.18.1.0/24, 2001:2:0:1::/64), and the router has the
+/// `.254` / `::ffff` address on each side.
+const ROUTED_SERVER_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
+const ROUTED_SERVER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 2);
+const ROUTER_CLIENT_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 254);
+const ROUTER_CLIENT_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 0xffff);
+const ROUTER_SERVER_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 254);
+const ROUTER_SERVER_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0xffff);
+const ROUTER_CLIENT_LINK: &str = "veth-to-client";
+const ROUTER_SERVER_LINK: &str = "veth-to-server";
+
+/// Addresses of the benchmarking ranges no host of any topology has: a destination the
+/// client has no route to, and one the router has no route to (in the `routed` topology the
+/// client sends everything of 198.18.0.0/15 and 2001:2::/48 to the router).
+pub const UNROUTED_V4: Ipv4Addr = Ipv4Addr::new(198, 19, 255, 1);
+pub const UNROUTED_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0xff, 0, 0, 0, 1);
+
+/// Sysctls of every namespace of the `routed` topology, written before its links exist: no
+/// duplicate address detection, so that link-local addresses are usable at once. (A router
+/// sends its neighbour solicitations from its link-local address, and would hold forwarded
+/// packets for a second or two while that address is still tentative.)
+const NO_DAD: [(&str, &str); 2] = [
+    ("net.ipv6.conf.all.accept_dad", "0"),
+    ("net.ipv6.conf.default.accept_dad", "0"),
+];
+
+/// Sysctls that make the router namespace forward (ip-sysctl.rst: `ip_forward`,
+/// `conf/all/forwarding`).
+const FORWARDING: [(&str, &str); 3] = [
+    ("net.ipv4.ip_forward", "1"),
+    ("net.ipv6.conf.all.forwarding", "1"),
+    ("net.ipv6.conf.default.forwarding", "1"),
+];
+
 /// How long links may take to come up before the sandbox gives up.
 const LINK_UP_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -34,6 +69,8 @@ pub struct Sandbox {
     family: Family,
     client_ns: NetNs,
     server_ns: NetNs,
+    /// The router's namespace, in the `routed` topology only.
+    router_ns: Option<NetNs>,
 }
 
 /// Writes each sysctl (`net.ipv4.tcp_rfc1337`, `1`) in the calling thread's network
@@ -82,6 +119,7 @@ impl Sandbox {
                     family,
                     client_ns: ns,
                     server_ns: same,
+                    router_ns: None,
                 }
             }
             Topology::TwoHosts => {
@@ -112,10 +150,84 @@ impl Sandbox {
                     family,
                     client_ns,
                     server_ns,
+                    router_ns: None,
                 }
             }
+            Topology::Routed => Sandbox::build_routed(family, sysctls, &mut capture)?,
         };
         Ok((sandbox, capture))
+    }
+
+    /// Client, router and server: a veth pair on each side of the router, which forwards
+    /// between the two subnets; client and server route the benchmarking ranges through it.
+    fn build_routed(family: Family, sysctls: &[(String, String)], capture: &mut Capture) -> io::Result<Sandbox> {
+        let no_dad: Vec<(String, String)> = NO_DAD.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+        let server_ns = NetNs::create()?;
+        apply_sysctls(&no_dad)?;
+        apply_sysctls(sysctls).map_err(|e| in_namespace("the server's", e))?;
+        let mut server = Netlink::open()?;
+        server.set_up("lo")?;
+        capture.add_source(CaptureSource::open("server")?);
+
+        let router_ns = NetNs::create()?;
+        apply_sysctls(&no_dad)?;
+        apply_sysctls(sysctls).map_err(|e| in_namespace("the router's", e))?;
+        let forwarding: Vec<(String, String)> = FORWARDING.iter().map(|&(k, v)| (k.into(), v.into())).collect();
+        apply_sysctls(&forwarding).map_err(|e| in_namespace("the router's", e))?;
+        let mut router = Netlink::open()?;
+        router.set_up("lo")?;
+        capture.add_source(CaptureSource::open("router")?.forwarding());
+        router.create_veth(ROUTER_SERVER_LINK, SERVER_LINK, std::os::fd::AsFd::as_fd(&server_ns))?;
+
+        let client_ns = NetNs::create()?;
+        apply_sysctls(&no_dad)?;
+        apply_sysctls(sysctls).map_err(|e| in_namespace("the client's", e))?;
+        let mut client = Netlink::open()?;
+        client.set_up("lo")?;
+        capture.add_source(CaptureSource::open("client")?);
+        client.create_veth(CLIENT_LINK, ROUTER_CLIENT_LINK, std::os::fd::AsFd::as_fd(&router_ns))?;
+
+        let address = |netlink: &mut Netlink, link: &str, v4: Ipv4Addr, v6: Ipv6Addr| -> io::Result<()> {
+            netlink.add_address(link, v4.into(), 24)?;
+            netlink.add_address(link, v6.into(), 64)?;
+            netlink.set_up(link)
+        };
+        address(&mut client, CLIENT_LINK, CLIENT_V4, CLIENT_V6)?;
+        address(
+            &mut router,
+            ROUTER_CLIENT_LINK,
+            ROUTER_CLIENT_SIDE_V4,
+            ROUTER_CLIENT_SIDE_V6,
+        )?;
+        address(
+            &mut router,
+            ROUTER_SERVER_LINK,
+            ROUTER_SERVER_SIDE_V4,
+            ROUTER_SERVER_SIDE_V6,
+        )?;
+        address(&mut server, SERVER_LINK, ROUTED_SERVER_V4, ROUTED_SERVER_V6)?;
+        let deadline = Instant::now() + LINK_UP_DEADLINE;
+        client.wait_until_up(CLIENT_LINK, deadline)?;
+        router.wait_until_up(ROUTER_CLIENT_LINK, deadline)?;
+        router.wait_until_up(ROUTER_SERVER_LINK, deadline)?;
+        server.wait_until_up(SERVER_LINK, deadline)?;
+        let benchmarking_v4: IpAddr = Ipv4Addr::new(198, 18, 0, 0).into();
+        let benchmarking_v6: IpAddr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 0).into();
+        for (netlink, gw4, gw6) in [
+            (&mut client, ROUTER_CLIENT_SIDE_V4, ROUTER_CLIENT_SIDE_V6),
+            (&mut server, ROUTER_SERVER_SIDE_V4, ROUTER_SERVER_SIDE_V6),
+        ] {
+            netlink.add_route(benchmarking_v4, 15, Some(gw4.into()), None)?;
+            netlink.add_route(benchmarking_v6, 48, Some(gw6.into()), None)?;
+        }
+        client_ns.enter()?;
+        Ok(Sandbox {
+            topology: Topology::Routed,
+            family,
+            client_ns,
+            server_ns,
+            router_ns: Some(router_ns),
+        })
     }
 
     pub fn topology(&self) -> Topology {
@@ -131,8 +243,9 @@ impl Sandbox {
         match (self.topology, self.family) {
             (Topology::Loopback, Family::V4) => Ipv4Addr::LOCALHOST.into(),
             (Topology::Loopback, Family::V6) => Ipv6Addr::LOCALHOST.into(),
-            (Topology::TwoHosts, Family::V4) => CLIENT_V4.into(),
-            (Topology::TwoHosts, Family::V6) => CLIENT_V6.into(),
+            (Topology::Loopback, Family::Unix) => Ipv4Addr::LOCALHOST.into(),
+            (_, Family::V6) => CLIENT_V6.into(),
+            (_, _) => CLIENT_V4.into(),
         }
     }
 
@@ -140,9 +253,20 @@ impl Sandbox {
     pub fn server_ip(&self) -> IpAddr {
         match (self.topology, self.family) {
             (Topology::Loopback, _) => self.client_ip(),
-            (Topology::TwoHosts, Family::V4) => SERVER_V4.into(),
             (Topology::TwoHosts, Family::V6) => SERVER_V6.into(),
+            (Topology::TwoHosts, _) => SERVER_V4.into(),
+            (Topology::Routed, Family::V6) => ROUTED_SERVER_V6.into(),
+            (Topology::Routed, _) => ROUTED_SERVER_V4.into(),
         }
+    }
+
+    /// The router's address on the client's side, in the `routed` topology.
+    pub fn router_ip(&self) -> Option<IpAddr> {
+        self.router_ns.as_ref()?;
+        Some(match self.family {
+            Family::V6 => ROUTER_CLIENT_SIDE_V6.into(),
+            _ => ROUTER_CLIENT_SIDE_V4.into(),
+        })
     }
 
     /// Moves the calling thread into the client's namespace: sockets and processes it
@@ -154,5 +278,17 @@ impl Sandbox {
     /// Moves the calling thread into the server's namespace.
     pub fn enter_server(&self) -> io::Result<()> {
         self.server_ns.enter()
+    }
+
+    /// Moves the calling thread into the router's namespace; fails outside the `routed`
+    /// topology.
+    pub fn enter_router(&self) -> io::Result<()> {
+        match &self.router_ns {
+            Some(ns) => ns.enter(),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the {} topology has no router", self.topology),
+            )),
+        }
     }
 }

@@ -20,6 +20,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "socket(7): SO_LINGER with a zero timeout",
         ],
         guidance: "accept() can hand over a connection that is already dead. Treat an error on its first read (ECONNRESET) or from getpeername (ENOTCONN) as a client that went away: close that socket and keep accepting; never stop the accept loop over it (nor over ECONNABORTED from accept itself, which other systems return).",
+        timer: None,
         families: BOTH_FAMILIES,
         topologies: BOTH_TOPOLOGIES,
         script: reset_before_accept,

@@ -19,6 +19,7 @@ pub fn scenarios() -> Vec<Scenario> {
             "shutdown(2): SHUT_WR; tcp(7): tcp_fin_timeout, TIME_WAIT",
         ],
         guidance: "Close by shutdown(SHUT_WR), read until end of file, then close: nothing is lost and no reset is sent. The side that closes first holds TIME_WAIT (60 s on Linux) for that address pair; let servers close first only when they can afford it, and set SO_REUSEADDR on listeners so a restart can bind.",
+        timer: None,
         families: BOTH_FAMILIES,
         topologies: BOTH_TOPOLOGIES,
         script: orderly,

@@ -2,10 +2,16 @@
 
 mod abort;
 mod accept;
+mod backlog;
 mod close;
 mod common;
 mod connect;
+mod crash;
 mod peer_close;
+mod stray;
+mod timeout;
+mod udp;
+mod unix;
 
 use crate::scenario::Scenario;
 
@@ -14,9 +20,15 @@ pub fn all() -> Vec<Scenario> {
     [
         connect::scenarios(),
         accept::scenarios(),
+        backlog::scenarios(),
         peer_close::scenarios(),
         abort::scenarios(),
+        crash::scenarios(),
+        stray::scenarios(),
+        timeout::scenarios(),
         close::scenarios(),
+        udp::scenarios(),
+        unix::scenarios(),
     ]
     .into_iter()
     .flatten()

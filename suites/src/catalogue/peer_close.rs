@@ -17,6 +17,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "read(2): 0 at end of file",
             ],
             guidance: "read() returning 0 means the peer sent FIN: it will send nothing more and has usually closed. Use what was received, close the socket, and send further requests on a new connection. Data written after the FIN is lost even when the write succeeds (the closed peer answers it with a reset); EPIPE then means: close, the peer is gone.",
+            timer: None,
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_read_then_write,
@@ -30,6 +31,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "send(2): EPIPE, MSG_NOSIGNAL",
             ],
             guidance: "A successful write proves nothing about delivery: after the peer's FIN the first write is accepted, then discarded with a reset. Before reusing an idle or pooled connection, poll it for POLLIN/POLLRDHUP and read; on end of file or EPIPE close it and resend on a new connection, replaying only idempotent requests.",
+            timer: None,
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_write_first,
@@ -43,6 +45,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "signal(7): SIGPIPE default action is to terminate the process",
             ],
             guidance: "A write to a connection the peer has closed and reset raises SIGPIPE, which by default kills the process before write() returns. Send with MSG_NOSIGNAL, set SO_NOSIGPIPE where it exists (macOS, FreeBSD), or ignore SIGPIPE process-wide (signal(SIGPIPE, SIG_IGN)); then handle EPIPE: close, the peer is gone.",
+            timer: None,
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: fin_sigpipe,
@@ -57,6 +60,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "read(2): 0 at end of file",
             ],
             guidance: "End of file means the peer will send nothing more, not that it is gone: a half-closed peer (shutdown(SHUT_WR), e.g. after sending its whole request) still reads. Finish sending what it waits for, then close. Only a write error (EPIPE, ECONNRESET) says the peer stopped reading.",
+            timer: None,
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: shutdown_wr,
@@ -70,6 +74,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 1122 §4.2.2.13 (a half-closed connection still receives)",
             ],
             guidance: "A peer's shutdown(SHUT_RD) is invisible to the client on Linux: its sends succeed and are acknowledged, so no error tells it the peer stopped reading; the peer still reads queued data, then end of file. Rely on the application protocol (a response, a FIN), never on a successful send.",
+            timer: None,
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: shutdown_rd,
@@ -96,8 +101,8 @@ fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
 /// the ACK on the wire is what this waits for, after the poll.
 pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> std::io::Result<()> {
     let who = match fin {
-        Direction::ServerToClient => "client",
-        Direction::ClientToServer => "server",
+        Direction::ServerToClient | Direction::RouterToClient => "client",
+        Direction::ClientToServer | Direction::RouterToServer => "server",
     };
     t.wait_for_events(
         receiver,
@@ -112,8 +117,8 @@ pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> s
 /// The other direction.
 fn opposite(dir: Direction) -> Direction {
     match dir {
-        Direction::ServerToClient => Direction::ClientToServer,
-        Direction::ClientToServer => Direction::ServerToClient,
+        Direction::ServerToClient | Direction::RouterToClient => Direction::ClientToServer,
+        Direction::ClientToServer | Direction::RouterToServer => Direction::ServerToClient,
     }
 }
 

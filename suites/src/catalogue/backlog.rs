@@ -1,0 +1,7 @@
+//! backlog: see SCENARIOS.md.
+
+use crate::scenario::Scenario;
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![]
+}

@@ -1,0 +1,7 @@
+//! udp: see SCENARIOS.md.
+
+use crate::scenario::Scenario;
+
+pub fn scenarios() -> Vec<Scenario> {
+    vec![]
+}
