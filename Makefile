@@ -3,6 +3,7 @@ CARGO ?= cargo
 
 .DEFAULT_GOAL := help
 .PHONY: help report test stress lint clean
+.PHONY: matrix
 
 # Runs of the catalogue `make stress` makes.
 N ?= 20
@@ -18,6 +19,9 @@ test: ## Unit tests and the conformance target (one trial per scenario x family 
 
 stress: ## Run the catalogue N times under CPU load and list trials whose outcome changed (N=20)
 	$(CARGO) run --release -- stress --runs $(N)
+
+matrix: ## Run the catalogue on the host and on Debian kernels under QEMU; write reports/reference/
+	CARGO="$(CARGO)" bash matrix/matrix.sh
 
 lint: ## rustfmt and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check

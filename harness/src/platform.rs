@@ -52,6 +52,112 @@ pub struct Platform {
     /// (`sockerr run --sysctl KEY=VALUE`); `sysctls` shows the values then in force.
     #[serde(default)]
     pub sysctl_overrides: BTreeMap<String, String>,
+    /// How the run was obtained: on the host, or in a virtual machine booted with a given
+    /// kernel package (`sockerr run --origin`). Reports written before this field existed
+    /// were host runs, and read as such.
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// Where a run took place.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginKind {
+    /// Directly on the machine that started the run.
+    #[default]
+    Host,
+    /// In a virtual machine booted with the kernel named by the origin's package.
+    Guest,
+}
+
+/// How a report was obtained: on the host, or in a guest with a given kernel package and
+/// accelerator. Given on the command line as `host`, or as `guest,KEY=VALUE,...` with the
+/// keys `kernel_package`, `kernel_package_version`, `accelerator` and `vmm` (values without
+/// commas); a guest needs at least `kernel_package` and `accelerator`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Origin {
+    pub kind: OriginKind,
+    /// The package the guest's kernel came from, e.g. `linux-image-6.1.0-56-cloud-amd64`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kernel_package: String,
+    /// That package's version, e.g. `6.1.192-2`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kernel_package_version: String,
+    /// How the guest's CPU ran: `kvm` (hardware virtualisation) or `tcg` (QEMU's emulation).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub accelerator: String,
+    /// The virtual machine monitor and its version, e.g. `QEMU emulator version 7.2.19`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub vmm: String,
+}
+
+impl std::str::FromStr for Origin {
+    type Err = String;
+
+    /// Parses `host` or `guest,kernel_package=NAME,kernel_package_version=V,accelerator=A,vmm=M`.
+    fn from_str(text: &str) -> Result<Origin, String> {
+        let mut parts = text.split(',');
+        let kind = match parts.next().map(str::trim) {
+            Some("host") => OriginKind::Host,
+            Some("guest") => OriginKind::Guest,
+            other => {
+                return Err(format!(
+                    "{:?} is not an origin: expected `host` or `guest,kernel_package=NAME,accelerator=kvm|tcg,...`",
+                    other.unwrap_or_default()
+                ));
+            }
+        };
+        let mut origin = Origin {
+            kind,
+            ..Origin::default()
+        };
+        for part in parts {
+            let (key, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} in the origin is not KEY=VALUE"))?;
+            let slot = match key.trim() {
+                "kernel_package" => &mut origin.kernel_package,
+                "kernel_package_version" => &mut origin.kernel_package_version,
+                "accelerator" => &mut origin.accelerator,
+                "vmm" => &mut origin.vmm,
+                other => {
+                    return Err(format!(
+                        "unknown origin key {other:?} (known: kernel_package, kernel_package_version, accelerator, vmm)"
+                    ));
+                }
+            };
+            *slot = value.trim().to_string();
+        }
+        match kind {
+            OriginKind::Host if origin != Origin::default() => {
+                Err("a host origin takes no keys: they describe a guest".to_string())
+            }
+            OriginKind::Guest if origin.kernel_package.is_empty() || origin.accelerator.is_empty() => {
+                Err("a guest origin needs kernel_package=NAME and accelerator=kvm|tcg".to_string())
+            }
+            _ => Ok(origin),
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    /// `host`, or `guest: PACKAGE VERSION, ACCELERATOR, VMM`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            OriginKind::Host => f.write_str("host"),
+            OriginKind::Guest => {
+                write!(f, "guest: {}", self.kernel_package)?;
+                if !self.kernel_package_version.is_empty() {
+                    write!(f, " {}", self.kernel_package_version)?;
+                }
+                write!(f, ", {}", self.accelerator)?;
+                if !self.vmm.is_empty() {
+                    write!(f, ", {}", self.vmm)?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl Platform {
@@ -108,6 +214,34 @@ impl Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_origin_reads_host_or_a_guest_with_its_package_and_accelerator() {
+        assert_eq!("host".parse::<Origin>(), Ok(Origin::default()));
+        let guest: Origin = "guest,kernel_package=linux-image-6.1.0-56-cloud-amd64,kernel_package_version=6.1.192-2,accelerator=tcg,vmm=QEMU emulator version 7.2.19"
+            .parse()
+            .expect("a guest origin");
+        assert_eq!(guest.kind, OriginKind::Guest);
+        assert_eq!(guest.kernel_package, "linux-image-6.1.0-56-cloud-amd64");
+        assert_eq!(guest.kernel_package_version, "6.1.192-2");
+        assert_eq!(guest.accelerator, "tcg");
+        assert_eq!(
+            guest.to_string(),
+            "guest: linux-image-6.1.0-56-cloud-amd64 6.1.192-2, tcg, QEMU emulator version 7.2.19"
+        );
+        assert_eq!(Origin::default().to_string(), "host");
+        for bad in [
+            "",
+            "vm",
+            "guest",
+            "guest,accelerator=tcg",
+            "guest,kernel_package=x,accelerator=tcg,colour=red",
+            "guest,kernel_package",
+            "host,accelerator=kvm",
+        ] {
+            assert!(bad.parse::<Origin>().is_err(), "{bad:?} was accepted");
+        }
+    }
 
     fn overrides(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()

@@ -62,6 +62,7 @@ fn properties(report: &Report) -> Vec<Property> {
         Property::new("kernel", &p.kernel),
         Property::new("arch", &p.arch),
         Property::new("run_as", &p.run_as),
+        Property::new("origin", p.origin.to_string()),
     ];
     if let Some(expectations) = &report.expectations {
         properties.push(Property::new("expectations", expectations));

@@ -26,6 +26,7 @@ pub fn render_markdown(report: &Report) -> String {
     );
     let _ = writeln!(out);
     let _ = writeln!(out, "- platform: {} {}, {}", p.os, p.kernel, p.arch);
+    let _ = writeln!(out, "- obtained on: {}", p.origin);
     if !p.run_as.is_empty() {
         let _ = writeln!(out, "- run as: {}", p.run_as);
     }

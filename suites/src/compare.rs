@@ -494,6 +494,7 @@ fn columns(inputs: &[Input]) -> Vec<Column> {
                 if !p.run_as.is_empty() {
                     let _ = write!(about, ", as {}", p.run_as);
                 }
+                let _ = write!(about, "; {}", p.origin);
                 Column {
                     name,
                     file: input.file.clone(),

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, RunConfig};
-use sockerr_harness::platform::Platform;
+use sockerr_harness::platform::{Origin, Platform};
 use sockerr_reports::{Report, summary};
 
 /// What the operating system tells a program when a TCP connection breaks, and what went over
@@ -100,6 +100,13 @@ struct RunArgs {
     /// compare` [default: none; the column is then `os kernel`].
     #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     label: String,
+    /// How this run is obtained, recorded as platform.origin and shown by the reports and
+    /// `sockerr compare`: `host`, or for a run inside a virtual machine (what `make matrix`
+    /// passes) `guest,KEY=VALUE,...` with the keys kernel_package and accelerator (kvm or
+    /// tcg), and optionally kernel_package_version and vmm; values hold no commas
+    /// [default: host, or $SOCKERR_ORIGIN when set].
+    #[arg(long, value_name = "ORIGIN")]
+    origin: Option<Origin>,
 }
 
 fn main() -> ExitCode {
@@ -163,6 +170,13 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     // one stops the run here; the platform then shows the values in force.
     let mut platform = Platform::probe_with(&args.sysctl).context("a --sysctl override was refused")?;
     platform.label = args.label.clone();
+    platform.origin = match args.origin.clone() {
+        Some(origin) => origin,
+        None => match std::env::var("SOCKERR_ORIGIN") {
+            Ok(text) if !text.trim().is_empty() => text.parse().map_err(|e| anyhow::anyhow!("SOCKERR_ORIGIN: {e}"))?,
+            _ => Origin::default(),
+        },
+    };
     let pcap_dir = args.out.join("pcap");
     std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
     if !args.no_pcap {

@@ -1,0 +1,128 @@
+//! The committed reference reports (`reports/reference/`, written by `make matrix`) still read
+//! with the current report model and satisfy its schema, each holds trials and says how it was
+//! obtained, and the matrix beside them names every one.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use sockerr_harness::platform::{Origin, OriginKind, Platform};
+use sockerr_reports::{Report, report_schema};
+
+fn reference_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/reference")
+}
+
+/// Every `*.json` in reports/reference, sorted.
+fn reference_reports() -> Vec<PathBuf> {
+    let dir = reference_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no reference report in {}", dir.display());
+    paths
+}
+
+#[test]
+fn every_reference_report_reads_and_satisfies_the_current_schema() {
+    let validator = jsonschema::draft202012::new(&report_schema()).expect("the generated schema compiles");
+    for path in reference_reports() {
+        let report = Report::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!report.trials.is_empty(), "{}: no trial", path.display());
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{} does not satisfy the schema:\n{}",
+            path.display(),
+            errors.join("\n")
+        );
+    }
+}
+
+#[test]
+fn every_reference_report_says_how_it_was_obtained() {
+    for path in reference_reports() {
+        let shown = path.display();
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("readable")).expect("JSON");
+        assert!(
+            json["platform"]["origin"].is_object(),
+            "{shown}: platform.origin is missing (written before `make matrix` recorded it?)"
+        );
+        let report = Report::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let p = &report.platform;
+        assert_eq!(
+            path.file_stem().and_then(|s| s.to_str()),
+            Some(p.label.as_str()),
+            "{shown}: the file is named after its label"
+        );
+        if p.origin.kind == OriginKind::Guest {
+            assert!(
+                !p.origin.kernel_package.is_empty() && !p.origin.kernel_package_version.is_empty(),
+                "{shown}: a guest report names its kernel package and version"
+            );
+            assert!(
+                ["kvm", "tcg"].contains(&p.origin.accelerator.as_str()),
+                "{shown}: accelerator {:?}",
+                p.origin.accelerator
+            );
+        }
+        assert!(
+            path.with_extension("md").is_file(),
+            "{shown}: its Markdown report is missing"
+        );
+    }
+}
+
+/// One `make matrix` run writes them all: the same trials in each, and a matrix naming each.
+#[test]
+fn the_reference_reports_hold_the_same_trials_and_the_matrix_names_each() {
+    let reports = reference_reports();
+    let ids = |path: &Path| -> BTreeSet<String> {
+        Report::read(path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .trials
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    let first = ids(&reports[0]);
+    for path in &reports[1..] {
+        let these = ids(path);
+        assert_eq!(
+            these.symmetric_difference(&first).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{} and {} hold different trials",
+            reports[0].display(),
+            path.display()
+        );
+    }
+    let matrix = std::fs::read_to_string(reference_dir().join("matrix.md")).expect("reports/reference/matrix.md");
+    assert!(
+        reference_dir().join("matrix.html").is_file(),
+        "reports/reference/matrix.html"
+    );
+    for path in &reports {
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a file name");
+        assert!(matrix.contains(name), "matrix.md does not name {name}");
+    }
+}
+
+/// Reports written before `platform.origin` existed were host runs, and read as such.
+#[test]
+fn a_platform_without_an_origin_reads_as_a_host_run() {
+    let platform: Platform = serde_json::from_str(r#"{"os":"linux","kernel":"6.1.0","arch":"x86_64","sysctls":{}}"#)
+        .expect("an older platform");
+    assert_eq!(platform.origin, Origin::default());
+    assert_eq!(platform.origin.kind, OriginKind::Host);
+    let written = serde_json::to_value(&platform).expect("serialises");
+    assert_eq!(written["origin"], serde_json::json!({"kind": "host"}));
+}
