@@ -210,6 +210,17 @@ pub struct Knob {
     pub default: Option<String>,
 }
 
+impl std::fmt::Display for Knob {
+    /// `sysctl net.ipv4.tcp_retries2 = 1 (server; default 15)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} = {} ({}", self.name, self.value, self.scope)?;
+        if let Some(default) = &self.default {
+            write!(f, "; default {default}")?;
+        }
+        f.write_str(")")
+    }
+}
+
 /// Everything one trial observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observation {

@@ -81,6 +81,8 @@ struct Page {
     statuses: Vec<&'static str>,
     /// What each errno means and how programs see it.
     errno_notes: Vec<crate::model::ErrnoNote>,
+    /// The source article's situations and the scenarios that answer each.
+    article: Vec<crate::model::ArticleSituation>,
 }
 
 #[derive(Serialize)]
@@ -158,6 +160,9 @@ struct TrialView {
     steps: Vec<StepView>,
     waits_total: usize,
     waits_not_met: Vec<WaitView>,
+    /// Settings changed from the defaults, one line each.
+    knobs: Vec<String>,
+    timer: Option<String>,
     mismatches: Vec<String>,
     captured: bool,
     segments: usize,
@@ -244,6 +249,7 @@ impl Page {
             errnos: errnos.into_iter().collect(),
             statuses: statuses.into_iter().map(Status::as_str).collect(),
             errno_notes: report.errnos.clone(),
+            article: report.article.clone(),
         }
     }
 }
@@ -345,6 +351,8 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
                 detail: s.detail.clone().unwrap_or_default(),
             })
             .collect(),
+        knobs: t.knobs.iter().map(ToString::to_string).collect(),
+        timer: t.timer.clone(),
         waits_total: t.waits.len(),
         waits_not_met: t
             .waits

@@ -16,5 +16,5 @@ pub use html::{RenderError, render_html};
 pub use junit::render_junit;
 pub use ladder::ladder_svg;
 pub use markdown::render_markdown;
-pub use model::{ErrnoNote, Report, RuntimeNote, SCHEMA, Status, TrialReport};
+pub use model::{ArticleSituation, ErrnoNote, Report, RuntimeNote, SCHEMA, Status, TrialReport};
 pub use schema::report_schema;

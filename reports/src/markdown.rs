@@ -97,12 +97,26 @@ pub fn render_markdown(report: &Report) -> String {
         }
     }
 
+    render_article(&mut out, report);
     render_errnos(&mut out, report);
     let _ = writeln!(out, "\n## Scenarios");
     for (scenario, trials) in &scenarios {
         render_scenario(&mut out, scenario, trials);
     }
     out
+}
+
+/// The source article's situations and the scenarios of this run that answer each.
+fn render_article(out: &mut String, report: &Report) {
+    if report.article.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## The article's eight situations\n");
+    let _ = writeln!(out, "| # | situation | scenarios |\n|---:|---|---|");
+    for s in &report.article {
+        let ids: Vec<String> = s.scenarios.iter().map(|id| code(id)).collect();
+        let _ = writeln!(out, "| {} | {} | {} |", s.number, s.situation, ids.join(", "));
+    }
 }
 
 /// What each errno of the run means and how programs see it (`Report::errnos`).
@@ -175,6 +189,19 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
             let _ = writeln!(out, "Differences from the expectation:\n");
             for m in &t.mismatches {
                 let _ = writeln!(out, "- {m}");
+            }
+            let _ = writeln!(out);
+        }
+        if let Some(timer) = &t.timer {
+            let _ = writeln!(out, "Timer waited out: {timer}\n");
+        }
+        if !t.knobs.is_empty() {
+            let _ = writeln!(
+                out,
+                "Knobs changed from the defaults (the outcome holds for these values):\n"
+            );
+            for knob in &t.knobs {
+                let _ = writeln!(out, "- {}", code(&knob.to_string()));
             }
             let _ = writeln!(out);
         }

@@ -24,6 +24,21 @@ pub struct Report {
     /// measured on the wire. Runtimes other than Rust are documented, each with its source.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errnos: Vec<ErrnoNote>,
+    /// The eight situations of the source article ("the server sent RST: how should the
+    /// client respond?") and the scenarios of this run that answer each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub article: Vec<ArticleSituation>,
+}
+
+/// One situation of the source article and the scenarios that reproduce it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ArticleSituation {
+    /// 1 to 8, as the article numbers them.
+    pub number: u8,
+    /// The situation in one line.
+    pub situation: String,
+    /// Scenario ids, in catalogue order.
+    pub scenarios: Vec<String>,
 }
 
 /// One errno the run observed, interpreted.
@@ -141,6 +156,7 @@ impl Report {
             expectations,
             trials,
             errnos: Vec::new(),
+            article: Vec::new(),
         }
     }
 

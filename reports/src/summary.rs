@@ -98,7 +98,14 @@ pub fn render(report: &Report) -> String {
 /// Every step of a trial, its unmet waits and its wire as tcpdump-like lines: what a reader
 /// of a failure (the conformance diff, a JUnit failure) needs to see what happened.
 pub fn transcript(trial: &TrialReport) -> String {
-    let mut out = String::from("steps:\n");
+    let mut out = String::new();
+    if !trial.knobs.is_empty() {
+        out.push_str("knobs (changed from the defaults):\n");
+        for knob in &trial.knobs {
+            let _ = writeln!(out, "  {knob}");
+        }
+    }
+    out.push_str("steps:\n");
     for s in &trial.steps {
         let revents = if s.revents.is_empty() {
             "none".into()

@@ -1,5 +1,6 @@
 //! The sockerr catalogue: scenarios, expectation files and the runner that judges trials.
 
+pub mod article;
 pub mod catalogue;
 pub mod compare;
 pub mod expectations;
