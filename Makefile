@@ -2,11 +2,12 @@
 CARGO ?= cargo
 
 .DEFAULT_GOAL := help
-.PHONY: help report test stress lint clean
-.PHONY: matrix
+.PHONY: help report test stress bench matrix lint clean
 
 # Runs of the catalogue `make stress` makes.
 N ?= 20
+# Runs of the catalogue `make bench` makes.
+K ?= 5
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -19,6 +20,9 @@ test: ## Unit tests and the conformance target (one trial per scenario x family 
 
 stress: ## Run the catalogue N times under CPU load and list trials whose outcome changed (N=20)
 	$(CARGO) run --release -- stress --runs $(N)
+
+bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial; write reports/bench.json
+	$(CARGO) run --release -- bench --runs $(K)
 
 matrix: ## Run the catalogue on the host and on Debian kernels under QEMU; write reports/reference/
 	CARGO="$(CARGO)" bash matrix/matrix.sh

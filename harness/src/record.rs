@@ -236,4 +236,9 @@ pub struct Observation {
     pub skipped: Option<String>,
     /// Microseconds the whole trial took, sandbox set-up and tear-down included.
     pub elapsed_us: u64,
+    /// Microseconds spent building the sandbox (namespaces, links, captures).
+    pub setup_us: u64,
+    /// Microseconds the scenario's script ran (its calls and waits); the rest of
+    /// `elapsed_us` is the harness's overhead.
+    pub script_us: u64,
 }

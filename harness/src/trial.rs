@@ -96,6 +96,38 @@ pub fn run<F>(spec: &TrialSpec, script: F) -> Observation
 where
     F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
 {
+    run_with(spec, None, script)
+}
+
+/// A trial's sandbox being built ahead of the trial, on a thread of its own, while the
+/// worker that will run the trial still runs the one before. Building a sandbox mostly
+/// sleeps (an RCU grace period for the capture rings, link set-up), so the next trial's
+/// sandbox is ready, or nearly, when its turn comes: see [`prepare`] and [`run_prepared`].
+pub struct Prepared(std::thread::JoinHandle<io::Result<(Sandbox, Capture)>>);
+
+/// Starts building the sandbox `spec` asks for. `None` if no thread could be started (the
+/// trial then builds its own).
+pub fn prepare(spec: &TrialSpec) -> Option<Prepared> {
+    let spec = spec.clone();
+    std::thread::Builder::new()
+        .name(format!("sandbox-{}-{}", spec.family, spec.topology))
+        .spawn(move || Sandbox::build(spec.topology, spec.family, &spec.sysctls, Instant::now()))
+        .ok()
+        .map(Prepared)
+}
+
+/// [`run`], in the sandbox [`prepare`] built for `spec`.
+pub fn run_prepared<F>(spec: &TrialSpec, prepared: Option<Prepared>, script: F) -> Observation
+where
+    F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
+{
+    run_with(spec, prepared, script)
+}
+
+fn run_with<F>(spec: &TrialSpec, prepared: Option<Prepared>, script: F) -> Observation
+where
+    F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
+{
     let start = Instant::now();
     let shared = Shared {
         log: StepLog::new(start),
@@ -108,7 +140,7 @@ where
         std::thread::Builder::new()
             .name(format!("trial-{}-{}", spec.family, spec.topology))
             .spawn(move || {
-                let observation = run_on_this_thread(&spec, shared, script);
+                let observation = run_on_this_thread(&spec, prepared, shared, script);
                 let _ = done.send(observation);
             })
     };
@@ -171,6 +203,8 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
         error: Some(error),
         skipped: None,
         elapsed_us: 0,
+        setup_us: 0,
+        script_us: 0,
     }
 }
 
@@ -182,7 +216,7 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn run_on_this_thread<F>(spec: &TrialSpec, shared: Shared, script: F) -> Observation
+fn run_on_this_thread<F>(spec: &TrialSpec, prepared: Option<Prepared>, shared: Shared, script: F) -> Observation
 where
     F: FnOnce(&mut Trial) -> ScriptResult,
 {
@@ -192,7 +226,14 @@ where
             ..Observation::default()
         };
     }
-    let (sandbox, capture) = match Sandbox::build(spec.topology, spec.family, &spec.sysctls, shared.log.start()) {
+    let setup_started = Instant::now();
+    let built = match prepared {
+        Some(Prepared(building)) => building
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("building the sandbox panicked"))),
+        None => Sandbox::build(spec.topology, spec.family, &spec.sysctls, shared.log.start()),
+    };
+    let (sandbox, mut capture) = match built {
         Ok(built) => built,
         Err(e) => {
             return Observation {
@@ -201,6 +242,13 @@ where
             };
         }
     };
+    if let Err(e) = sandbox.enter_client() {
+        return Observation {
+            error: Some(format!("sandbox: {e}")),
+            ..Observation::default()
+        };
+    }
+    capture.restart_clock(shared.log.start());
     let capture = Arc::new(Mutex::new(capture));
     *lock(&shared.capture) = Some(Arc::clone(&capture));
     let mut trial = Trial {
@@ -209,7 +257,11 @@ where
         log: shared.log.clone(),
         waits: Arc::clone(&shared.waits),
     };
-    let (mut error, skipped) = match script(&mut trial).map_err(|e| e.downcast::<Skip>()) {
+    let setup_us = setup_started.elapsed().as_micros() as u64;
+    let script_started = Instant::now();
+    let outcome = script(&mut trial);
+    let script_us = script_started.elapsed().as_micros() as u64;
+    let (mut error, skipped) = match outcome.map_err(|e| e.downcast::<Skip>()) {
         Ok(()) => (None, None),
         Err(Ok(skip)) => (None, Some(skip.0)),
         Err(Err(e)) => (Some(e.to_string()), None),
@@ -252,6 +304,8 @@ where
         error,
         skipped,
         elapsed_us: 0,
+        setup_us,
+        script_us,
     }
 }
 

@@ -108,6 +108,13 @@ pub struct TrialReport {
     pub status: Status,
     pub skip_reason: Option<String>,
     pub elapsed_ms: f64,
+    /// Of `elapsed_ms`, the time the scenario's script ran (its calls and waits); the rest is
+    /// the harness's overhead: sandbox set-up and tear-down, capture, pcapng writing.
+    #[serde(default)]
+    pub script_ms: f64,
+    /// Of the overhead, the time spent building the sandbox.
+    #[serde(default)]
+    pub setup_ms: f64,
     /// The scenario's one-sentence claim.
     #[serde(default)]
     pub claim: String,

@@ -280,6 +280,8 @@ mod tests {
             status: Status::Pass,
             skip_reason: None,
             elapsed_ms: 1.5 * run as f64,
+            script_ms: 0.0,
+            setup_ms: 0.0,
             claim: "claim".into(),
             sources: vec!["RFC 9293".into()],
             guidance: None,

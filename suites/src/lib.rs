@@ -1,6 +1,7 @@
 //! The sockerr catalogue: scenarios, expectation files and the runner that judges trials.
 
 pub mod article;
+pub mod bench;
 pub mod catalogue;
 pub mod compare;
 pub mod expectations;

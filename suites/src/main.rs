@@ -56,6 +56,18 @@ enum Command {
     /// Exit status: 0 when every trial had one outcome and passed in every run, 1 when any
     /// trial differed between runs or failed in any run, 2 when the run could not start.
     Stress(StressArgs),
+    /// Measure how fast the catalogue runs: write DIR/bench.json and print a short table.
+    ///
+    /// Runs the selected trials K times on an unloaded machine (no burners, no pcapng) and
+    /// reports, as medians over the runs: the wall time of a whole run, the longest trial
+    /// (which one, and the protocol timer it waits out), their ratio, the harness's overhead
+    /// per trial (the time not spent in the scenario's own script: sandbox set-up and
+    /// tear-down, capture, judging), per-trial medians, and the peak memory. Also checks that
+    /// no trial's outcome differed between the runs.
+    ///
+    /// Exit status: 0 when every trial passed and kept one outcome, 1 otherwise, 2 when the
+    /// run could not start.
+    Bench(BenchArgs),
     /// Compare saved reports step by step: write DIR/matrix.md and DIR/matrix.html.
     ///
     /// One row per trial and step label, plus one `wire` row per trial (the direction and
@@ -119,6 +131,7 @@ fn main() -> ExitCode {
         Command::Show { report } => show(&report),
         Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
+        Command::Bench(args) => bench(args, skip_reason),
         Command::Compare(args) => compare(args),
     };
     match outcome {
@@ -273,6 +286,55 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
             eprintln!("run {run:>3}/{runs}: {:.2} s, {failed} failed", wall.as_secs_f64());
         })?;
     let path = args.out.join("stress.json");
+    let json = serde_json::to_string_pretty(&result)?;
+    sockerr_reports::model::write_atomically(&path, json.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    print!("{result}");
+    println!("result: {}", path.display());
+    Ok(if result.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// How many times to run the selected trials.
+    #[arg(long, default_value_t = 5, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+    runs: u64,
+    /// Run only trials whose id contains this text (repeat for several).
+    #[arg(long, value_name = "TEXT")]
+    filter: Vec<String>,
+    /// Trials run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Expectation file to judge with [default: $SOCKERR_EXPECT, else the built-in
+    /// suites/expectations/linux.toml].
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Directory for bench.json (created if missing).
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
+    if let Some(reason) = skip_reason {
+        anyhow::bail!("cannot measure: {reason}");
+    }
+    let scenarios = catalogue::all();
+    let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
+    let planned = selected(&scenarios, &args.filter)?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let config = RunConfig {
+        expectations,
+        ..RunConfig::default()
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let result = sockerr::bench::bench(&planned, &config, args.runs as usize, jobs)?;
+    let path = args.out.join("bench.json");
     let json = serde_json::to_string_pretty(&result)?;
     sockerr_reports::model::write_atomically(&path, json.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;

@@ -112,8 +112,33 @@ pub fn pcap_file_name(id: &str) -> String {
     format!("{}.pcapng", id.replace("::", "__"))
 }
 
+/// What the harness needs to run a planned trial.
+fn spec_for(planned: Planned<'_>, config: &RunConfig) -> TrialSpec {
+    TrialSpec {
+        topology: planned.topology,
+        family: planned.family,
+        pcap: config.pcap_dir.as_ref().map(|d| d.join(pcap_file_name(&planned.id()))),
+        deadline: config.trial_deadline,
+        sysctls: config.sysctls.clone(),
+    }
+}
+
+/// Starts building a planned trial's sandbox ahead of it (see [`trial::prepare`]); `None`
+/// when the trial will be skipped or no thread could be started.
+fn prepare(planned: Planned<'_>, config: &RunConfig) -> Option<trial::Prepared> {
+    match config.skip_reason {
+        Some(_) => None,
+        None => trial::prepare(&spec_for(planned, config)),
+    }
+}
+
 /// Runs one trial and judges it.
 pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
+    run_trial_prepared(planned, config, None)
+}
+
+/// [`run_trial`] in a sandbox built ahead by [`prepare`].
+fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option<trial::Prepared>) -> TrialReport {
     let id = planned.id();
     let scenario = planned.scenario;
     let mut report = TrialReport {
@@ -124,6 +149,8 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         status: Status::Skip,
         skip_reason: config.skip_reason.clone(),
         elapsed_ms: 0.0,
+        script_ms: 0.0,
+        setup_ms: 0.0,
         claim: scenario.claim.to_string(),
         sources: scenario.sources.iter().map(|s| s.to_string()).collect(),
         guidance: (!scenario.guidance.is_empty()).then(|| scenario.guidance.to_string()),
@@ -139,14 +166,8 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         return report;
     }
     let file_name = pcap_file_name(&id);
-    let spec = TrialSpec {
-        topology: planned.topology,
-        family: planned.family,
-        pcap: config.pcap_dir.as_ref().map(|d| d.join(&file_name)),
-        deadline: config.trial_deadline,
-        sysctls: config.sysctls.clone(),
-    };
-    let observation = trial::run(&spec, scenario.script);
+    let spec = spec_for(planned, config);
+    let observation = trial::run_prepared(&spec, prepared, scenario.script);
     judge(&mut report, &observation, config);
     let Observation {
         steps,
@@ -156,11 +177,15 @@ pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
         error,
         skipped,
         elapsed_us,
+        setup_us,
+        script_us,
     } = observation;
     if wire.pcap.is_some() {
         wire.pcap = Some(format!("pcap/{file_name}"));
     }
     report.elapsed_ms = elapsed_us as f64 / 1000.0;
+    report.script_ms = script_us as f64 / 1000.0;
+    report.setup_ms = setup_us as f64 / 1000.0;
     report.steps = steps;
     report.waits = waits;
     report.wire = wire;
@@ -200,8 +225,16 @@ fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig
     }
 }
 
+/// How many sandboxes each worker has built or building ahead, the current trial's
+/// included. Building one mostly sleeps (an RCU grace period per capture ring, links coming
+/// up), and a trial that waits on no timer takes a millisecond or two, so one sandbox ahead
+/// is not enough to keep a worker from waiting; each costs a few MiB of capture rings.
+const BUILT_AHEAD: usize = 3;
+
 /// Runs the planned trials on `jobs` workers (each trial still gets a fresh thread of its
-/// own) and returns their reports in plan order.
+/// own) and returns their reports in plan order. Trials that wait out a protocol timer start
+/// first, so that the run ends soon after its longest trial; each worker builds the sandbox
+/// of its next trial while it runs the current one.
 pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<TrialReport> {
     run_all_reporting(planned, config, jobs, |_| {})
 }
@@ -213,15 +246,21 @@ pub fn run_all_reporting(
     jobs: usize,
     done: impl Fn(&TrialReport) + Sync,
 ) -> Vec<TrialReport> {
+    let order = longest_first(planned);
     let next = AtomicUsize::new(0);
+    let take = || order.get(next.fetch_add(1, Ordering::Relaxed)).copied();
     let results: Mutex<Vec<Option<TrialReport>>> = Mutex::new(vec![None; planned.len()]);
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, planned.len().max(1)) {
             scope.spawn(|| {
+                let mut ahead = std::collections::VecDeque::new();
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = planned.get(i) else { break };
-                    let report = run_trial(*p, config);
+                    while ahead.len() < BUILT_AHEAD {
+                        let Some(j) = take() else { break };
+                        ahead.push_back((j, prepare(planned[j], config)));
+                    }
+                    let Some((i, prepared)) = ahead.pop_front() else { break };
+                    let report = run_trial_prepared(planned[i], config, prepared);
                     done(&report);
                     results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
                 }
@@ -234,6 +273,14 @@ pub fn run_all_reporting(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Indices of `planned` in the order to start them: trials whose scenario waits out a
+/// protocol timer (`Scenario::timer`) first, then the rest, each group in plan order.
+fn longest_first(planned: &[Planned<'_>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    order.sort_by_key(|&i| planned[i].scenario.timer.is_none());
+    order
 }
 
 /// The text a failed trial shows: what differed, then every step and the wire.

@@ -64,6 +64,15 @@ impl CaptureSource {
     /// names such as `client:veth0`. Needs CAP_NET_RAW in the namespace; fails with
     /// `Unsupported` on systems without AF_PACKET.
     pub fn open(name: &str) -> io::Result<CaptureSource> {
+        let mut source = CaptureSource::prepare(name)?;
+        source.sock.start()?;
+        Ok(source)
+    }
+
+    /// Like [`CaptureSource::open`], but receiving nothing until [`Capture::start_sources`]: setting
+    /// up a source's ring waits for an RCU grace period, and a capture starts all its
+    /// prepared sources at once, so that they wait for one together.
+    pub fn prepare(name: &str) -> io::Result<CaptureSource> {
         Ok(CaptureSource {
             name: name.to_string(),
             sock: socket::PacketSocket::open()?,
@@ -177,6 +186,13 @@ impl Capture {
         }
     }
 
+    /// Makes segment times count from `start` (a capture built ahead of its trial starts
+    /// counting when the trial starts); frames taken earlier count as time 0.
+    pub fn restart_clock(&mut self, start: Instant) {
+        self.start = start;
+        self.start_ns = now_ns().saturating_sub(start.elapsed().as_nanos() as u64);
+    }
+
     /// The instant segment times count from.
     pub fn start(&self) -> Instant {
         self.start
@@ -184,6 +200,27 @@ impl Capture {
 
     pub fn add_source(&mut self, source: CaptureSource) {
         self.sources.push(source);
+    }
+
+    /// Starts every source prepared with [`CaptureSource::prepare`], each on a thread of its
+    /// own (a source receives in its own namespace, whatever thread starts it), and returns
+    /// once all receive.
+    pub fn start_sources(&mut self) -> io::Result<()> {
+        std::thread::scope(|scope| {
+            let started: Vec<_> = self
+                .sources
+                .iter_mut()
+                .map(|source| scope.spawn(move || source.sock.start()))
+                .collect();
+            started
+                .into_iter()
+                .map(|t| {
+                    t.join()
+                        .unwrap_or_else(|_| Err(io::Error::other("starting a capture source panicked")))
+                })
+                .collect::<io::Result<Vec<()>>>()
+        })?;
+        Ok(())
     }
 
     /// Sets the server's address and port, which decides segment directions: from it is

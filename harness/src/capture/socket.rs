@@ -228,23 +228,61 @@ mod linux {
     // SAFETY: as above: no method of `&Ring` reads or writes the ring's slots.
     unsafe impl Sync for Ring {}
 
+    /// Releasing a packet socket waits for an RCU grace period (packet_release and the ring's
+    /// teardown in packet_set_ring each call synchronize_net), milliseconds to tens of
+    /// milliseconds of sleep that belong to no trial. Sockets are therefore handed to one
+    /// background thread that unmaps and closes them, and the trial goes on at once. A socket
+    /// still queued there when the process ends is closed by the kernel.
+    fn release_later(ring: Option<Ring>, fd: OwnedFd) {
+        use std::sync::mpsc::{Sender, channel};
+        use std::sync::{Mutex, OnceLock};
+        type Release = (Option<Ring>, OwnedFd);
+        static REAPER: OnceLock<Option<Mutex<Sender<Release>>>> = OnceLock::new();
+        let reaper = REAPER.get_or_init(|| {
+            let (tx, rx) = channel::<Release>();
+            std::thread::Builder::new()
+                .name("capture-release".into())
+                .spawn(move || {
+                    // Unmap before closing: the ring is declared first for the same reason.
+                    for (ring, fd) in rx {
+                        drop(ring);
+                        drop(fd);
+                    }
+                })
+                .ok()
+                .map(|_| Mutex::new(tx))
+        });
+        let sent = reaper
+            .as_ref()
+            .and_then(|tx| tx.lock().ok())
+            .map(|tx| tx.send((ring, fd)));
+        if let Some(Err(std::sync::mpsc::SendError((ring, fd)))) = sent {
+            drop(ring);
+            drop(fd);
+        }
+    }
+
     #[derive(Debug)]
     pub(in crate::capture) struct PacketSocket {
-        // Declared first, so it is unmapped before the socket is closed.
-        ring: Ring,
-        fd: OwnedFd,
+        // Both are `Some` until the socket is dropped, except the ring, which is `None` until
+        // [`PacketSocket::start`]. The ring is unmapped before the socket is closed.
+        ring: Option<Ring>,
+        fd: Option<OwnedFd>,
+    }
+
+    impl Drop for PacketSocket {
+        fn drop(&mut self) {
+            if let Some(fd) = self.fd.take() {
+                release_later(self.ring.take(), fd);
+            }
+        }
     }
 
     impl PacketSocket {
-        /// A non-blocking AF_PACKET socket on every interface of the calling thread's
-        /// network namespace, receiving into a mapped TPACKET_V2 ring. The ring is what
-        /// timestamps frames when they are tapped, inside the call that sent them, whatever
-        /// else runs on the host: frames queued on a plain packet socket are stamped at tap
-        /// time only while some socket of the host has asked for timestamps (the
-        /// `netstamp_needed` static key, switched on late and off again), and otherwise
-        /// when they are read. It is created with protocol 0, which receives nothing, and
-        /// only bound to ETH_P_ALL once the filter and ring are in place, so no frame ever
-        /// bypasses the filter.
+        /// A non-blocking AF_PACKET socket of the calling thread's network namespace, with
+        /// its filter, that receives nothing yet: it is created with protocol 0 and only
+        /// bound to ETH_P_ALL by [`PacketSocket::start`], once the filter and ring are in
+        /// place, so no frame ever bypasses the filter.
         pub fn open() -> io::Result<PacketSocket> {
             // SAFETY: plain socket(2).
             let raw = cvt(unsafe {
@@ -263,7 +301,25 @@ mod linux {
             };
             setsockopt(raw, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
             setsockopt(raw, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V2)?;
-            let ring = Ring::map(raw)?;
+            Ok(PacketSocket {
+                ring: None,
+                fd: Some(fd),
+            })
+        }
+
+        /// Maps the TPACKET_V2 ring and starts receiving every interface of the socket's
+        /// namespace (the socket's, whatever thread calls this). The ring is what timestamps
+        /// frames when they are tapped, inside the call that sent them, whatever else runs on
+        /// the host: frames queued on a plain packet socket are stamped at tap time only while
+        /// some socket of the host has asked for timestamps (the `netstamp_needed` static key,
+        /// switched on late and off again), and otherwise when they are read. Setting up a
+        /// ring waits for an RCU grace period, so a sandbox starts all its sources at once.
+        pub fn start(&mut self) -> io::Result<()> {
+            if self.ring.is_some() {
+                return Ok(());
+            }
+            let raw = self.as_raw_fd();
+            self.ring = Some(Ring::map(raw)?);
             // SAFETY: sockaddr_ll is plain old data; zeroed is valid.
             let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
             sll.sll_family = libc::AF_PACKET as u16;
@@ -277,13 +333,13 @@ mod linux {
                     size_of::<libc::sockaddr_ll>() as libc::socklen_t,
                 )
             })?;
-            Ok(PacketSocket { ring, fd })
+            Ok(())
         }
 
         /// Takes the next frame off the ring into `buf`, or `None` when none is waiting.
         /// Frames come in the order they were tapped.
         pub fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
-            Ok(self.ring.next(buf))
+            Ok(self.ring.as_mut().and_then(|ring| ring.next(buf)))
         }
 
         /// The name of an interface of the socket's own namespace (SIOCGIFNAME is answered
@@ -293,7 +349,7 @@ mod linux {
             let mut ifr: libc::ifreq = unsafe { zeroed() };
             ifr.ifr_ifru.ifru_ifindex = ifindex;
             // SAFETY: `ifr` is a valid ifreq, which SIOCGIFNAME reads and writes.
-            cvt(unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::SIOCGIFNAME as _, &mut ifr) })?;
+            cvt(unsafe { libc::ioctl(self.as_raw_fd(), libc::SIOCGIFNAME as _, &mut ifr) })?;
             let bytes: Vec<u8> = ifr.ifr_name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
             Ok(String::from_utf8_lossy(&bytes).into_owned())
         }
@@ -307,7 +363,7 @@ mod linux {
             // SAFETY: `stats` and `len` are valid for writes of `len` bytes.
             cvt(unsafe {
                 libc::getsockopt(
-                    self.fd.as_raw_fd(),
+                    self.as_raw_fd(),
                     libc::SOL_PACKET,
                     libc::PACKET_STATISTICS,
                     (&raw mut stats).cast(),
@@ -322,7 +378,7 @@ mod linux {
     /// the ring.
     impl AsRawFd for PacketSocket {
         fn as_raw_fd(&self) -> RawFd {
-            self.fd.as_raw_fd()
+            self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
         }
     }
 }
@@ -339,6 +395,9 @@ mod other {
     pub(in crate::capture) enum PacketSocket {}
 
     impl PacketSocket {
+        pub fn start(&mut self) -> io::Result<()> {
+            match *self {}
+        }
         pub fn open() -> io::Result<PacketSocket> {
             Err(io::Error::new(
                 io::ErrorKind::Unsupported,

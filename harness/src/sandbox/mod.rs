@@ -112,7 +112,7 @@ impl Sandbox {
                 let ns = NetNs::create()?;
                 apply_sysctls(sysctls).map_err(|e| in_namespace("the loopback", e))?;
                 Netlink::open()?.set_up("lo")?;
-                capture.add_source(CaptureSource::open("lo")?);
+                capture.add_source(CaptureSource::prepare("lo")?);
                 let same = NetNs::current()?;
                 Sandbox {
                     topology,
@@ -126,12 +126,12 @@ impl Sandbox {
                 let server_ns = NetNs::create()?;
                 apply_sysctls(sysctls).map_err(|e| in_namespace("the server's", e))?;
                 Netlink::open()?.set_up("lo")?;
-                capture.add_source(CaptureSource::open("server")?);
+                capture.add_source(CaptureSource::prepare("server")?);
                 let client_ns = NetNs::create()?;
                 apply_sysctls(sysctls).map_err(|e| in_namespace("the client's", e))?;
                 let mut client = Netlink::open()?;
                 client.set_up("lo")?;
-                capture.add_source(CaptureSource::open("client")?);
+                capture.add_source(CaptureSource::prepare("client")?);
                 client.create_veth(CLIENT_LINK, SERVER_LINK, std::os::fd::AsFd::as_fd(&server_ns))?;
                 client.add_address(CLIENT_LINK, CLIENT_V4.into(), 24)?;
                 client.add_address(CLIENT_LINK, CLIENT_V6.into(), 64)?;
@@ -155,6 +155,7 @@ impl Sandbox {
             }
             Topology::Routed => Sandbox::build_routed(family, sysctls, &mut capture)?,
         };
+        capture.start_sources()?;
         Ok((sandbox, capture))
     }
 
@@ -167,7 +168,7 @@ impl Sandbox {
         apply_sysctls(sysctls).map_err(|e| in_namespace("the server's", e))?;
         let mut server = Netlink::open()?;
         server.set_up("lo")?;
-        capture.add_source(CaptureSource::open("server")?);
+        capture.add_source(CaptureSource::prepare("server")?);
 
         let router_ns = NetNs::create()?;
         apply_sysctls(&no_dad)?;
@@ -176,7 +177,7 @@ impl Sandbox {
         apply_sysctls(&forwarding).map_err(|e| in_namespace("the router's", e))?;
         let mut router = Netlink::open()?;
         router.set_up("lo")?;
-        capture.add_source(CaptureSource::open("router")?.forwarding());
+        capture.add_source(CaptureSource::prepare("router")?.forwarding());
         router.create_veth(ROUTER_SERVER_LINK, SERVER_LINK, std::os::fd::AsFd::as_fd(&server_ns))?;
 
         let client_ns = NetNs::create()?;
@@ -184,7 +185,7 @@ impl Sandbox {
         apply_sysctls(sysctls).map_err(|e| in_namespace("the client's", e))?;
         let mut client = Netlink::open()?;
         client.set_up("lo")?;
-        capture.add_source(CaptureSource::open("client")?);
+        capture.add_source(CaptureSource::prepare("client")?);
         client.create_veth(CLIENT_LINK, ROUTER_CLIENT_LINK, std::os::fd::AsFd::as_fd(&router_ns))?;
 
         let address = |netlink: &mut Netlink, link: &str, v4: Ipv4Addr, v6: Ipv6Addr| -> io::Result<()> {
