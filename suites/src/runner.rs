@@ -232,9 +232,10 @@ fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig
 const BUILT_AHEAD: usize = 3;
 
 /// Runs the planned trials on `jobs` workers (each trial still gets a fresh thread of its
-/// own) and returns their reports in plan order. Trials that wait out a protocol timer start
-/// first, so that the run ends soon after its longest trial; each worker builds the sandbox
-/// of its next trial while it runs the current one.
+/// own) and returns their reports in plan order. Trials that wait out a protocol timer
+/// (`Scenario::timer`) all start at once, besides the workers, so that the run ends soon after
+/// its longest trial; each worker builds the sandboxes of its next trials while it runs the
+/// current one.
 pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<TrialReport> {
     run_all_reporting(planned, config, jobs, |_| {})
 }
@@ -246,12 +247,24 @@ pub fn run_all_reporting(
     jobs: usize,
     done: impl Fn(&TrialReport) + Sync,
 ) -> Vec<TrialReport> {
-    let order = longest_first(planned);
+    let (timed, quick): (Vec<usize>, Vec<usize>) =
+        (0..planned.len()).partition(|&i| planned[i].scenario.timer.is_some());
     let next = AtomicUsize::new(0);
-    let take = || order.get(next.fetch_add(1, Ordering::Relaxed)).copied();
+    let take = || quick.get(next.fetch_add(1, Ordering::Relaxed)).copied();
     let results: Mutex<Vec<Option<TrialReport>>> = Mutex::new(vec![None; planned.len()]);
+    let finish = |i: usize, report: TrialReport| {
+        done(&report);
+        results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
+    };
     std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, planned.len().max(1)) {
+        // A trial that waits out a protocol timer sleeps for nearly all of it: they all start
+        // at once, each on a worker of its own, so the run lasts about as long as the
+        // longest of them.
+        for &i in &timed {
+            let finish = &finish;
+            scope.spawn(move || finish(i, run_trial_prepared(planned[i], config, prepare(planned[i], config))));
+        }
+        for _ in 0..jobs.clamp(1, quick.len().max(1)) {
             scope.spawn(|| {
                 let mut ahead = std::collections::VecDeque::new();
                 loop {
@@ -260,9 +273,7 @@ pub fn run_all_reporting(
                         ahead.push_back((j, prepare(planned[j], config)));
                     }
                     let Some((i, prepared)) = ahead.pop_front() else { break };
-                    let report = run_trial_prepared(planned[i], config, prepared);
-                    done(&report);
-                    results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
+                    finish(i, run_trial_prepared(planned[i], config, prepared));
                 }
             });
         }
@@ -273,14 +284,6 @@ pub fn run_all_reporting(
         .into_iter()
         .flatten()
         .collect()
-}
-
-/// Indices of `planned` in the order to start them: trials whose scenario waits out a
-/// protocol timer (`Scenario::timer`) first, then the rest, each group in plan order.
-fn longest_first(planned: &[Planned<'_>]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..planned.len()).collect();
-    order.sort_by_key(|&i| planned[i].scenario.timer.is_none());
-    order
 }
 
 /// The text a failed trial shows: what differed, then every step and the wire.

@@ -23,7 +23,7 @@ pub(super) struct RecvInfo {
 }
 
 /// Frames a source holds between two drains; more are dropped and counted as drops.
-pub(super) const RING_FRAMES: usize = 4096;
+pub(super) const RING_FRAMES: usize = 1024;
 
 #[cfg(target_os = "linux")]
 pub(super) use linux::PacketSocket;
@@ -50,7 +50,8 @@ mod linux {
     /// size; the kernel falls back to vmalloc when it has no 64 KiB of contiguous pages).
     const BLOCK_SIZE: usize = 16 * 4096;
     const FRAMES_PER_BLOCK: usize = BLOCK_SIZE / FRAME_SIZE;
-    /// 32 blocks of 128 slots: `RING_FRAMES` slots, 2 MiB per source.
+    /// 8 blocks of 128 slots: `RING_FRAMES` slots, 512 KiB per source (a trial sends tens
+    /// of frames, and drains as it waits).
     const BLOCK_NR: usize = RING_FRAMES / FRAMES_PER_BLOCK;
     const _: () = assert!(BLOCK_NR * FRAMES_PER_BLOCK == RING_FRAMES);
     const _: () = assert!(FRAME_SIZE % libc::TPACKET_ALIGNMENT == 0);
