@@ -132,9 +132,15 @@ fn prepare(planned: Planned<'_>, config: &RunConfig) -> Option<trial::Prepared> 
     }
 }
 
-/// Runs one trial and judges it.
+/// How long a run waits at its end for the capture sockets of its trials to be closed.
+const RELEASE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs one trial and judges it. Returns once its capture sockets are closed, so that it
+/// leaves nothing open behind.
 pub fn run_trial(planned: Planned<'_>, config: &RunConfig) -> TrialReport {
-    run_trial_prepared(planned, config, None)
+    let report = run_trial_prepared(planned, config, None);
+    sockerr_harness::capture::settle_releases(RELEASE_LIMIT);
+    report
 }
 
 /// [`run_trial`] in a sandbox built ahead by [`prepare`].
@@ -278,6 +284,7 @@ pub fn run_all_reporting(
             });
         }
     });
+    sockerr_harness::capture::settle_releases(RELEASE_LIMIT);
     results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

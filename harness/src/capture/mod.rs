@@ -44,6 +44,13 @@ pub const SNAPLEN: u32 = socket::SNAPLEN;
 /// [`Capture::finish`]); the kernel drops and counts those that find the ring full.
 pub const RING_FRAMES: usize = socket::RING_FRAMES;
 
+/// Waits until the packet sockets of finished captures are closed (they are closed in the
+/// background: releasing one waits for an RCU grace period), for at most `limit`; says
+/// whether they all are. Call it before checking for leaked descriptors or namespaces.
+pub fn settle_releases(limit: std::time::Duration) -> bool {
+    socket::settle_releases(limit)
+}
+
 /// A packet socket in one network namespace: every IPv4 and IPv6 frame sent by any interface
 /// of that namespace, cut to [`SNAPLEN`] bytes.
 #[derive(Debug)]

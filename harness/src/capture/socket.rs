@@ -26,9 +26,15 @@ pub(super) struct RecvInfo {
 pub(super) const RING_FRAMES: usize = 1024;
 
 #[cfg(target_os = "linux")]
-pub(super) use linux::PacketSocket;
+pub(super) use linux::{PacketSocket, settle_releases};
 #[cfg(not(target_os = "linux"))]
 pub(super) use other::PacketSocket;
+
+/// Without packet sockets there is nothing to release.
+#[cfg(not(target_os = "linux"))]
+pub(super) fn settle_releases(_limit: std::time::Duration) -> bool {
+    true
+}
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -231,36 +237,49 @@ mod linux {
 
     /// Releasing a packet socket waits for an RCU grace period (packet_release and the ring's
     /// teardown in packet_set_ring each call synchronize_net), milliseconds to tens of
-    /// milliseconds of sleep that belong to no trial. Sockets are therefore handed to one
-    /// background thread that unmaps and closes them, and the trial goes on at once. A socket
-    /// still queued there when the process ends is closed by the kernel.
+    /// milliseconds of sleep that belong to no trial. Each socket is therefore unmapped and
+    /// closed on a short-lived thread of its own, and the trial goes on at once. (Not one
+    /// long-lived thread: a thread is born in its creator's namespaces, and one started by a
+    /// trial would keep that trial's namespace alive.) [`settle_releases`] waits for them.
     fn release_later(ring: Option<Ring>, fd: OwnedFd) {
-        use std::sync::mpsc::{Sender, channel};
-        use std::sync::{Mutex, OnceLock};
-        type Release = (Option<Ring>, OwnedFd);
-        static REAPER: OnceLock<Option<Mutex<Sender<Release>>>> = OnceLock::new();
-        let reaper = REAPER.get_or_init(|| {
-            let (tx, rx) = channel::<Release>();
-            std::thread::Builder::new()
-                .name("capture-release".into())
-                .spawn(move || {
-                    // Unmap before closing: the ring is declared first for the same reason.
-                    for (ring, fd) in rx {
-                        drop(ring);
-                        drop(fd);
-                    }
-                })
-                .ok()
-                .map(|_| Mutex::new(tx))
-        });
-        let sent = reaper
-            .as_ref()
-            .and_then(|tx| tx.lock().ok())
-            .map(|tx| tx.send((ring, fd)));
-        if let Some(Err(std::sync::mpsc::SendError((ring, fd)))) = sent {
-            drop(ring);
+        let release = move || {
+            drop(ring); // unmap before closing
             drop(fd);
+        };
+        *pending() += 1;
+        let spawned = std::thread::Builder::new()
+            .name("capture-release".into())
+            .spawn(move || {
+                release();
+                released();
+            });
+        if spawned.is_err() {
+            // The closure, and so the socket, was dropped with the failed spawn: released.
+            released();
         }
+    }
+
+    fn pending() -> std::sync::MutexGuard<'static, usize> {
+        PENDING.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn released() {
+        *pending() -= 1;
+        PENDING.1.notify_all();
+    }
+
+    /// Sockets whose release has not finished, and the signal that one did.
+    static PENDING: (std::sync::Mutex<usize>, std::sync::Condvar) =
+        (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+    /// Waits until every packet socket dropped so far is closed, for at most `limit`; says
+    /// whether they all are.
+    pub fn settle_releases(limit: std::time::Duration) -> bool {
+        let (left, _) = PENDING
+            .1
+            .wait_timeout_while(pending(), limit, |n| *n > 0)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *left == 0
     }
 
     #[derive(Debug)]
