@@ -13,6 +13,8 @@ pub mod trial;
 pub mod variant;
 
 pub use endpoint::{Background, Endpoint, Shut};
+#[cfg(target_os = "linux")]
+pub use endpoint::peer_process::PeerProcess;
 pub use firewall::Hook;
 pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
 pub use trial::{Host, ScriptResult, Skip, Trial, TrialSpec};
