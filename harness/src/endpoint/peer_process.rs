@@ -29,7 +29,10 @@ impl Endpoint {
     /// inherited (other trials' sockets must not outlive their own close), and dies with the
     /// thread that forked it (prctl(2) PR_SET_PDEATHSIG), so it never outlives the run.
     pub fn hand_to_child_process(mut self, actor: &str) -> io::Result<PeerProcess> {
-        let socket = self.socket.take().ok_or_else(|| io::Error::other("socket already closed"))?;
+        let socket = self
+            .socket
+            .take()
+            .ok_or_else(|| io::Error::other("socket already closed"))?;
         let fd = socket.into_raw_fd();
         let parent = nix::unistd::getpid();
         // SAFETY: between fork and death the child only makes async-signal-safe system calls
