@@ -52,7 +52,19 @@ fn process_killed_idle(t: &mut Trial) -> ScriptResult {
     let (mut client, mut peer) = pair_with_peer_process(t)?;
     peer.kill();
     t.wait_for_segment(Direction::ServerToClient, 'F');
-    t.wait_for_events(&client, libc::POLLRDHUP, "the client's socket has the FIN (POLLRDHUP)");
+    // The client acknowledges the FIN at once or after its delayed-ACK timer; waiting for
+    // that ACK keeps it from riding on the write below instead.
+    t.wait_for_wire("the client's ACK of the FIN", |segments| {
+        let fin = segments
+            .iter()
+            .position(|s| s.dir == Direction::ServerToClient && s.flags.contains('F'));
+        fin.is_some_and(|i| {
+            let end = segments[i].seq.wrapping_add(1);
+            segments[i..]
+                .iter()
+                .any(|s| s.dir == Direction::ClientToServer && s.flags == "." && s.ack == end)
+        })
+    });
     client.read(64);
     client.write(b"x");
     await_reset(t, &client);
