@@ -16,6 +16,11 @@ use crate::log::StepLog;
 use crate::record::{CallResult, Knob, Step};
 use crate::sys;
 
+#[cfg(target_os = "linux")]
+pub mod epoll;
+#[cfg(target_os = "linux")]
+pub mod peer_process;
+
 /// Upper bound on any blocking call of a trial (SO_RCVTIMEO / SO_SNDTIMEO): a call that
 /// would block longer returns EAGAIN instead of hanging the run.
 pub const BLOCKING_CALL_LIMIT: Duration = Duration::from_secs(10);

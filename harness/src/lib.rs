@@ -12,6 +12,8 @@ pub mod sys;
 pub mod trial;
 pub mod variant;
 
+#[cfg(target_os = "linux")]
+pub use endpoint::peer_process::PeerProcess;
 pub use endpoint::{Background, Endpoint, Shut};
 pub use firewall::Hook;
 pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};

@@ -291,6 +291,8 @@ const VERBS: &[&str] = &[
     "poll",
     "close",
     "abort",
+    "epoll_wait",
+    "kill",
 ];
 
 const POLL_NAMES: &[&str] = &[
@@ -301,6 +303,13 @@ const POLL_NAMES: &[&str] = &[
     "POLLERR",
     "POLLHUP",
     "POLLNVAL",
+    // epoll_wait steps record epoll's own names.
+    "EPOLLIN",
+    "EPOLLPRI",
+    "EPOLLOUT",
+    "EPOLLRDHUP",
+    "EPOLLERR",
+    "EPOLLHUP",
 ];
 
 /// A problem at a byte offset of the file.

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use sockerr_harness::endpoint::BLOCKING_CALL_LIMIT;
+use sockerr_harness::endpoint::epoll::epoll_wait_syscalls;
 use sockerr_harness::{Direction, Endpoint, ScriptResult, Shut, Trial, sys};
 
 use super::common::await_reset;
@@ -161,6 +162,34 @@ pub fn scenarios() -> Vec<Scenario> {
             families: BOTH_FAMILIES,
             topologies: BOTH_TOPOLOGIES,
             script: blocked_reader,
+        },
+        Scenario {
+            id: "abort.blocked_writer",
+            claim: "A write blocked on a full send buffer when the peer's reset arrives wakes and fails with ECONNRESET, without SIGPIPE, and the next write fails with EPIPE.",
+            sources: &[
+                "article situation 7 (reset vs broken pipe)",
+                "write(2): EPIPE; socket(7): SO_LINGER with a zero timeout, SO_SNDBUF, SO_RCVBUF",
+                "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
+            ],
+            guidance: "A writer blocked because the peer stopped reading does not hang on the peer's reset: the write fails with ECONNRESET (a write that had copied part of its data returns that count instead, and the error comes with the next call). Everything unacknowledged is lost: close, reconnect, replay only idempotent requests.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: blocked_writer,
+        },
+        Scenario {
+            id: "abort.linger0.epoll",
+            claim: "The peer's reset makes epoll report EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLERR and EPOLLHUP and wakes an epoll_wait blocked for input, and once read has reported ECONNRESET only EPOLLERR is gone.",
+            sources: &[
+                "article situation 7 (the peer's abortive close)",
+                "epoll_ctl(2): EPOLLERR and EPOLLHUP are always reported; EPOLLRDHUP",
+                "socket(7): SO_LINGER with a zero timeout",
+            ],
+            guidance: "An event loop sees EPOLLERR|EPOLLHUP with the reset: stop waiting for input, read (or take SO_ERROR) once to learn the error (ECONNRESET), then remove the descriptor from the epoll set and close it: level-triggered EPOLLHUP stays set and would wake the loop forever.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: linger0_epoll,
         },
     ]
 }
@@ -335,6 +364,83 @@ fn blocked_reader(t: &mut Trial) -> ScriptResult {
     server.abort();
     t.wait_for_segment(Direction::ServerToClient, 'R');
     blocked.join()?;
+    client.read(64);
+    client.close();
+    Ok(())
+}
+
+/// What the epoll steps ask for: input, output and the peer's half-close.
+const EPOLL_READ_WRITE_RDHUP: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP) as u32;
+
+fn linger0_epoll(t: &mut Trial) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    client.epoll_wait(EPOLL_READ_WRITE_RDHUP, Duration::ZERO);
+    let blocked = client.spawn("client_thread", |c| {
+        c.epoll_wait((libc::EPOLLIN | libc::EPOLLRDHUP) as u32, BLOCKING_CALL_LIMIT)
+    })?;
+    t.wait_until_blocked(
+        &blocked,
+        &epoll_wait_syscalls(),
+        "the client's second thread is asleep in epoll_wait",
+    );
+    server.abort();
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    blocked.join()?;
+    client.epoll_wait(EPOLL_READ_WRITE_RDHUP, Duration::ZERO);
+    client.read(64);
+    client.epoll_wait(EPOLL_READ_WRITE_RDHUP, Duration::ZERO);
+    client.close();
+    Ok(())
+}
+
+/// Writes without blocking until the send buffer is full (set-up: not steps).
+fn fill_send_buffer(client: &Endpoint) -> std::io::Result<()> {
+    use std::io::Write;
+    let chunk = [0u8; 16 * 1024];
+    let mut socket = client.socket()?;
+    loop {
+        match socket.write(&chunk) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn blocked_writer(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    // Small buffers on both sides (the accepted socket inherits the listener's), so that a
+    // few segments fill them; the kernel raises both to its minimum.
+    listener.tune(libc::SOL_SOCKET, libc::SO_RCVBUF, "SO_RCVBUF", 2048);
+    let mut client = t.client()?;
+    client.tune(libc::SOL_SOCKET, libc::SO_SNDBUF, "SO_SNDBUF", 4096);
+    client.connect(&t.server_addr(sockerr_harness::trial::SERVER_PORT));
+    let (_, Some(mut server)) = listener.accept("server") else {
+        return Err("set-up accept failed".into());
+    };
+    client.socket()?.set_nonblocking(true)?;
+    fill_send_buffer(&client)?;
+    // Once the server advertises a zero window nothing the client holds is acknowledged any
+    // more, so the buffer filled after that stays full and the next write must block.
+    t.wait_for_wire("the server advertises a zero window", |segments| {
+        segments
+            .iter()
+            .rev()
+            .find(|s| s.dir == Direction::ServerToClient)
+            .is_some_and(|s| s.win == 0)
+    });
+    fill_send_buffer(&client)?;
+    client.socket()?.set_nonblocking(false)?;
+    let blocked = client.spawn("client_thread", |c| c.write(&[0u8; 16 * 1024]))?;
+    t.wait_until_blocked(
+        &blocked,
+        &[libc::SYS_write],
+        "the client's second thread is asleep in write",
+    );
+    server.abort();
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    blocked.join()?;
+    client.write(b"x");
     client.read(64);
     client.close();
     Ok(())

@@ -1,7 +1,182 @@
-//! backlog: see SCENARIOS.md.
+//! backlog: more clients than the listener's queue holds, and a listener closed with
+//! connections still queued. Every client is an actor of its own (`client1` ...) and its
+//! outcome is recorded; the wire holds all their connections.
 
-use crate::scenario::Scenario;
+use std::time::Duration;
+
+use sockerr_harness::sys::POLL_ALL;
+use sockerr_harness::trial::WAIT_DEADLINE;
+use sockerr_harness::{Direction, Endpoint, Hook, Host, ScriptResult, Segment, Trial};
+
+use super::common::await_reset;
+use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+
+const BACKLOG_SOURCES: &[&str] = &[
+    "listen(2): the backlog bounds the queue of completely established sockets waiting to be accepted",
+    "tcp(7): tcp_abort_on_overflow, tcp_max_syn_backlog",
+    "RFC 9293 §3.5 (the three-way handshake) and §3.8.1 (retransmission)",
+    "article situation 6 (lost segments are retransmitted)",
+];
+
+/// The protocol timer these trials wait out (default: client4's data is sent again).
+const SYN_TIMER: Option<&str> = Some(
+    "client4's retransmission timeout, 200 ms: the kernel's floor (TCP_RTO_MIN); the trial ends before the 1 s SYN and SYN-ACK retransmission timeouts (TCP_TIMEOUT_INIT) run out",
+);
 
 pub fn scenarios() -> Vec<Scenario> {
-    vec![]
+    vec![
+        Scenario {
+            id: "backlog.full.default",
+            claim: "With the accept queue full the listener silently drops a handshake's final ACK (the client believes it is connected, its data goes unanswered and is sent again) and drops new SYNs, and no client is told anything.",
+            sources: BACKLOG_SOURCES,
+            guidance: "A full backlog is silent: connect may succeed with the server never accepting, or hang in SYN retransmissions. Bound every connect and every first response with an application deadline; on timeout close and retry with backoff (the request may not have reached the server).",
+            timer: SYN_TIMER,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: full_default,
+        },
+        Scenario {
+            id: "backlog.full.abort_on_overflow",
+            claim: "With net.ipv4.tcp_abort_on_overflow=1 the listener answers a final ACK it has no room for with a reset, so that client's read fails with ECONNRESET, while SYNs that meet a full queue are still dropped silently.",
+            sources: BACKLOG_SOURCES,
+            guidance: "ECONNRESET on a connection that just succeeded, before any reply: the server was overloaded and refused it (tcp_abort_on_overflow); the request was not processed, so retrying after a backoff is safe. A connect that hangs is the same overload seen earlier: bound it with a deadline.",
+            timer: SYN_TIMER,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: full_abort_on_overflow,
+        },
+        Scenario {
+            id: "listener.closed_with_pending",
+            claim: "Closing a listener resets every connection still waiting in its accept queue, so those clients' reads fail with ECONNRESET and their writes with EPIPE.",
+            sources: &[
+                "close(2) on a listening socket; listen(2)",
+                "RFC 9293 §3.10.4 (ABORT: send a reset)",
+                "Linux inet_csk_listen_stop: queued children are disconnected with a reset",
+            ],
+            guidance: "A connection can be reset before the server ever accepted it (the server restarted or stopped listening): the request was not processed. Treat ECONNRESET before any reply as retryable: close, reconnect with backoff, and resend.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: listener_closed_with_pending,
+        },
+    ]
+}
+
+/// The listener's backlog: Linux queues backlog + 1 connections (sk_acceptq_is_full is
+/// `sk_ack_backlog > sk_max_ack_backlog`), so three fit.
+const BACKLOG: i32 = 2;
+
+/// Segments of the connection whose client end is bound to `port`.
+fn of_port(segments: &[Segment], port: u16) -> impl Iterator<Item = &Segment> + Clone {
+    let suffix = format!(":{port}");
+    segments
+        .iter()
+        .filter(move |s| s.src.ends_with(&suffix) || s.dst.ends_with(&suffix))
+}
+
+fn local_port(endpoint: &Endpoint) -> std::io::Result<u16> {
+    let addr = endpoint.socket()?.local_addr()?;
+    addr.as_socket()
+        .map(|a| a.port())
+        .ok_or_else(|| std::io::Error::other("no local port"))
+}
+
+/// A non-blocking client named `actor` whose connect has started (step `connect#1`).
+fn start_connect(t: &mut Trial, actor: &str) -> std::io::Result<(Endpoint, u16)> {
+    let mut client = t.client_named(actor)?;
+    client.socket()?.set_nonblocking(true)?;
+    client.connect(&t.server_addr(sockerr_harness::trial::SERVER_PORT));
+    let port = local_port(&client)?;
+    Ok((client, port))
+}
+
+/// A client whose handshake completed on its side, and whose final ACK is on the wire
+/// (steps `connect#1`, `poll#1`).
+fn connect_client(t: &mut Trial, actor: &str) -> std::io::Result<(Endpoint, u16)> {
+    let (mut client, port) = start_connect(t, actor)?;
+    client.poll(libc::POLLOUT, WAIT_DEADLINE);
+    t.wait_for_wire(&format!("{actor}'s final ACK of the handshake"), |segments| {
+        of_port(segments, port).any(|s| s.dir == Direction::ClientToServer && s.flags == ".")
+    });
+    Ok((client, port))
+}
+
+/// Both backlog scenarios: two clients fill the queue up to one place; two more clients
+/// complete the handshake on their side while the server's firewall drops their final ACK
+/// (a pure ACK; data segments pass), so they wait as requests in SYN_RECV. client3's data
+/// then completes its connection and fills the queue; client5's SYN meets the full queue,
+/// and so does client4's data. The firewall only orders events that could happen in any
+/// order: it never touches the segments whose fate is observed.
+fn overflow(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(BACKLOG)?;
+    let (mut client1, _) = connect_client(t, "client1")?;
+    let (mut client2, _) = connect_client(t, "client2")?;
+    t.firewall(Host::Server, Hook::Input, "tcp dport 4000 tcp flags == ack drop")?;
+    let (mut client3, port3) = connect_client(t, "client3")?;
+    let (mut client4, port4) = connect_client(t, "client4")?;
+    client3.write(b"3");
+    t.wait_for_wire("the server's ACK of client3's data", |segments| {
+        of_port(segments, port3).any(|s| s.dir == Direction::ServerToClient && s.flags == "." && s.ack > 1)
+    });
+    let (mut client5, port5) = start_connect(t, "client5")?;
+    t.wait_for_wire("client5's SYN on the wire", |segments| {
+        of_port(segments, port5).any(|s| s.dir == Direction::ClientToServer && s.flags == "S")
+    });
+    client4.write(b"4");
+    t.wait_for_wire(
+        "the server's reset of client4, or client4's data sent again",
+        |segments| {
+            let mut seen = of_port(segments, port4);
+            let data = seen
+                .clone()
+                .filter(|s| s.dir == Direction::ClientToServer && s.len > 0)
+                .count();
+            data >= 2 || seen.any(|s| s.dir == Direction::ServerToClient && s.flags.contains('R'))
+        },
+    );
+    client5.poll(POLL_ALL, Duration::ZERO);
+    for client in [&mut client1, &mut client2, &mut client3, &mut client4] {
+        client.so_error();
+        client.read(64);
+    }
+    client5.so_error();
+    // Aborts, one at a time, end every connection with at most one reset each and no answer;
+    // the listener closes once the server has none left, so that closing it sends nothing.
+    for client in [&mut client1, &mut client2, &mut client3, &mut client4, &mut client5] {
+        client.abort();
+    }
+    t.wait_for_tcp_table(Host::Server, "the server holds nothing but its listener", |entries| {
+        entries.iter().all(|e| e.state == "LISTEN")
+    });
+    listener.close();
+    Ok(())
+}
+
+fn full_default(t: &mut Trial) -> ScriptResult {
+    overflow(t)
+}
+
+fn full_abort_on_overflow(t: &mut Trial) -> ScriptResult {
+    t.sysctl(Host::Server, "net.ipv4.tcp_abort_on_overflow", "1")?;
+    overflow(t)
+}
+
+fn listener_closed_with_pending(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    let (mut client1, port1) = connect_client(t, "client1")?;
+    let (mut client2, _) = connect_client(t, "client2")?;
+    client1.write(b"request");
+    t.wait_for_wire("the server's ACK of client1's request", |segments| {
+        of_port(segments, port1).any(|s| s.dir == Direction::ServerToClient && s.flags == "." && s.ack > 1)
+    });
+    listener.close();
+    await_reset(t, &client1);
+    await_reset(t, &client2);
+    client1.read(64);
+    client1.write(b"x");
+    client2.write(b"x");
+    client2.read(64);
+    client1.close();
+    client2.close();
+    Ok(())
 }
