@@ -820,8 +820,8 @@ mod tests {
         "f.toml:3:1: \"client.read1\" is not a step label"
     )]
     #[case::unknown_verb(
-        "[\"s.x\"]\n\"client.recv#1\" = \"EPIPE\"\n",
-        "f.toml:2:1: \"client.recv#1\": unknown verb \"recv\""
+        "[\"s.x\"]\n\"client.recieve#1\" = \"EPIPE\"\n",
+        "f.toml:2:1: \"client.recieve#1\": unknown verb \"recieve\""
     )]
     #[case::unknown_errno(
         "[\"s.x\"]\n\"client.read#1\" = \"ECONNRESETT\"\n",
