@@ -26,17 +26,17 @@ pub mod peer_process;
 pub const BLOCKING_CALL_LIMIT: Duration = Duration::from_secs(10);
 
 /// What a call returned: a value or an error, plus a human detail (bytes read, an address).
-struct Returned {
-    result: CallResult,
-    detail: Option<String>,
+pub(crate) struct Returned {
+    pub(crate) result: CallResult,
+    pub(crate) detail: Option<String>,
     /// Signals delivered to a child process that made the call on the actor's behalf.
-    child_signals: Vec<String>,
+    pub(crate) child_signals: Vec<String>,
     /// The call's own revents, for a poll step (otherwise they are read after the call).
-    revents: Option<Vec<String>>,
+    pub(crate) revents: Option<Vec<String>>,
 }
 
 impl Returned {
-    fn from_io(r: io::Result<i64>) -> Returned {
+    pub(crate) fn from_io(r: io::Result<i64>) -> Returned {
         Returned {
             result: call_result(r),
             detail: None,
@@ -44,7 +44,7 @@ impl Returned {
             revents: None,
         }
     }
-    fn with_detail(mut self, detail: impl Into<String>) -> Returned {
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Returned {
         self.detail = Some(detail.into());
         self
     }
@@ -68,7 +68,7 @@ pub(crate) fn call_result(r: io::Result<i64>) -> CallResult {
     }
 }
 
-fn cvt(rc: libc::ssize_t) -> io::Result<i64> {
+pub(crate) fn cvt(rc: libc::ssize_t) -> io::Result<i64> {
     if rc < 0 {
         Err(io::Error::last_os_error())
     } else {
@@ -105,6 +105,18 @@ impl Endpoint {
         })
     }
 
+    /// An endpoint of `actor` around a socket made elsewhere (UDP, Unix), with the same
+    /// blocking-call limit as every other.
+    pub(crate) fn from_socket(log: &StepLog, actor: &str, socket: Socket) -> io::Result<Endpoint> {
+        socket.set_read_timeout(Some(BLOCKING_CALL_LIMIT))?;
+        socket.set_write_timeout(Some(BLOCKING_CALL_LIMIT))?;
+        Ok(Endpoint {
+            actor: actor.to_string(),
+            socket: Some(socket),
+            log: log.clone(),
+        })
+    }
+
     pub fn actor(&self) -> &str {
         &self.actor
     }
@@ -125,7 +137,7 @@ impl Endpoint {
     }
 
     /// Runs one call on the open socket and records it as the next `verb` step of this actor.
-    fn step(&mut self, verb: &str, op: String, call: impl FnOnce(&Socket) -> Returned) -> Step {
+    pub(crate) fn step(&mut self, verb: &str, op: String, call: impl FnOnce(&Socket) -> Returned) -> Step {
         let started = Instant::now();
         sys::take_signals(); // anything pending before the call is not this step's
         let returned = match &self.socket {

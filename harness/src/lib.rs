@@ -2,6 +2,8 @@
 //! packet capture. It knows no scenario and no expected answer; scenarios live in `suites`.
 
 pub mod capture;
+pub mod counters;
+pub mod datagram;
 pub mod endpoint;
 pub mod firewall;
 pub mod log;
@@ -10,6 +12,7 @@ pub mod record;
 pub mod sandbox;
 pub mod sys;
 pub mod trial;
+pub mod unix_socket;
 pub mod variant;
 
 #[cfg(target_os = "linux")]
@@ -18,5 +21,6 @@ pub use endpoint::{Background, Endpoint, Shut};
 pub use firewall::Hook;
 pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
 pub use trial::{Host, ScriptResult, Skip, Trial, TrialSpec};
+pub use unix_socket::SocketDir;
 
 pub use variant::{Family, Topology};

@@ -508,7 +508,7 @@ impl Trial {
         self.record_wait(what, started, met)
     }
 
-    fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {
+    pub(crate) fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {
         lock(&self.waits).push(Wait {
             what: what.to_string(),
             met,

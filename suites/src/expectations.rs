@@ -10,6 +10,9 @@
 //! "client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }
 //! ```
 //!
+//! A wire fact may name alternatives with ` | `: `"server>client ICMP port-unreachable | ICMP6
+//! port-unreachable"` holds in both families, each naming its ICMP error its own way.
+//!
 //! Outcomes: an errno name, `ok` (any success), `ok=N` (that return value), or `killed` (the
 //! caller died before the call returned). `signals` is the exact list the step raised (`[]`
 //! for none); `revents` the exact set of poll bits after the step; `tcp_state` a set of states.
@@ -293,6 +296,13 @@ const VERBS: &[&str] = &[
     "abort",
     "epoll_wait",
     "kill",
+    // UDP and Unix-domain endpoints (harness datagram.rs, unix_socket.rs).
+    "sendto",
+    "recv",
+    "recv_errqueue",
+    "bind",
+    // A firewall change (harness firewall.rs): its outcome is nft's exit status.
+    "nft",
 ];
 
 const POLL_NAMES: &[&str] = &[
@@ -567,7 +577,7 @@ fn parse_wire(value: &toml::Value, documented: bool) -> Result<WireExpectation, 
         let items = strings(v, &format!("wire.{field}"))?;
         if let Some(bad) = items.iter().find(|i| !is_segment_pattern(i)) {
             return Err(format!(
-                "wire.{field}: {bad:?} is not \"client>server FLAGS\" or \"server>client FLAGS\""
+                "wire.{field}: {bad:?} is not \"client>server FLAGS\" or \"server>client FLAGS\" (or router>client, router>server; FLAGS as tcpdump's, UDP, or ICMP NAME)"
             ));
         }
         match field.as_str() {
@@ -582,10 +592,20 @@ fn parse_wire(value: &toml::Value, documented: bool) -> Result<WireExpectation, 
 
 fn is_segment_pattern(item: &str) -> bool {
     item.split_once(' ').is_some_and(|(dir, flags)| {
-        (dir == "client>server" || dir == "server>client")
-            && !flags.is_empty()
-            && flags.chars().all(|c| "SFRPUEW.".contains(c))
+        ["client>server", "server>client", "router>client", "router>server"].contains(&dir)
+            && flags.split(" | ").all(is_flags_pattern)
     })
+}
+
+/// TCP flags in tcpdump's notation (`R.`), `UDP`, or an ICMP error as the capture names it
+/// (`ICMP port-unreachable`, `ICMP6 addr-unreachable`).
+fn is_flags_pattern(flags: &str) -> bool {
+    let flags = flags.trim();
+    let tcp = !flags.is_empty() && flags.chars().all(|c| "SFRPUEW.".contains(c));
+    let icmp = ["ICMP ", "ICMP6 "]
+        .iter()
+        .any(|p| flags.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+    tcp || flags == "UDP" || icmp
 }
 
 /// Whether an observed outcome is one of the expected ones.
@@ -693,10 +713,12 @@ impl ScenarioExpectation {
     }
 }
 
-/// `server>client R.` matches a segment with that direction and exactly those flags.
+/// `server>client R.` matches a segment with that direction and exactly those flags;
+/// `server>client ICMP port-unreachable | ICMP6 port-unreachable` one with either, for a
+/// fact that holds in both families under each family's name.
 fn segment_matches(item: &str, segment: &Segment) -> bool {
     match item.split_once(' ') {
-        Some((dir, flags)) => segment.dir.as_str() == dir && segment.flags == flags.trim(),
+        Some((dir, flags)) => segment.dir.as_str() == dir && flags.split(" | ").any(|f| segment.flags == f.trim()),
         None => false,
     }
 }
@@ -766,6 +788,9 @@ mod tests {
     #[case::exact_return(r#""client.read#2" = "ok=0""#)]
     #[case::signals_too(r#""client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }"#)]
     #[case::wire_fact("wire = { has = [\"server>client R.\"], lacks = [\"client>server R\"] }")]
+    #[case::wire_fact_with_alternatives(
+        "wire = { has = [\"server>client F. | R.\"], lacks = [\"server>client F. | S.\"] }"
+    )]
     fn an_expectation_that_holds_gives_no_difference(#[case] entry: &str) {
         let e = parse(&format!("[\"s.x\"]\n{entry}\n"));
         assert_eq!(e.compare(&observation()), Vec::<String>::new());
@@ -806,8 +831,8 @@ mod tests {
         "f.toml:3:1: \"client.read1\" is not a step label"
     )]
     #[case::unknown_verb(
-        "[\"s.x\"]\n\"client.recv#1\" = \"EPIPE\"\n",
-        "f.toml:2:1: \"client.recv#1\": unknown verb \"recv\""
+        "[\"s.x\"]\n\"client.recieve#1\" = \"EPIPE\"\n",
+        "f.toml:2:1: \"client.recieve#1\": unknown verb \"recieve\""
     )]
     #[case::unknown_errno(
         "[\"s.x\"]\n\"client.read#1\" = \"ECONNRESETT\"\n",

@@ -5,6 +5,10 @@
 mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
+#[cfg(target_os = "linux")]
+mod linux_errqueue;
+#[cfg(target_os = "linux")]
+pub use linux_errqueue::*;
 
 #[cfg(not(target_os = "linux"))]
 mod other;

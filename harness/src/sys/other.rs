@@ -87,3 +87,7 @@ pub fn poll_syscalls() -> Vec<libc::c_long> {
 pub fn read_syscalls() -> Vec<libc::c_long> {
     Vec::new()
 }
+
+pub fn recv_errqueue(_fd: RawFd, _len: usize) -> (io::Result<i64>, Option<String>) {
+    (Err(io::Error::from_raw_os_error(libc::ENOSYS)), None)
+}

@@ -155,6 +155,11 @@ pub const MEANINGS: &[Meaning] = &[
         source: "bind(2), connect(2): EADDRINUSE; socket(7): SO_REUSEADDR",
     },
     Meaning {
+        name: "ENOENT",
+        tcp: "No such file: for a Unix-domain socket, connect() named a path where no socket file exists (the server is not running, or the path is wrong). TCP has no counterpart; its closed port is ECONNREFUSED.",
+        source: "unix(7): ENOENT; connect(2)",
+    },
+    Meaning {
         name: "EINTR",
         tcp: "A signal interrupted the call before it did anything: retry it. Not a connection failure.",
         source: "signal(7): interruption of system calls",
@@ -196,7 +201,14 @@ mod tests {
             assert!(m.tcp.ends_with('.'), "{}: one sentence or two", m.name);
             assert!(!m.source.is_empty(), "{}: no source", m.name);
         }
-        for seen in ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ECONNABORTED", "EINPROGRESS"] {
+        for seen in [
+            "ECONNREFUSED",
+            "ECONNRESET",
+            "EPIPE",
+            "ECONNABORTED",
+            "EINPROGRESS",
+            "ENOENT",
+        ] {
             assert!(
                 meaning(seen).is_some(),
                 "{seen}: the suite meets it, so it needs a meaning"
