@@ -10,6 +10,11 @@
 //! "client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }
 //! ```
 //!
+//! A wire item is a direction (`client>server`, `server>client`, `router>client`,
+//! `router>server`) and the segment's flags: TCP flags, `UDP`, or an ICMP error as captured
+//! (`ICMP host-unreachable`, `ICMP6 addr-unreachable`); `|` joins alternatives, for a packet
+//! that differs by family only.
+//!
 //! Outcomes: an errno name, `ok` (any success), `ok=N` (that return value), or `killed` (the
 //! caller died before the call returned). `signals` is the exact list the step raised (`[]`
 //! for none); `revents` the exact set of poll bits after the step; `tcp_state` a set of states.
@@ -571,11 +576,21 @@ fn parse_wire(value: &toml::Value, documented: bool) -> Result<WireExpectation, 
     Ok(wire)
 }
 
+/// `dir flags`: a direction of the capture, then TCP flags in tcpdump's notation, `UDP`, or an
+/// ICMP error as the capture names it (`ICMP host-unreachable`, `ICMP6 no-route`). Flags may
+/// list alternatives joined by `|` (`ICMP host-unreachable|ICMP6 addr-unreachable`), for a fact
+/// whose packet differs by family only.
 fn is_segment_pattern(item: &str) -> bool {
+    const DIRECTIONS: [&str; 4] = ["client>server", "server>client", "router>client", "router>server"];
     item.split_once(' ').is_some_and(|(dir, flags)| {
-        (dir == "client>server" || dir == "server>client")
-            && !flags.is_empty()
-            && flags.chars().all(|c| "SFRPUEW.".contains(c))
+        DIRECTIONS.contains(&dir)
+            && flags.split('|').all(|f| {
+                let tcp = !f.is_empty() && f.chars().all(|c| "SFRPUEW.".contains(c));
+                let icmp = ["ICMP ", "ICMP6 "]
+                    .iter()
+                    .any(|p| f.len() > p.len() && f.starts_with(p));
+                tcp || icmp || f == "UDP"
+            })
     })
 }
 
@@ -684,10 +699,11 @@ impl ScenarioExpectation {
     }
 }
 
-/// `server>client R.` matches a segment with that direction and exactly those flags.
+/// `server>client R.` matches a segment with that direction and exactly those flags (or one
+/// of the `|` alternatives).
 fn segment_matches(item: &str, segment: &Segment) -> bool {
     match item.split_once(' ') {
-        Some((dir, flags)) => segment.dir.as_str() == dir && segment.flags == flags.trim(),
+        Some((dir, flags)) => segment.dir.as_str() == dir && flags.trim().split('|').any(|f| segment.flags == f),
         None => false,
     }
 }
@@ -757,6 +773,9 @@ mod tests {
     #[case::exact_return(r#""client.read#2" = "ok=0""#)]
     #[case::signals_too(r#""client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }"#)]
     #[case::wire_fact("wire = { has = [\"server>client R.\"], lacks = [\"client>server R\"] }")]
+    #[case::wire_alternatives(
+        "wire = { has = [\"server>client P.|R.\"], lacks = [\"router>client ICMP host-unreachable|UDP\"] }"
+    )]
     fn an_expectation_that_holds_gives_no_difference(#[case] entry: &str) {
         let e = parse(&format!("[\"s.x\"]\n{entry}\n"));
         assert_eq!(e.compare(&observation()), Vec::<String>::new());
