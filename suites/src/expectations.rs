@@ -10,8 +10,10 @@
 //! "client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }
 //! ```
 //!
-//! A wire fact may name alternatives with ` | `: `"server>client ICMP port-unreachable | ICMP6
-//! port-unreachable"` holds in both families, each naming its ICMP error its own way.
+//! A wire item is a direction (`client>server`, `server>client`, `router>client`,
+//! `router>server`) and the segment's flags: TCP flags, `UDP`, or an ICMP error as captured
+//! (`ICMP host-unreachable`, `ICMP6 addr-unreachable`); `|` (spaces around it optional) joins alternatives, for a packet
+//! that differs by family only.
 //!
 //! Outcomes: an errno name, `ok` (any success), `ok=N` (that return value), or `killed` (the
 //! caller died before the call returned). `signals` is the exact list the step raised (`[]`
@@ -590,10 +592,15 @@ fn parse_wire(value: &toml::Value, documented: bool) -> Result<WireExpectation, 
     Ok(wire)
 }
 
+/// `dir flags`: a direction of the capture, then TCP flags in tcpdump's notation, `UDP`, or an
+/// ICMP error as the capture names it (`ICMP host-unreachable`, `ICMP6 no-route`). Flags may
+/// list alternatives joined by `|` (`ICMP host-unreachable|ICMP6 addr-unreachable`), for a fact
+/// whose packet differs by family only.
 fn is_segment_pattern(item: &str) -> bool {
+    const DIRECTIONS: [&str; 4] = ["client>server", "server>client", "router>client", "router>server"];
     item.split_once(' ').is_some_and(|(dir, flags)| {
-        ["client>server", "server>client", "router>client", "router>server"].contains(&dir)
-            && flags.split(" | ").all(is_flags_pattern)
+        DIRECTIONS.contains(&dir)
+            && flags.split('|').map(str::trim).all(is_flags_pattern)
     })
 }
 
@@ -718,7 +725,7 @@ impl ScenarioExpectation {
 /// fact that holds in both families under each family's name.
 fn segment_matches(item: &str, segment: &Segment) -> bool {
     match item.split_once(' ') {
-        Some((dir, flags)) => segment.dir.as_str() == dir && flags.split(" | ").any(|f| segment.flags == f.trim()),
+        Some((dir, flags)) => segment.dir.as_str() == dir && flags.split('|').any(|f| segment.flags == f.trim()),
         None => false,
     }
 }
@@ -790,6 +797,9 @@ mod tests {
     #[case::wire_fact("wire = { has = [\"server>client R.\"], lacks = [\"client>server R\"] }")]
     #[case::wire_fact_with_alternatives(
         "wire = { has = [\"server>client F. | R.\"], lacks = [\"server>client F. | S.\"] }"
+    )]
+    #[case::wire_alternatives(
+        "wire = { has = [\"server>client P.|R.\"], lacks = [\"router>client ICMP host-unreachable|UDP\"] }"
     )]
     fn an_expectation_that_holds_gives_no_difference(#[case] entry: &str) {
         let e = parse(&format!("[\"s.x\"]\n{entry}\n"));

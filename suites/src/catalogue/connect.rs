@@ -1,10 +1,25 @@
-//! connect: what a client is told when nobody listens.
+//! connect: what a client is told when nobody listens, a firewall or router answers for the
+//! server, nothing answers at all, or the client gives up first.
 
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use sockerr_harness::sandbox::{UNROUTED_V4, UNROUTED_V6};
 use sockerr_harness::sys::POLL_ALL;
-use sockerr_harness::trial::WAIT_DEADLINE;
-use sockerr_harness::{Direction, ScriptResult, Trial};
+use sockerr_harness::trial::{SERVER_PORT, WAIT_DEADLINE};
+use sockerr_harness::{Direction, Family, Hook, Host, ScriptResult, Topology, Trial};
 
 use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+
+/// ICMP errors need a router between client and server.
+const ROUTED: &[Topology] = &[Topology::Routed];
+
+/// The router's first ICMP error arrives while connect still holds the socket, so it is
+/// only noted (sk_err_soft); the error for the retransmitted SYN ends the connect.
+const ICMP_TIMER: &str = "the initial SYN retransmission timeout, 1 s (TCP_TIMEOUT_INIT): fixed by the kernel; the error for the first SYN is only a soft one when it arrives while connect holds the socket";
+
+/// How long the application of `connect.syn_dropped.app_timeout` waits for its connect.
+const APP_CONNECT_DEADLINE: Duration = Duration::from_millis(100);
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
@@ -38,6 +53,157 @@ pub fn scenarios() -> Vec<Scenario> {
             topologies: BOTH_TOPOLOGIES,
             script: closed_port_nonblocking,
         },
+        Scenario {
+            id: "connect.abandoned.late_synack",
+            claim: "A client that closes a pending non-blocking connect sends nothing, and its kernel answers the server's late SYN-ACK with a reset, so the server never sees the connection.",
+            sources: &[
+                "article situation 2 (request timeout: the client gives up, its kernel resets the late SYN-ACK)",
+                "RFC 9293 §3.10.7.1 (a segment for a CLOSED connection is answered with a reset)",
+                "RFC 9293 §3.10.4 (CLOSE in SYN-SENT: delete the TCB, send nothing)",
+                "connect(2): EINPROGRESS",
+            ],
+            guidance: "Giving up on a pending connect is safe: close the socket; nothing was sent to the application on the other side, and a late SYN-ACK is reset by the kernel. Retry on a new socket with backoff; a server that logs resets from half-opened connections is seeing clients that gave up.",
+            timer: Some("the listener's SYN-ACK retransmission timeout, 1 s (TCP_TIMEOUT_INIT): fixed by the kernel"),
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: abandoned_late_synack,
+        },
+        Scenario {
+            id: "connect.firewall.reject_tcp_reset",
+            claim: "A server firewall rule that rejects the SYN with a TCP reset makes connect fail with ECONNREFUSED although a listener is there, exactly like a closed port.",
+            sources: &[
+                "article situation 1 (the port is not open: a reset answers the SYN)",
+                "RFC 9293 §3.10.7.3 (a reset in SYN-SENT: connection refused)",
+                "nft(8): reject with tcp reset",
+                "connect(2): ECONNREFUSED",
+            ],
+            guidance: "ECONNREFUSED does not prove that nothing listens: a firewall may answer for the server. Treat it like a closed port (try the next address, back off, retry a bounded number of times) and, when it persists while the service is up, check the firewall.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: firewall_reject_tcp_reset,
+        },
+        Scenario {
+            id: "connect.icmp.port_unreachable",
+            claim: "A router that answers the SYN with an ICMP port unreachable makes a blocking connect fail with ECONNREFUSED, once the error arrives for a retransmitted SYN.",
+            sources: &[
+                "RFC 1122 §4.2.3.9 (port unreachable is a hard error: abort the connection)",
+                "RFC 792 (destination unreachable, code 3) / RFC 4443 §3.1 (code 4)",
+                "RFC 5461 §4 (TCP's reaction to soft errors in SYN-SENT)",
+                "connect(2): ECONNREFUSED",
+            ],
+            guidance: "ECONNREFUSED here came from a router or firewall on the path, not from the server: handle it like a closed port (next address, backoff, bounded retries) and suspect the path when the server is known to be up.",
+            timer: Some(ICMP_TIMER),
+            families: BOTH_FAMILIES,
+            topologies: ROUTED,
+            script: |t| router_rejects_syn(t, "port-unreachable", "port-unreachable"),
+        },
+        Scenario {
+            id: "connect.icmp.host_unreachable",
+            claim: "A router that answers the SYN with an ICMP host unreachable (ICMPv6 address unreachable) makes a blocking connect fail with EHOSTUNREACH, once the error arrives for a retransmitted SYN.",
+            sources: &[
+                "RFC 1122 §4.2.3.9 (host unreachable is a soft error for an established connection)",
+                "RFC 792 (destination unreachable, code 1) / RFC 4443 §3.1 (code 3)",
+                "RFC 5461 §4 (TCP's reaction to soft errors in SYN-SENT)",
+                "connect(2): EHOSTUNREACH",
+            ],
+            guidance: "EHOSTUNREACH: a router could not reach the server's host. Try the next address getaddrinfo returned; otherwise back off and retry later, since the path or the host may come back.",
+            timer: Some(ICMP_TIMER),
+            families: BOTH_FAMILIES,
+            topologies: ROUTED,
+            script: |t| router_rejects_syn(t, "host-unreachable", "addr-unreachable"),
+        },
+        Scenario {
+            id: "connect.icmp.net_unreachable",
+            claim: "A router that answers the SYN with an ICMP network unreachable (ICMPv6 no route) makes a blocking connect fail with ENETUNREACH, once the error arrives for a retransmitted SYN.",
+            sources: &[
+                "RFC 1122 §4.2.3.9 (net unreachable is a soft error for an established connection)",
+                "RFC 792 (destination unreachable, code 0) / RFC 4443 §3.1 (code 0)",
+                "RFC 5461 §4 (TCP's reaction to soft errors in SYN-SENT)",
+                "connect(2): ENETUNREACH",
+            ],
+            guidance: "ENETUNREACH from a router: the path to the server's network is broken somewhere beyond this host. Try the next address (another family may have a route), else back off and retry later.",
+            timer: Some(ICMP_TIMER),
+            families: BOTH_FAMILIES,
+            topologies: ROUTED,
+            script: |t| router_rejects_syn(t, "net-unreachable", "no-route"),
+        },
+        Scenario {
+            id: "connect.icmp.admin_unreachable",
+            claim: "A router that answers the SYN with an ICMP administratively prohibited makes a blocking connect fail, with EHOSTUNREACH over IPv4 but EACCES over IPv6.",
+            sources: &[
+                "RFC 1812 §5.2.7.1 (communication administratively prohibited, code 13)",
+                "RFC 4443 §3.1 (communication with destination administratively prohibited, code 1)",
+                "RFC 5461 §4 (TCP's reaction to soft errors in SYN-SENT)",
+                "connect(2): EACCES, EHOSTUNREACH",
+            ],
+            guidance: "A firewall on the path forbids the connection: retrying will not help until its policy changes. Report it as blocked (not as the server being down), try another address, and expect EACCES or EHOSTUNREACH depending on the family.",
+            timer: Some(ICMP_TIMER),
+            families: BOTH_FAMILIES,
+            topologies: ROUTED,
+            script: |t| router_rejects_syn(t, "admin-prohibited", "admin-prohibited"),
+        },
+        Scenario {
+            id: "connect.icmp.proto_unreachable",
+            claim: "A router that answers the SYN with an ICMP protocol unreachable makes a blocking IPv4 connect fail with ENOPROTOOPT (ICMPv6 has no such destination-unreachable code, so IPv4 only).",
+            sources: &[
+                "RFC 1122 §4.2.3.9 (protocol unreachable is a hard error: abort the connection)",
+                "RFC 792 (destination unreachable, code 2); RFC 4443 §3.4 signals an unknown next header with a parameter problem instead, which nft cannot send",
+                "RFC 5461 §4 (TCP's reaction to soft errors in SYN-SENT)",
+                "connect(2); errno(3): ENOPROTOOPT",
+            ],
+            guidance: "ENOPROTOOPT from connect is the kernel's name for an ICMP protocol unreachable: something on the path does not speak TCP to that address. It will not go away by retrying soon: try the next address and report the path as broken.",
+            timer: Some(ICMP_TIMER),
+            families: &[Family::V4],
+            topologies: ROUTED,
+            script: |t| router_rejects_syn(t, "prot-unreachable", "none"),
+        },
+        Scenario {
+            id: "connect.no_route",
+            claim: "A connect to an address the client has no route to fails at once with ENETUNREACH, and no SYN goes on the wire.",
+            sources: &[
+                "connect(2): ENETUNREACH, \"network is unreachable\"",
+                "ip-route(8): no route matches the destination",
+                "RFC 1122 §3.3.1 (routing outbound datagrams)",
+            ],
+            guidance: "ENETUNREACH straight from connect: this host has no route to that address (no default route, interface down, or a family without connectivity). Try the next address getaddrinfo returned, typically the other family; retrying the same address only helps once the network configuration changes.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: &[Topology::TwoHosts],
+            script: no_route,
+        },
+        Scenario {
+            id: "connect.syn_dropped.timeout",
+            claim: "When the server's firewall silently drops every SYN, the kernel retransmits the SYN until the time budget TCP_SYNCNT implies runs out, then a blocking connect fails with ETIMEDOUT.",
+            sources: &[
+                "RFC 9293 §3.8.1 (retransmission timeout) and RFC 6298 §5 (initial RTO of 1 s, doubled per retransmission)",
+                "RFC 1122 §4.2.3.5 (R2 for a SYN: at least 3 minutes, by default)",
+                "tcp(7): TCP_SYNCNT, tcp_syn_retries",
+                "connect(2): ETIMEDOUT",
+            ],
+            guidance: "ETIMEDOUT: nobody answered (a firewall dropping packets, a host that is down). Defaults make this take over two minutes, so set your own deadline (non-blocking connect and poll) rather than waiting for the kernel; then try the next address and back off.",
+            timer: Some(
+                "SYN retransmissions, shortened with TCP_SYNCNT=1 (its minimum): a budget of (2^2 - 1) x 1 s = 3 s (tcp_model_timeout), the SYNs 1 s apart (tcp_syn_linear_timeouts); TCP_USER_TIMEOUT would end it at the first RTO, 1 s, but skips the retries shown here",
+            ),
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: syn_dropped_timeout,
+        },
+        Scenario {
+            id: "connect.syn_dropped.app_timeout",
+            claim: "When the application gives up on a pending connect whose SYNs are dropped, poll times out with nothing ready, SO_ERROR holds no error, and close sends nothing on the wire.",
+            sources: &[
+                "article situation 2 (request timeout: the client gives up)",
+                "RFC 9293 §3.10.4 (CLOSE in SYN-SENT: delete the TCB, send nothing)",
+                "poll(2): a return of 0 means the timeout expired",
+                "connect(2): EINPROGRESS",
+            ],
+            guidance: "Your own connect deadline is the way to bound the wait: on poll's timeout close the socket (nothing is sent, so the server is not disturbed) and retry with backoff or try the next address. Report a timeout, not a refusal: the server may be up behind a dropping firewall.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: syn_dropped_app_timeout,
+        },
     ]
 }
 
@@ -63,5 +229,111 @@ fn closed_port_nonblocking(t: &mut Trial) -> ScriptResult {
     client.connect(&addr);
     t.wait_for_segment(Direction::ServerToClient, 'R');
     client.close();
+    Ok(())
+}
+
+/// The server's SYN-ACK is dropped at its output, so the client's connect stays pending;
+/// the client closes, the rule goes, and the listener's own retransmission of the SYN-ACK
+/// reaches a client that has forgotten the connection.
+fn abandoned_late_synack(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    listener.socket()?.set_nonblocking(true)?;
+    t.firewall(
+        Host::Server,
+        Hook::Output,
+        "tcp sport 4000 tcp flags & (syn | ack) == syn | ack drop",
+    )?;
+    let mut client = t.client()?;
+    client.socket()?.set_nonblocking(true)?;
+    client.connect(&t.server_addr(SERVER_PORT));
+    t.wait_for_segment(Direction::ClientToServer, 'S');
+    client.close();
+    t.firewall_clear(Host::Server)?;
+    t.wait_for_wire("the late SYN-ACK and the client's answer on the wire", |segments| {
+        let synack = segments
+            .iter()
+            .position(|s| s.dir == Direction::ServerToClient && s.flags == "S.");
+        synack.is_some_and(|at| {
+            segments[at..]
+                .iter()
+                .any(|s| s.dir == Direction::ClientToServer && s.flags.contains('R'))
+        })
+    });
+    listener.accept("server");
+    listener.close();
+    Ok(())
+}
+
+/// A listener is there, but the firewall in front of it answers the SYN with a reset.
+fn firewall_reject_tcp_reset(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    listener.socket()?.set_nonblocking(true)?;
+    t.firewall(Host::Server, Hook::Input, "tcp dport 4000 reject with tcp reset")?;
+    let mut client = t.client()?;
+    client.connect(&t.server_addr(SERVER_PORT));
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    listener.accept("server");
+    client.close();
+    listener.close();
+    Ok(())
+}
+
+/// The router's forward chain answers every SYN with the ICMP error `v4` (nft's `icmp type`
+/// name) or `v6` (its `icmpv6 type` name), by the trial's family.
+fn router_rejects_syn(t: &mut Trial, v4: &str, v6: &str) -> ScriptResult {
+    let rule = match t.family() {
+        Family::V6 => format!("tcp flags syn reject with icmpv6 type {v6}"),
+        _ => format!("tcp flags syn reject with icmp type {v4}"),
+    };
+    t.firewall(Host::Router, Hook::Forward, &rule)?;
+    let mut listener = t.listener(16)?;
+    let mut client = t.client()?;
+    client.connect(&t.server_addr(SERVER_PORT));
+    t.wait_for_wire("the router's ICMP error on the wire", |segments| {
+        segments.iter().any(|s| s.dir == Direction::RouterToClient)
+    });
+    client.close();
+    listener.close();
+    Ok(())
+}
+
+/// The client connects to an address no route of its host covers.
+fn no_route(t: &mut Trial) -> ScriptResult {
+    t.closed_port();
+    let unrouted = match t.family() {
+        Family::V6 => IpAddr::V6(UNROUTED_V6),
+        _ => IpAddr::V4(UNROUTED_V4),
+    };
+    let mut client = t.client()?;
+    client.connect(&SocketAddr::new(unrouted, SERVER_PORT));
+    client.close();
+    Ok(())
+}
+
+/// Every SYN is dropped at the server; TCP_SYNCNT=1 lets the kernel give up after one
+/// retransmission.
+fn syn_dropped_timeout(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    t.firewall(Host::Server, Hook::Input, "tcp dport 4000 drop")?;
+    let mut client = t.client()?;
+    client.tune(libc::IPPROTO_TCP, libc::TCP_SYNCNT, "TCP_SYNCNT", 1);
+    client.connect(&t.server_addr(SERVER_PORT));
+    client.close();
+    listener.close();
+    Ok(())
+}
+
+/// Every SYN is dropped at the server; the application's own deadline ends the wait.
+fn syn_dropped_app_timeout(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    t.firewall(Host::Server, Hook::Input, "tcp dport 4000 drop")?;
+    let mut client = t.client()?;
+    client.socket()?.set_nonblocking(true)?;
+    client.connect(&t.server_addr(SERVER_PORT));
+    t.wait_for_segment(Direction::ClientToServer, 'S');
+    client.poll(libc::POLLOUT, APP_CONNECT_DEADLINE);
+    client.so_error();
+    client.close();
+    listener.close();
     Ok(())
 }

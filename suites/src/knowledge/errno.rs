@@ -95,6 +95,11 @@ pub const MEANINGS: &[Meaning] = &[
         source: "connect(2): ENETUNREACH; RFC 1122 §4.2.3.9; platform-differences.md A4",
     },
     Meaning {
+        name: "EACCES",
+        tcp: "Permission denied: from connect, a firewall on the path forbids the connection (Linux maps ICMPv6 administratively prohibited to it), or a local policy refused it.",
+        source: "connect(2): EACCES; RFC 4443 §3.1 (code 1); Linux net/ipv6/icmp.c tab_unreach",
+    },
+    Meaning {
         name: "ENOTCONN",
         tcp: "The socket is not connected: it never was, or its connection is gone (after a reset, getpeername() and shutdown() report it).",
         source: "getpeername(2), shutdown(2), send(2): ENOTCONN; platform-differences.md B6, B7",
