@@ -21,7 +21,7 @@ use crate::sys;
 pub const BLOCKING_CALL_LIMIT: Duration = Duration::from_secs(10);
 
 /// What a call returned: a value or an error, plus a human detail (bytes read, an address).
-struct Returned {
+pub(crate) struct Returned {
     result: CallResult,
     detail: Option<String>,
     /// Signals delivered to a child process that made the call on the actor's behalf.
@@ -31,7 +31,7 @@ struct Returned {
 }
 
 impl Returned {
-    fn from_io(r: io::Result<i64>) -> Returned {
+    pub(crate) fn from_io(r: io::Result<i64>) -> Returned {
         Returned {
             result: call_result(r),
             detail: None,
@@ -39,7 +39,7 @@ impl Returned {
             revents: None,
         }
     }
-    fn with_detail(mut self, detail: impl Into<String>) -> Returned {
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Returned {
         self.detail = Some(detail.into());
         self
     }
@@ -84,7 +84,7 @@ pub enum Shut {
 pub struct Endpoint {
     actor: String,
     socket: Option<Socket>,
-    log: StepLog,
+    pub(crate) log: StepLog,
 }
 
 impl Endpoint {
@@ -120,7 +120,7 @@ impl Endpoint {
     }
 
     /// Runs one call on the open socket and records it as the next `verb` step of this actor.
-    fn step(&mut self, verb: &str, op: String, call: impl FnOnce(&Socket) -> Returned) -> Step {
+    pub(crate) fn step(&mut self, verb: &str, op: String, call: impl FnOnce(&Socket) -> Returned) -> Step {
         let started = Instant::now();
         sys::take_signals(); // anything pending before the call is not this step's
         let returned = match &self.socket {

@@ -4,10 +4,12 @@
 pub mod capture;
 pub mod endpoint;
 pub mod firewall;
+pub mod linger;
 pub mod log;
 pub mod platform;
 pub mod record;
 pub mod sandbox;
+pub mod server_socket;
 pub mod sys;
 pub mod trial;
 pub mod variant;

@@ -279,6 +279,7 @@ fn key_offset(text: &str, key: &str, from: usize) -> usize {
 /// never match a step.
 const VERBS: &[&str] = &[
     "listen",
+    "bind",
     "connect",
     "accept",
     "read",
