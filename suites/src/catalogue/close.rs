@@ -1,6 +1,6 @@
 //! close and linger: how a connection ends when the application closes it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use sockerr_harness::sys::POLL_ALL;
@@ -141,7 +141,7 @@ fn time_wait_rst_rfc1337_on(t: &mut Trial) -> ScriptResult {
 /// TIME_WAIT; server2's poll#1 and so_error#1 show what the connecting program learnt.
 fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
-    let (mut client, mut server, mut listener) = t.connected_pair()?;
+    let (mut client, mut server, mut listener) = pair_from_fixed_port(t)?;
     let Some(client_addr) = client.socket()?.local_addr()?.as_socket() else {
         return Err("the client's socket has no address".into());
     };
@@ -159,6 +159,32 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     again.so_error();
     again.close();
     Ok(())
+}
+
+/// The port the client binds in the TIME_WAIT scenarios, so that the server's connect to it
+/// reads the same in every run (an ephemeral port would not).
+const CLIENT_PORT: u16 = 40000;
+
+/// connected_pair, with the client bound to [`CLIENT_PORT`] first (step `client.bind#1`).
+fn pair_from_fixed_port(t: &mut Trial) -> std::io::Result<(Endpoint, Endpoint, Endpoint)> {
+    let server_addr = t.server_addr(SERVER_PORT);
+    let any: IpAddr = match server_addr {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let mut listener = t.listener(16)?;
+    let mut client = t.client()?;
+    client.bind(&SocketAddr::new(any, CLIENT_PORT));
+    if let Some(errno) = client.connect(&server_addr).result.errno {
+        return Err(std::io::Error::other(format!("set-up connect failed: {errno}")));
+    }
+    match listener.accept("server") {
+        (_, Some(server)) => Ok((client, server, listener)),
+        (step, None) => Err(std::io::Error::other(format!(
+            "set-up accept failed: {:?}",
+            step.result.errno
+        ))),
+    }
 }
 
 /// The orderly close of close.orderly, with the client closing first; returns once the
