@@ -89,7 +89,7 @@ pub enum Shut {
 pub struct Endpoint {
     actor: String,
     socket: Option<Socket>,
-    log: StepLog,
+    pub(crate) log: StepLog,
 }
 
 impl Endpoint {

@@ -284,6 +284,7 @@ fn key_offset(text: &str, key: &str, from: usize) -> usize {
 /// never match a step.
 const VERBS: &[&str] = &[
     "listen",
+    "bind",
     "connect",
     "accept",
     "read",
@@ -598,10 +599,8 @@ fn parse_wire(value: &toml::Value, documented: bool) -> Result<WireExpectation, 
 /// whose packet differs by family only.
 fn is_segment_pattern(item: &str) -> bool {
     const DIRECTIONS: [&str; 4] = ["client>server", "server>client", "router>client", "router>server"];
-    item.split_once(' ').is_some_and(|(dir, flags)| {
-        DIRECTIONS.contains(&dir)
-            && flags.split('|').map(str::trim).all(is_flags_pattern)
-    })
+    item.split_once(' ')
+        .is_some_and(|(dir, flags)| DIRECTIONS.contains(&dir) && flags.split('|').map(str::trim).all(is_flags_pattern))
 }
 
 /// TCP flags in tcpdump's notation (`R.`), `UDP`, or an ICMP error as the capture names it

@@ -248,6 +248,19 @@ pub(crate) fn direction(server: SocketAddr, p: &TcpPacket) -> Option<Direction> 
     direction_between(server, p.src, p.dst)
 }
 
+/// `value` relative to the base it lies closest after: the first sequence number of the
+/// incarnation of the connection it belongs to. A segment that belongs to an earlier
+/// incarnation of the same 4-tuple (a TIME_WAIT answering a new SYN with the old numbers, and
+/// the reset that answers it) keeps its old relative numbers instead of showing the distance
+/// between two random initial sequence numbers.
+fn relative(bases: &[u32], value: u32) -> u32 {
+    bases
+        .iter()
+        .map(|&base| value.wrapping_sub(base))
+        .min()
+        .unwrap_or(value)
+}
+
 /// A decoded frame and where it was tapped.
 pub(crate) struct Tapped<'a> {
     /// Microseconds since the start of the trial.
@@ -267,12 +280,14 @@ pub(crate) struct Tapped<'a> {
 /// opposite direction, or absolute when that direction has not been seen yet. A segment
 /// without the ACK flag gets `ack` 0, as its acknowledgement field means nothing (tcpdump
 /// does not print it). A SYN that starts a new connection on a 4-tuple already seen (a
-/// different ISN) starts over, as tcpdump does.
+/// different ISN) starts a new incarnation, numbered from its own ISN, as tcpdump does; a
+/// later segment of the earlier incarnation keeps its old numbers (see [`relative`]).
 ///
 /// An ICMP error goes the opposite way of the packet it quotes; one sent by a router is
 /// `router>client` (or `router>server`).
 pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, server: SocketAddr) -> Vec<Segment> {
-    let mut first_seq: HashMap<(SocketAddr, SocketAddr), u32> = HashMap::new();
+    // Per direction of a 4-tuple, the first sequence number of each incarnation seen.
+    let mut bases: HashMap<(SocketAddr, SocketAddr), Vec<u32>> = HashMap::new();
     let mut out = Vec::new();
     for Tapped {
         t_us,
@@ -328,27 +343,31 @@ pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, ser
         };
         let fwd = (p.src, p.dst);
         let rev = (p.dst, p.src);
-        if p.flags & flag::SYN != 0 && first_seq.get(&fwd).is_some_and(|&s| s != p.seq) {
-            // A new incarnation of the connection (or a new SYN-ACK): start over.
-            if p.flags & flag::ACK == 0 {
-                first_seq.remove(&rev);
-            }
-            first_seq.insert(fwd, p.seq);
+        let known = bases.entry(fwd).or_default();
+        if known.is_empty() || (p.flags & flag::SYN != 0 && !known.contains(&p.seq)) {
+            known.push(p.seq);
         }
-        let base = *first_seq.entry(fwd).or_insert(p.seq);
         let Some(dir) = direction(server, p) else {
             continue;
+        };
+        // A reset answering a segment that had no ACK carries sequence number 0 (RFC 9293
+        // §3.10.7.1, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>): shown as sent, not relative
+        // to an earlier incarnation's numbers it has nothing to do with.
+        let seq = if p.flags & flag::RST != 0 && p.seq == 0 {
+            0
+        } else {
+            relative(&bases[&fwd], p.seq)
         };
         let ack = if p.flags & flag::ACK == 0 {
             0
         } else {
-            first_seq.get(&rev).map_or(p.ack, |&b| p.ack.wrapping_sub(b))
+            bases.get(&rev).map_or(p.ack, |b| relative(b, p.ack))
         };
         out.push(Segment {
             dir,
             proto: Proto::Tcp,
             flags: flags_notation(p.flags),
-            seq: p.seq.wrapping_sub(base),
+            seq,
             ack,
             len: p.len,
             t_us,
@@ -572,6 +591,43 @@ mod tests {
         );
         assert_eq!(segs[0].src, "10.0.0.1:40000");
         assert_eq!(segs[1].win, 64240);
+    }
+
+    /// RFC 9293 §3.10.7.4 / RFC 1337: a TIME_WAIT answers a new SYN on its 4-tuple with an
+    /// ACK in the old connection's numbers, and the reset that answers it carries them too;
+    /// both keep the old incarnation's relative numbers, and a reset with SEQ=0 shows 0.
+    #[test]
+    fn segments_of_an_earlier_incarnation_keep_their_own_relative_numbers() {
+        use flag::*;
+        let server: SocketAddr = "10.0.0.2:8080".parse().unwrap();
+        let (c, s, s2) = (1_000u32, 3_000_000u32, 2_000_000_000u32);
+        let frames = [
+            frame(false, c, None, SYN, &[]),
+            frame(true, s, Some(c + 1), SYN, &[]),
+            frame(false, c + 1, Some(s + 1), FIN, &[]),
+            frame(true, s2, None, SYN, &[]), // a new incarnation from the server's side
+            frame(false, c + 2, Some(s + 2), 0, &[]), // TIME_WAIT's ACK, old numbers
+            frame(true, s + 2, None, RST, &[]), // the reset answering it
+            frame(false, 0, Some(s2 + 1), RST, &[]), // a reset to the SYN: SEQ=0
+        ];
+        let packets: Vec<Packet> = frames
+            .iter()
+            .map(|f| parse_packet(f, f.len() as u32).unwrap())
+            .collect();
+        let segs = to_segments(packets.iter().map(|p| tapped(0, p)), server);
+        let got: Vec<(&str, u32, u32)> = segs.iter().map(|s| (s.flags.as_str(), s.seq, s.ack)).collect();
+        assert_eq!(
+            got,
+            [
+                ("S", 0, 0),
+                ("S.", 0, 1),
+                ("F.", 1, 1),
+                ("S", 0, 0),
+                (".", 2, 2),
+                ("R", 2, 0),
+                ("R.", 0, 1)
+            ]
+        );
     }
 
     #[test]

@@ -1,29 +1,78 @@
 //! close and linger: how a connection ends when the application closes it.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
-use sockerr_harness::trial::Host;
-use sockerr_harness::{Direction, ScriptResult, Shut, Trial};
+use sockerr_harness::sys::POLL_ALL;
+use sockerr_harness::trial::{Host, SERVER_PORT};
+use sockerr_harness::{Direction, Endpoint, Hook, ScriptResult, Segment, Shut, Trial};
 
 use super::peer_close::{fin_ack_on_wire, fin_acked};
 use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
 
+const TIME_WAIT_RST_SOURCES: &[&str] = &[
+    "article situation 8 (orderly release: TIME_WAIT on the side that closes first)",
+    "RFC 1337 (TIME-WAIT assassination hazards; fix F1: ignore a reset in TIME-WAIT)",
+    "RFC 9293 §3.10.7.4 (SYN-SENT: an unacceptable ACK is answered with a reset)",
+    "ip-sysctl.rst: tcp_rfc1337",
+];
+
 pub fn scenarios() -> Vec<Scenario> {
-    vec![Scenario {
-        id: "close.orderly",
-        claim: "When both sides close normally the connection ends with a FIN each way and no reset, and the side that closed first keeps the connection in TIME_WAIT, out of reach of its descriptor.",
-        sources: &[
-            "article situation 8 (orderly release versus abortive release)",
-            "RFC 9293 §3.6 (closing a connection; TIME-WAIT on the side that closes first)",
-            "RFC 1122 §4.2.2.13 (graceful close)",
-            "shutdown(2): SHUT_WR; tcp(7): tcp_fin_timeout, TIME_WAIT",
-        ],
-        guidance: "Close by shutdown(SHUT_WR), read until end of file, then close: nothing is lost and no reset is sent. The side that closes first holds TIME_WAIT (60 s on Linux) for that address pair; let servers close first only when they can afford it, and set SO_REUSEADDR on listeners so a restart can bind.",
-        timer: None,
-        families: BOTH_FAMILIES,
-        topologies: BOTH_TOPOLOGIES,
-        script: orderly,
-    }]
+    vec![
+        Scenario {
+            id: "close.orderly",
+            claim: "When both sides close normally the connection ends with a FIN each way and no reset, and the side that closed first keeps the connection in TIME_WAIT, out of reach of its descriptor.",
+            sources: &[
+                "article situation 8 (orderly release versus abortive release)",
+                "RFC 9293 §3.6 (closing a connection; TIME-WAIT on the side that closes first)",
+                "RFC 1122 §4.2.2.13 (graceful close)",
+                "shutdown(2): SHUT_WR; tcp(7): tcp_fin_timeout, TIME_WAIT",
+            ],
+            guidance: "Close by shutdown(SHUT_WR), read until end of file, then close: nothing is lost and no reset is sent. The side that closes first holds TIME_WAIT (60 s on Linux) for that address pair; let servers close first only when they can afford it, and set SO_REUSEADDR on listeners so a restart can bind.",
+            timer: None,
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: orderly,
+        },
+        Scenario {
+            id: "close.linger_timeout",
+            claim: "With SO_LINGER {on, 1 s} and data the peer never acknowledges, close blocks for the linger time and then returns 0 as if all went well, and the kernel goes on retransmitting the orphaned connection without a reset.",
+            sources: &[
+                "article situation 8 (orderly versus abortive release)",
+                "socket(7): SO_LINGER \"close() ... will not return until all queued messages for the socket have been successfully sent or the linger timeout has been reached\"",
+                "RFC 1122 §4.2.2.13 (a graceful close goes on delivering queued data)",
+            ],
+            guidance: "A lingering close does not tell whether the peer got the data: close returns 0 on timeout too. To know, shut down the write side, read until end of file (or an application-level acknowledgement) with a deadline, and only then close; abort (linger 0) if the deadline passes.",
+            timer: Some("SO_LINGER 1 s: the option counts in whole seconds, so 1 s is the floor"),
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: linger_timeout,
+        },
+        Scenario {
+            id: "close.time_wait.rst.rfc1337_off",
+            claim: "With tcp_rfc1337 = 0 a reset that reaches a connection in TIME_WAIT ends the TIME_WAIT (RFC 1337's assassination), so the server's reconnect from the same port is then refused by the client's host.",
+            sources: TIME_WAIT_RST_SOURCES,
+            guidance: "TIME_WAIT protects a new connection on the same address pair from old segments; a stray reset can end it early (Linux default). Nothing is reported to any program: the closed socket has no descriptor. Servers that reconnect from their service port meet the old TIME_WAIT: bind an ephemeral port instead.",
+            timer: Some(
+                "the SYN retransmission the kernel schedules right after an unacceptable ACK in SYN_SENT (TCP_TIMEOUT_MIN, 2 jiffies): fixed by the kernel",
+            ),
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: time_wait_rst_rfc1337_off,
+        },
+        Scenario {
+            id: "close.time_wait.rst.rfc1337_on",
+            claim: "With tcp_rfc1337 = 1 a reset that reaches a connection in TIME_WAIT is ignored, so the TIME_WAIT keeps answering the server's reconnect from the same port with an ACK and the connect never completes.",
+            sources: TIME_WAIT_RST_SOURCES,
+            guidance: "With tcp_rfc1337 = 1 TIME_WAIT survives stray resets, as RFC 1337 recommends: a peer that reconnects from the same port is stalled until TIME_WAIT ends (60 s on Linux). Servers that open connections should not bind their service port; clients should let the kernel choose ports.",
+            timer: Some(
+                "the SYN retransmission the kernel schedules right after an unacceptable ACK in SYN_SENT (TCP_TIMEOUT_MIN, 2 jiffies): fixed by the kernel",
+            ),
+            families: BOTH_FAMILIES,
+            topologies: BOTH_TOPOLOGIES,
+            script: time_wait_rst_rfc1337_on,
+        },
+    ]
 }
 
 fn orderly(t: &mut Trial) -> ScriptResult {
@@ -50,4 +99,119 @@ fn orderly(t: &mut Trial) -> ScriptResult {
     );
     client.close();
     Ok(())
+}
+
+/// setsockopt#1 sets the linger time; write#1 is never acknowledged (the server's firewall
+/// drops everything the client sends); close#1 blocks for the linger time. Then the client's
+/// host still holds the orphaned connection and retransmits it.
+fn linger_timeout(t: &mut Trial) -> ScriptResult {
+    let (mut client, _server, _listener) = t.connected_pair()?;
+    let local = client.socket()?.local_addr()?.as_socket();
+    client.linger(1);
+    t.firewall(Host::Server, Hook::Input, &format!("tcp dport {SERVER_PORT} drop"))?;
+    client.write(b"request");
+    let closed = client.close();
+    let returned_at = closed.t_us + closed.elapsed_us;
+    t.wait_for_wire("a retransmission by the client after close returned", |segments| {
+        segments
+            .iter()
+            .any(|s| s.dir == Direction::ClientToServer && s.t_us > returned_at)
+    });
+    t.wait_for_tcp_table(
+        Host::Client,
+        "the client's host still holds the orphaned connection (/proc/net/tcp)",
+        |table| table.iter().any(|e| Some(e.local) == local && e.state != "TIME_WAIT"),
+    );
+    Ok(())
+}
+
+fn time_wait_rst_rfc1337_off(t: &mut Trial) -> ScriptResult {
+    time_wait_rst(t, "0")
+}
+
+fn time_wait_rst_rfc1337_on(t: &mut Trial) -> ScriptResult {
+    time_wait_rst(t, "1")
+}
+
+/// The client closes first and holds TIME_WAIT. The server then connects from its service
+/// port to the client's old port: the TIME_WAIT answers the SYN with an ACK for the old
+/// connection, the connecting socket (SYN_SENT) answers that unacceptable ACK with a reset
+/// whose sequence number is the ACK's, exactly what TIME_WAIT expects, and retransmits its
+/// SYN almost at once. The answer to that second SYN shows whether the reset ended the
+/// TIME_WAIT; server2's poll#1 and so_error#1 show what the connecting program learnt.
+fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
+    t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
+    let (mut client, mut server, mut listener) = pair_from_fixed_port(t)?;
+    let Some(client_addr) = client.socket()?.local_addr()?.as_socket() else {
+        return Err("the client's socket has no address".into());
+    };
+    enter_time_wait(t, &mut client, &mut server)?;
+    listener.close();
+    let mut again = t.server_socket("server2")?;
+    again.bind(&t.server_addr(SERVER_PORT));
+    again.socket()?.set_nonblocking(true)?;
+    again.connect(&client_addr);
+    t.wait_for_wire(
+        "the server's second SYN and the client host's answer to it",
+        |segments| answer_to_second_syn(segments).is_some(),
+    );
+    again.poll(POLL_ALL, Duration::ZERO);
+    again.so_error();
+    again.close();
+    Ok(())
+}
+
+/// The port the client binds in the TIME_WAIT scenarios, so that the server's connect to it
+/// reads the same in every run (an ephemeral port would not).
+const CLIENT_PORT: u16 = 40000;
+
+/// connected_pair, with the client bound to [`CLIENT_PORT`] first (step `client.bind#1`).
+fn pair_from_fixed_port(t: &mut Trial) -> std::io::Result<(Endpoint, Endpoint, Endpoint)> {
+    let server_addr = t.server_addr(SERVER_PORT);
+    let any: IpAddr = match server_addr {
+        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let mut listener = t.listener(16)?;
+    let mut client = t.client()?;
+    client.bind(&SocketAddr::new(any, CLIENT_PORT));
+    if let Some(errno) = client.connect(&server_addr).result.errno {
+        return Err(std::io::Error::other(format!("set-up connect failed: {errno}")));
+    }
+    match listener.accept("server") {
+        (_, Some(server)) => Ok((client, server, listener)),
+        (step, None) => Err(std::io::Error::other(format!(
+            "set-up accept failed: {:?}",
+            step.result.errno
+        ))),
+    }
+}
+
+/// The orderly close of close.orderly, with the client closing first; returns once the
+/// client's host lists the connection in TIME_WAIT.
+fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
+    let local = client.socket()?.local_addr()?.as_socket();
+    client.shutdown(Shut::Write);
+    fin_acked(t, server, Direction::ClientToServer)?;
+    server.read(64);
+    server.close();
+    fin_ack_on_wire(t, Direction::ServerToClient, "the client's ACK of the server's FIN");
+    client.close();
+    t.wait_for_tcp_table(
+        Host::Client,
+        "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
+        |table| table.iter().any(|e| Some(e.local) == local && e.state == "TIME_WAIT"),
+    );
+    Ok(())
+}
+
+/// The first client-to-server segment after the server's second SYN.
+fn answer_to_second_syn(segments: &[Segment]) -> Option<&Segment> {
+    let second = segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.dir == Direction::ServerToClient && s.flags == "S")
+        .nth(1)?
+        .0;
+    segments[second..].iter().find(|s| s.dir == Direction::ClientToServer)
 }
