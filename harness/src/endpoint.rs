@@ -92,6 +92,17 @@ pub struct Endpoint {
     pub(crate) log: StepLog,
 }
 
+/// A socket dropped without a step is closed apart from forks too (see
+/// [`sys::exclusive_close`]).
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        if let Some(socket) = self.socket.take() {
+            let lingers = socket.linger().ok().flatten().is_some_and(|d| !d.is_zero());
+            sys::exclusive_close(lingers, || drop(socket));
+        }
+    }
+}
+
 impl Endpoint {
     /// A new TCP socket for `actor`, in the calling thread's network namespace.
     pub fn tcp(log: &StepLog, actor: &str, addr: &SocketAddr) -> io::Result<Endpoint> {
@@ -403,9 +414,13 @@ impl Endpoint {
         let returned = match self.socket.take() {
             Some(s) => {
                 let r = before(&s).and_then(|_| {
+                    // The close must release the socket, not a reference a fork elsewhere
+                    // shares for a moment (see `sys::exclusive_close`).
+                    let lingers = s.linger().ok().flatten().is_some_and(|d| !d.is_zero());
                     let fd = std::os::fd::IntoRawFd::into_raw_fd(s);
                     // SAFETY: `fd` was just released by its owner and is closed exactly once.
-                    cvt(unsafe { libc::close(fd) } as libc::ssize_t).map(|_| ())
+                    let close = || cvt(unsafe { libc::close(fd) } as libc::ssize_t).map(|_| ());
+                    sys::exclusive_close(lingers, close)
                 });
                 Returned::from_io(r.map(|_| 0))
             }

@@ -105,12 +105,17 @@ impl Trial {
 /// child inherits the namespaces of the thread that forks it). Returns the exit status and
 /// what nft wrote on its error output.
 fn run_nft(script: &str) -> io::Result<(i32, String)> {
-    let mut child = Command::new("nft")
+    // spawn returns once the child has exec'd, which closed every descriptor of ours (all are
+    // close-on-exec): see `sys::forking`.
+    let forking = crate::sys::forking();
+    let spawned = Command::new("nft")
         .args(["-f", "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
-        .spawn()?;
+        .spawn();
+    drop(forking);
+    let mut child = spawned?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin.write_all(script.as_bytes())?;
     }

@@ -3,7 +3,7 @@
 //! descriptor in do_exit, as if the program had called close).
 
 use std::io;
-use std::os::fd::IntoRawFd;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::time::Instant;
 
 use nix::sys::signal::{self, Signal};
@@ -13,6 +13,7 @@ use nix::unistd::{ForkResult, Pid, fork};
 use super::{Endpoint, call_result};
 use crate::log::StepLog;
 use crate::record::Step;
+use crate::sys;
 
 /// A child process holding one socket, asleep until it is killed.
 pub struct PeerProcess {
@@ -35,8 +36,14 @@ impl Endpoint {
             .ok_or_else(|| io::Error::other("socket already closed"))?;
         let fd = socket.into_raw_fd();
         let parent = nix::unistd::getpid();
+        // The child reports on this pipe once it has closed every other descriptor; forks
+        // count as in progress until then (see `sys::forking`).
+        let (ready_read, ready_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+        let ready_write_fd = ready_write.as_raw_fd();
+        let forking = sys::forking();
         // SAFETY: between fork and death the child only makes async-signal-safe system calls
-        // (prctl, getppid, close_range, pause), as a fork from a threaded process requires.
+        // (prctl, getppid, close_range, write, close, pause), as a fork from a threaded process
+        // requires.
         let forked = unsafe { fork() };
         match forked {
             Ok(ForkResult::Child) => unsafe {
@@ -44,16 +51,19 @@ impl Endpoint {
                 if libc::getppid() != parent.as_raw() {
                     libc::_exit(1);
                 }
-                let fd = fd as libc::c_uint;
-                if fd > 3 {
-                    libc::syscall(libc::SYS_close_range, 3u32, fd - 1, 0u32);
-                }
-                libc::syscall(libc::SYS_close_range, fd + 1, libc::c_uint::MAX, 0u32);
+                sys::close_all_but(fd, ready_write_fd);
+                libc::write(ready_write_fd, [1u8].as_ptr().cast(), 1);
+                libc::close(ready_write_fd);
                 loop {
                     libc::pause();
                 }
             },
             Ok(ForkResult::Parent { child }) => {
+                drop(ready_write);
+                let mut byte = [0u8; 1];
+                // Returns when the child has written, or died (end of file).
+                while let Err(nix::errno::Errno::EINTR) = nix::unistd::read(&ready_read, &mut byte) {}
+                drop(forking);
                 // SAFETY: `fd` was released by its owner above and is closed exactly once.
                 unsafe { libc::close(fd) };
                 Ok(PeerProcess {
@@ -64,6 +74,7 @@ impl Endpoint {
                 })
             }
             Err(e) => {
+                drop(forking);
                 // SAFETY: as above; the fork failed, so this is the only copy.
                 unsafe { libc::close(fd) };
                 Err(e.into())

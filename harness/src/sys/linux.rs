@@ -189,6 +189,23 @@ pub fn take_signals() -> Vec<String> {
     }
 }
 
+/// Closes every descriptor from 3 on except `a` and `b` (close_range(2)): for a forked child,
+/// which must not keep other trials' sockets open. Async-signal-safe.
+pub fn close_all_but(a: RawFd, b: RawFd) {
+    let (low, high) = (a.min(b) as libc::c_uint, a.max(b) as libc::c_uint);
+    let ranges = [
+        (3, low.saturating_sub(1)),
+        (low.max(2) + 1, high.saturating_sub(1)),
+        (high.max(2) + 1, libc::c_uint::MAX),
+    ];
+    for (first, last) in ranges {
+        if first <= last {
+            // SAFETY: close_range only closes descriptors of this process.
+            unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
+        }
+    }
+}
+
 /// Forks a child that unblocks all signals, puts SIGPIPE back to its default disposition (as a
 /// C program starts), writes `data` to `fd` and reports the result through a pipe. Between
 /// fork and _exit the child only makes async-signal-safe calls, as a fork from a
@@ -203,6 +220,9 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
     }
     let [read_end, write_end] = pipe;
     let parent = std::process::id() as libc::pid_t;
+    // The child closes every descriptor but the two it uses before it writes: a socket of
+    // another trial must not stay open in it after that trial closed it (see `forking`).
+    let forking = super::forking();
     // SAFETY: the child below only calls async-signal-safe functions, then _exit.
     let pid = unsafe { libc::fork() };
     if pid == 0 {
@@ -219,6 +239,7 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
             libc::sigemptyset(&mut none);
             libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            close_all_but(fd, write_end);
             let rc = libc::write(fd, data.as_ptr().cast(), data.len()) as i64;
             let err: i32 = if rc < 0 { *libc::__errno_location() } else { 0 };
             let mut msg = [0u8; 12];
@@ -251,6 +272,7 @@ pub fn write_in_child(fd: RawFd, data: &[u8]) -> io::Result<ChildWrite> {
     }
     // SAFETY: owned descriptor.
     unsafe { libc::close(read_end) };
+    drop(forking);
     let mut status = 0;
     loop {
         // SAFETY: waiting for our own child.
