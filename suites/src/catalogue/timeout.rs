@@ -152,8 +152,8 @@ fn keepalive_on(client: &mut Endpoint) {
 
 fn keepalive_dead_peer(t: &mut Trial) -> ScriptResult {
     let (mut client, _server, _listener) = t.connected_pair()?;
-    keepalive_on(&mut client);
     silence_server(t)?;
+    keepalive_on(&mut client);
     t.wait_for_events(
         &client,
         0,
@@ -165,8 +165,10 @@ fn keepalive_dead_peer(t: &mut Trial) -> ScriptResult {
 
 fn keepalive_rebooted_peer(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
-    keepalive_on(&mut client);
+    // Keepalive only once the server has lost the connection: the first probe (1 s later)
+    // must meet the cleared firewall, however long the firewall changes took.
     lose_state(t, &mut server)?;
+    keepalive_on(&mut client);
     t.wait_for_events(
         &client,
         0,
