@@ -92,13 +92,17 @@ pub struct Endpoint {
     pub(crate) log: StepLog,
 }
 
+/// Whether closing `socket` blocks for its linger time (SO_LINGER {on, N > 0}).
+fn lingers(socket: &Socket) -> bool {
+    socket.linger().ok().flatten().is_some_and(|d| !d.is_zero())
+}
+
 /// A socket dropped without a step is closed apart from forks too (see
 /// [`sys::exclusive_close`]).
 impl Drop for Endpoint {
     fn drop(&mut self) {
         if let Some(socket) = self.socket.take() {
-            let lingers = socket.linger().ok().flatten().is_some_and(|d| !d.is_zero());
-            sys::exclusive_close(lingers, || drop(socket));
+            sys::exclusive_close(lingers(&socket), || drop(socket));
         }
     }
 }
@@ -107,13 +111,7 @@ impl Endpoint {
     /// A new TCP socket for `actor`, in the calling thread's network namespace.
     pub fn tcp(log: &StepLog, actor: &str, addr: &SocketAddr) -> io::Result<Endpoint> {
         let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, Some(Protocol::TCP))?;
-        socket.set_read_timeout(Some(BLOCKING_CALL_LIMIT))?;
-        socket.set_write_timeout(Some(BLOCKING_CALL_LIMIT))?;
-        Ok(Endpoint {
-            actor: actor.to_string(),
-            socket: Some(socket),
-            log: log.clone(),
-        })
+        Endpoint::from_socket(log, actor, socket)
     }
 
     /// An endpoint of `actor` around a socket made elsewhere (UDP, Unix), with the same
@@ -416,7 +414,7 @@ impl Endpoint {
                 let r = before(&s).and_then(|_| {
                     // The close must release the socket, not a reference a fork elsewhere
                     // shares for a moment (see `sys::exclusive_close`).
-                    let lingers = s.linger().ok().flatten().is_some_and(|d| !d.is_zero());
+                    let lingers = lingers(&s);
                     let fd = std::os::fd::IntoRawFd::into_raw_fd(s);
                     // SAFETY: `fd` was just released by its owner and is closed exactly once.
                     let close = || cvt(unsafe { libc::close(fd) } as libc::ssize_t).map(|_| ());

@@ -96,7 +96,7 @@ pub fn run<F>(spec: &TrialSpec, script: F) -> Observation
 where
     F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
 {
-    run_with(spec, None, script)
+    run_prepared(spec, None, script)
 }
 
 /// A trial's sandbox being built ahead of the trial, on a thread of its own, while the
@@ -118,13 +118,6 @@ pub fn prepare(spec: &TrialSpec) -> Option<Prepared> {
 
 /// [`run`], in the sandbox [`prepare`] built for `spec`.
 pub fn run_prepared<F>(spec: &TrialSpec, prepared: Option<Prepared>, script: F) -> Observation
-where
-    F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
-{
-    run_with(spec, prepared, script)
-}
-
-fn run_with<F>(spec: &TrialSpec, prepared: Option<Prepared>, script: F) -> Observation
 where
     F: FnOnce(&mut Trial) -> ScriptResult + Send + 'static,
 {
@@ -386,8 +379,7 @@ impl Trial {
 
     /// A new TCP socket on the client's host, actor `client`.
     pub fn client(&mut self) -> io::Result<Endpoint> {
-        self.sandbox.enter_client()?;
-        Endpoint::tcp(&self.log, "client", &self.server_addr(SERVER_PORT))
+        self.client_named("client")
     }
 
     /// A listening socket on the server's host, actor `listener` (step `listener.listen#1`).

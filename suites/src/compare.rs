@@ -91,6 +91,15 @@ impl Column {
         }
         header
     }
+
+    /// The sysctl overrides as a table cell: `key=value, ...`, or the gap mark for none.
+    fn overrides_cell(&self) -> String {
+        if self.sysctl_overrides.is_empty() {
+            GAP.to_string()
+        } else {
+            overrides_text(&self.sysctl_overrides)
+        }
+    }
 }
 
 fn overrides_text(overrides: &BTreeMap<String, String>) -> String {
@@ -284,11 +293,7 @@ impl Matrix {
             "## Columns\n\n| column | file | platform | sysctl overrides |\n|---|---|---|---|"
         );
         for c in &self.columns {
-            let overrides = if c.sysctl_overrides.is_empty() {
-                GAP.to_string()
-            } else {
-                overrides_text(&c.sysctl_overrides)
-            };
+            let overrides = c.overrides_cell();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
@@ -344,11 +349,7 @@ impl Matrix {
         let _ = writeln!(out, "<p>{}</p>", html(&self.overview()));
         out.push_str("<h2>Columns</h2>\n<table>\n<tr><th>column</th><th>file</th><th>platform</th><th>sysctl overrides</th></tr>\n");
         for c in &self.columns {
-            let overrides = if c.sysctl_overrides.is_empty() {
-                GAP.to_string()
-            } else {
-                overrides_text(&c.sysctl_overrides)
-            };
+            let overrides = c.overrides_cell();
             let _ = writeln!(
                 out,
                 "<tr{}><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",

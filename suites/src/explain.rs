@@ -105,7 +105,7 @@ fn run_catalogue(scenarios: &[Scenario], run_as: String, skip_reason: Option<Str
         skip_reason,
         ..RunConfig::default()
     };
-    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let jobs = runner::default_jobs();
     let trials = runner::run_all(&runner::plan(scenarios), &config, jobs);
     let mut platform = sockerr_harness::platform::Platform::probe();
     platform.run_as = run_as;

@@ -206,9 +206,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         sysctls: args.sysctl.clone(),
         ..RunConfig::default()
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
     let total = planned.len();
     let finished = std::sync::atomic::AtomicUsize::new(0);
     let trials = runner::run_all_reporting(&planned, &config, jobs, |t| {
@@ -268,9 +266,7 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
         skip_reason,
         ..RunConfig::default()
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
     let runs = args.runs as usize;
     eprintln!(
         "sockerr stress as {run_as}: {runs} runs of {} trials, {jobs} at once, {} CPU burners",
@@ -285,17 +281,22 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
                 .count();
             eprintln!("run {run:>3}/{runs}: {:.2} s, {failed} failed", wall.as_secs_f64());
         })?;
-    let path = args.out.join("stress.json");
-    let json = serde_json::to_string_pretty(&result)?;
-    sockerr_reports::model::write_atomically(&path, json.as_bytes())
+    write_result(&result, &args.out.join("stress.json"), result.clean())
+}
+
+/// Writes a stress or bench result as JSON to `path` (through a temporary file), prints it
+/// and where it went; the exit status is 0 when it is `clean`, 1 otherwise.
+fn write_result<T: serde::Serialize + std::fmt::Display>(
+    result: &T,
+    path: &std::path::Path,
+    clean: bool,
+) -> anyhow::Result<ExitCode> {
+    let json = serde_json::to_string_pretty(result)?;
+    sockerr_reports::model::write_atomically(path, json.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
     print!("{result}");
     println!("result: {}", path.display());
-    Ok(if result.clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 #[derive(clap::Args)]
@@ -330,21 +331,9 @@ fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<ExitCod
         expectations,
         ..RunConfig::default()
     };
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
     let result = sockerr::bench::bench(&planned, &config, args.runs as usize, jobs)?;
-    let path = args.out.join("bench.json");
-    let json = serde_json::to_string_pretty(&result)?;
-    sockerr_reports::model::write_atomically(&path, json.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    print!("{result}");
-    println!("result: {}", path.display());
-    Ok(if result.clean() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    write_result(&result, &args.out.join("bench.json"), result.clean())
 }
 
 #[derive(clap::Args)]

@@ -231,6 +231,11 @@ fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig
     }
 }
 
+/// Trials run at once unless told otherwise: one worker per CPU.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// How many sandboxes each worker has built or building ahead, the current trial's
 /// included. Building one mostly sleeps (an RCU grace period per capture ring, links coming
 /// up), and a trial that waits on no timer takes a millisecond or two, so one sandbox ahead

@@ -5,7 +5,9 @@ use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, RunConfig};
 use sockerr_harness::platform::Platform;
-use sockerr_reports::{Report, Status, render_junit, report_schema};
+mod common;
+
+use sockerr_reports::{Report, Status, render_junit};
 
 /// Scenarios of different shapes: a reset with reads and writes, a non-blocking connect with
 /// polls and waits, and a process killed by SIGPIPE (a step without a return value).
@@ -42,14 +44,9 @@ fn a_report_of_trials_run_now_validates_against_the_schema() {
     assert!(trials.iter().all(|t| t.status != Status::Skip), "no trial was skipped");
     let report = Report::new(Platform::probe(), Some(config.expectations.origin.clone()), trials);
 
-    let schema = report_schema();
-    let validator = jsonschema::draft202012::new(&schema).expect("the generated schema compiles");
     let json: serde_json::Value =
         serde_json::from_str(&serde_json::to_string_pretty(&report).expect("a report serialises")).expect("JSON");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
+    let errors = common::schema_errors(&json);
     assert!(
         errors.is_empty(),
         "the report does not satisfy its schema:\n{}",

@@ -242,9 +242,8 @@ impl Sandbox {
     /// The client's address in this trial's family.
     pub fn client_ip(&self) -> IpAddr {
         match (self.topology, self.family) {
-            (Topology::Loopback, Family::V4) => Ipv4Addr::LOCALHOST.into(),
             (Topology::Loopback, Family::V6) => Ipv6Addr::LOCALHOST.into(),
-            (Topology::Loopback, Family::Unix) => Ipv4Addr::LOCALHOST.into(),
+            (Topology::Loopback, Family::V4 | Family::Unix) => Ipv4Addr::LOCALHOST.into(),
             (_, Family::V6) => CLIENT_V6.into(),
             (_, _) => CLIENT_V4.into(),
         }

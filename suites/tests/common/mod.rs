@@ -87,3 +87,14 @@ pub fn sockerr(args: &[&str]) -> Output {
         .output()
         .expect("run sockerr")
 }
+
+/// What keeps `json` from satisfying the report schema generated from the current model,
+/// one line per error (none when it does).
+pub fn schema_errors(json: &serde_json::Value) -> Vec<String> {
+    let validator =
+        jsonschema::draft202012::new(&sockerr_reports::report_schema()).expect("the generated schema compiles");
+    validator
+        .iter_errors(json)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
