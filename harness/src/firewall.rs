@@ -3,8 +3,7 @@
 //! thread is in and never on the host machine's. Every change is a step of actor `firewall`,
 //! so the transcript shows when a rule came into force.
 
-use std::io::{self, Write};
-use std::process::{Command, Stdio};
+use std::io;
 use std::time::Instant;
 
 use crate::record::{CallResult, Step};
@@ -102,28 +101,10 @@ impl Trial {
 }
 
 /// Runs `nft -f -` with `script` on its input, in the calling thread's network namespace (a
-/// child inherits the namespaces of the thread that forks it). Returns the exit status and
+/// child inherits the namespaces of the thread that starts it). Returns the exit status and
 /// what nft wrote on its error output.
 fn run_nft(script: &str) -> io::Result<(i32, String)> {
-    // spawn returns once the child has exec'd, which closed every descriptor of ours (all are
-    // close-on-exec): see `sys::forking`.
-    let forking = crate::sys::forking();
-    let spawned = Command::new("nft")
-        .args(["-f", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn();
-    drop(forking);
-    let mut child = spawned?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(script.as_bytes())?;
-    }
-    let out = child.wait_with_output()?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    crate::sys::run_program("nft", &["-f", "-"], script.as_bytes())
 }
 
 #[cfg(all(test, target_os = "linux"))]

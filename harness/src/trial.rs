@@ -458,6 +458,71 @@ impl Trial {
         self.record_wait(what, started, met)
     }
 
+    /// Waits until `endpoint`'s TCP state (TCP_INFO) is `state`, for at most
+    /// [`WAIT_DEADLINE`]. For a segment already seen on the wire whose effect the next step
+    /// observes: the capture sees a segment as it is sent, and the receiver may process it a
+    /// little later (in ksoftirqd, under load). TCP_INFO has no change notification: it yields
+    /// between looks.
+    pub fn wait_for_state(&mut self, endpoint: &Endpoint, state: &str) -> bool {
+        let started = Instant::now();
+        let deadline = started + WAIT_DEADLINE;
+        let fd = endpoint.fd();
+        let met = loop {
+            if fd.and_then(sys::tcp_state) == Some(state) {
+                break true;
+            }
+            if fd.is_none() || Instant::now() >= deadline {
+                break false;
+            }
+            std::thread::yield_now();
+        };
+        let what = format!("the {}'s socket is in {state} (TCP_INFO)", endpoint.actor());
+        self.record_wait(&what, started, met)
+    }
+
+    /// Waits until `endpoint` has processed the highest acknowledgement the capture shows its
+    /// peer sending it (TCP_INFO `tcpi_bytes_acked` reaches it), for at most [`WAIT_DEADLINE`]:
+    /// an ACK seen on the wire frees the endpoint's send buffer only once processed, which may
+    /// be a little later. Yields between looks.
+    pub fn wait_for_acks_processed(&mut self, endpoint: &Endpoint) -> bool {
+        let started = Instant::now();
+        let deadline = started + WAIT_DEADLINE;
+        let fd = endpoint.fd();
+        let local = endpoint
+            .socket()
+            .ok()
+            .and_then(|s| s.local_addr().ok())
+            .and_then(|a| a.as_socket())
+            .map(|a| a.to_string());
+        let met = loop {
+            let highest = {
+                let mut capture = lock(&self.capture);
+                let _ = capture.poll_new();
+                capture
+                    .segments()
+                    .iter()
+                    .filter(|s| Some(&s.dst) == local.as_ref() && s.flags.contains('.'))
+                    .map(|s| u64::from(s.ack))
+                    .max()
+            };
+            let acked = fd.and_then(sys::tcp_bytes_acked);
+            if let (Some(acked), Some(highest)) = (acked, highest)
+                && acked >= highest
+            {
+                break true;
+            }
+            if acked.is_none() || local.is_none() || Instant::now() >= deadline {
+                break false;
+            }
+            std::thread::yield_now();
+        };
+        let what = format!(
+            "the {} has processed every acknowledgement on the wire (TCP_INFO)",
+            endpoint.actor()
+        );
+        self.record_wait(&what, started, met)
+    }
+
     /// Waits until the thread of `call` is asleep in one of `syscalls` (see
     /// [`sys::sleeping_in_syscall`]), so that what the trial does next happens while it is
     /// blocked, for at most [`WAIT_DEADLINE`]. /proc has no change notification: it yields

@@ -91,6 +91,19 @@ pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
     Some(tcp_state_name(info.tcpi_state))
 }
 
+/// How many bytes of sequence space the peer has acknowledged (TCP_INFO `tcpi_bytes_acked`,
+/// Linux 4.2 and later; the SYN counts as one, as in the capture's relative numbers), or
+/// `None` where TCP_INFO is missing or too short to hold it.
+pub fn tcp_bytes_acked(fd: RawFd) -> Option<u64> {
+    // SAFETY: tcp_info is plain old data; zeroed is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `info` and `len` are valid for writes of `len` bytes.
+    let rc = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
+    let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + std::mem::size_of::<u64>();
+    (rc == 0 && len as usize >= needed).then_some(info.tcpi_bytes_acked)
+}
+
 /// poll(2) bits and their names, POLLRDHUP included (nix's `PollFlags` lacks it and drops
 /// revents it cannot name, so the raw value is decoded here).
 const POLL_BITS: &[(libc::c_short, &str)] = &[

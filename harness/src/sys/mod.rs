@@ -9,6 +9,10 @@ pub use linux::*;
 mod linux_errqueue;
 #[cfg(target_os = "linux")]
 pub use linux_errqueue::*;
+#[cfg(target_os = "linux")]
+mod linux_spawn;
+#[cfg(target_os = "linux")]
+pub use linux_spawn::*;
 
 #[cfg(not(target_os = "linux"))]
 mod other;
@@ -61,10 +65,12 @@ pub fn tcp_state_name(state: u8) -> &'static str {
 
 /// Forks kept out of the way of closes.
 ///
-/// A child shares every open file of the process from fork until it execs or closes them
-/// (fork(2)). A socket another trial closes in that window is not released by its close(2):
-/// its FIN or reset leaves only when the child execs, and with SO_LINGER {on, N} the close
-/// returns at once instead of lingering. So a fork
+/// A child shares every open file of the process from fork until it has closed them itself
+/// (fork(2); close-on-exec files are released only as the exec completes, after the parent
+/// may have gone on). A socket another trial closes in that window is not released by its
+/// close(2): its FIN or reset leaves only when the child lets go, and with SO_LINGER {on, N}
+/// the close returns at once instead of lingering. So every child closes its sockets before
+/// the fork counts as done, and a fork
 /// ([`forking`]: an `nft` command, a child writer, a peer process) waits while a close is
 /// starting, and a close ([`exclusive_close`]) waits for the forks in progress, then lets
 /// forks go again once it returned, or once a lingering close sleeps inside close(2): by then

@@ -40,6 +40,9 @@ pub fn tcp_state(_fd: RawFd) -> Option<&'static str> {
     None
 }
 pub const POLL_ALL: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLOUT;
+pub fn tcp_bytes_acked(_fd: RawFd) -> Option<u64> {
+    None
+}
 pub fn poll_names(revents: libc::c_short) -> Vec<String> {
     vec![format!("0x{revents:x}")]
 }
@@ -69,6 +72,29 @@ pub fn take_signals() -> Vec<String> {
 
 pub fn write_in_child(_fd: RawFd, _data: &[u8]) -> io::Result<ChildWrite> {
     Err(io::Error::new(io::ErrorKind::Unsupported, UNSUPPORTED))
+}
+
+/// Runs `program` with `args`, `input` on its standard input; returns its exit status (-1
+/// when a signal ended it) and what it wrote on its error output.
+pub fn run_program(program: &str, args: &[&str], input: &[u8]) -> io::Result<(i32, String)> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let forking = super::forking();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    drop(forking);
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input)?;
+    }
+    let out = child.wait_with_output()?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
 }
 
 pub fn acquire_namespace_privilege() -> Privilege {

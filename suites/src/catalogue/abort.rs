@@ -429,6 +429,9 @@ fn blocked_writer(t: &mut Trial) -> ScriptResult {
             .find(|s| s.dir == Direction::ServerToClient)
             .is_some_and(|s| s.win == 0)
     });
+    // An ACK processed after the second fill would make room, and the blocked write would
+    // copy some bytes before it sleeps (and return their count, not the error).
+    t.wait_for_acks_processed(&client);
     fill_send_buffer(&client)?;
     client.socket()?.set_nonblocking(false)?;
     let blocked = client.spawn("client_thread", |c| c.write(&[0u8; 16 * 1024]))?;

@@ -82,6 +82,7 @@ fn orderly(t: &mut Trial) -> ScriptResult {
     // its state at each stage; close() would leave no descriptor to ask.
     client.shutdown(Shut::Write);
     fin_acked(t, &server, Direction::ClientToServer)?;
+    t.wait_for_state(&client, "FIN_WAIT2");
     client.poll(
         libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP,
         std::time::Duration::ZERO,
