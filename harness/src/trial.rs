@@ -103,7 +103,29 @@ where
 /// worker that will run the trial still runs the one before. Building a sandbox mostly
 /// sleeps (an RCU grace period for the capture rings, link set-up), so the next trial's
 /// sandbox is ready, or nearly, when its turn comes: see [`prepare`] and [`run_prepared`].
-pub struct Prepared(std::thread::JoinHandle<io::Result<(Sandbox, Capture)>>);
+pub struct Prepared(Building);
+
+enum Building {
+    Underway(std::thread::JoinHandle<io::Result<(Sandbox, Capture)>>),
+    Done(io::Result<(Sandbox, Capture)>),
+}
+
+impl Prepared {
+    /// Waits until the sandbox is built (or failed to build): for trials that should start
+    /// together once the set-up of all of them is over.
+    pub fn built(self) -> Prepared {
+        match self.0 {
+            Building::Underway(thread) => Prepared(Building::Done(join_build(thread))),
+            done => Prepared(done),
+        }
+    }
+}
+
+fn join_build(thread: std::thread::JoinHandle<io::Result<(Sandbox, Capture)>>) -> io::Result<(Sandbox, Capture)> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("building the sandbox panicked")))
+}
 
 /// Starts building the sandbox `spec` asks for. `None` if no thread could be started (the
 /// trial then builds its own).
@@ -113,7 +135,7 @@ pub fn prepare(spec: &TrialSpec) -> Option<Prepared> {
         .name(format!("sandbox-{}-{}", spec.family, spec.topology))
         .spawn(move || Sandbox::build(spec.topology, spec.family, &spec.sysctls, Instant::now()))
         .ok()
-        .map(Prepared)
+        .map(|thread| Prepared(Building::Underway(thread)))
 }
 
 /// [`run`], in the sandbox [`prepare`] built for `spec`.
@@ -221,9 +243,8 @@ where
     }
     let setup_started = Instant::now();
     let built = match prepared {
-        Some(Prepared(building)) => building
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("building the sandbox panicked"))),
+        Some(Prepared(Building::Underway(thread))) => join_build(thread),
+        Some(Prepared(Building::Done(built))) => built,
         None => Sandbox::build(spec.topology, spec.family, &spec.sysctls, shared.log.start()),
     };
     let (sandbox, mut capture) = match built {

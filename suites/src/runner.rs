@@ -245,8 +245,9 @@ const BUILT_AHEAD: usize = 3;
 /// Runs the planned trials on `jobs` workers (each trial still gets a fresh thread of its
 /// own) and returns their reports in plan order. Trials that wait out a protocol timer
 /// (`Scenario::timer`) all start at once, besides the workers, so that the run ends soon after
-/// its longest trial; each worker builds the sandboxes of its next trials while it runs the
-/// current one.
+/// its longest trial. Their sandboxes are built first, all together, and the workers start
+/// once that burst of set-up is over, so that it does not slow their trials down; each worker
+/// builds the sandboxes of its next trials while it runs the current one.
 pub fn run_all(planned: &[Planned<'_>], config: &RunConfig, jobs: usize) -> Vec<TrialReport> {
     run_all_reporting(planned, config, jobs, |_| {})
 }
@@ -271,9 +272,14 @@ pub fn run_all_reporting(
         // A trial that waits out a protocol timer sleeps for nearly all of it: they all start
         // at once, each on a worker of its own, so the run lasts about as long as the
         // longest of them.
-        for &i in &timed {
+        let building: Vec<_> = timed.iter().map(|&i| (i, prepare(planned[i], config))).collect();
+        let built: Vec<_> = building
+            .into_iter()
+            .map(|(i, prepared)| (i, prepared.map(trial::Prepared::built)))
+            .collect();
+        for (i, prepared) in built {
             let finish = &finish;
-            scope.spawn(move || finish(i, run_trial_prepared(planned[i], config, prepare(planned[i], config))));
+            scope.spawn(move || finish(i, run_trial_prepared(planned[i], config, prepared)));
         }
         for _ in 0..jobs.clamp(1, quick.len().max(1)) {
             scope.spawn(|| {

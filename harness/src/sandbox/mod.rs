@@ -133,13 +133,11 @@ impl Sandbox {
                 client.set_up("lo")?;
                 capture.add_source(CaptureSource::prepare("client")?);
                 client.create_veth(CLIENT_LINK, SERVER_LINK, std::os::fd::AsFd::as_fd(&server_ns))?;
-                client.add_address(CLIENT_LINK, CLIENT_V4.into(), 24)?;
-                client.add_address(CLIENT_LINK, CLIENT_V6.into(), 64)?;
+                add_address(&mut client, family, CLIENT_LINK, CLIENT_V4, CLIENT_V6)?;
                 client.set_up(CLIENT_LINK)?;
                 server_ns.enter()?;
                 let mut server = Netlink::open()?;
-                server.add_address(SERVER_LINK, SERVER_V4.into(), 24)?;
-                server.add_address(SERVER_LINK, SERVER_V6.into(), 64)?;
+                add_address(&mut server, family, SERVER_LINK, SERVER_V4, SERVER_V6)?;
                 server.set_up(SERVER_LINK)?;
                 let deadline = Instant::now() + LINK_UP_DEADLINE;
                 server.wait_until_up(SERVER_LINK, deadline)?;
@@ -189,8 +187,7 @@ impl Sandbox {
         client.create_veth(CLIENT_LINK, ROUTER_CLIENT_LINK, std::os::fd::AsFd::as_fd(&router_ns))?;
 
         let address = |netlink: &mut Netlink, link: &str, v4: Ipv4Addr, v6: Ipv6Addr| -> io::Result<()> {
-            netlink.add_address(link, v4.into(), 24)?;
-            netlink.add_address(link, v6.into(), 64)?;
+            add_address(netlink, family, link, v4, v6)?;
             netlink.set_up(link)
         };
         address(&mut client, CLIENT_LINK, CLIENT_V4, CLIENT_V6)?;
@@ -218,8 +215,11 @@ impl Sandbox {
             (&mut client, ROUTER_CLIENT_SIDE_V4, ROUTER_CLIENT_SIDE_V6),
             (&mut server, ROUTER_SERVER_SIDE_V4, ROUTER_SERVER_SIDE_V6),
         ] {
-            netlink.add_route(benchmarking_v4, 15, Some(gw4.into()), None)?;
-            netlink.add_route(benchmarking_v6, 48, Some(gw6.into()), None)?;
+            if family == Family::V6 {
+                netlink.add_route(benchmarking_v6, 48, Some(gw6.into()), None)?;
+            } else {
+                netlink.add_route(benchmarking_v4, 15, Some(gw4.into()), None)?;
+            }
         }
         client_ns.enter()?;
         Ok(Sandbox {
@@ -290,5 +290,14 @@ impl Sandbox {
                 format!("the {} topology has no router", self.topology),
             )),
         }
+    }
+}
+
+/// Gives `link` the address of the trial's family only: the other family's address (and, for
+/// IPv6, its address and route set-up) would cost every build and serve no trial.
+fn add_address(netlink: &mut Netlink, family: Family, link: &str, v4: Ipv4Addr, v6: Ipv6Addr) -> io::Result<()> {
+    match family {
+        Family::V6 => netlink.add_address(link, v6.into(), 64),
+        _ => netlink.add_address(link, v4.into(), 24),
     }
 }

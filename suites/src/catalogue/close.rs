@@ -195,16 +195,17 @@ fn pair_from_fixed_port(t: &mut Trial) -> std::io::Result<(Endpoint, Endpoint, E
     }
 }
 
-/// The orderly close of close.orderly, with the client closing first; returns once the
-/// client's host lists the connection in TIME_WAIT.
+/// An orderly close with the client closing first; returns once the client's host lists the
+/// connection in TIME_WAIT. The client closes outright (no shutdown, whose TCP state read
+/// afterwards would race with the server's delayed ACK of the FIN): these trials only need
+/// the TIME_WAIT it leaves behind.
 fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
     let local = client.socket()?.local_addr()?.as_socket();
-    client.shutdown(Shut::Write);
+    client.close();
     fin_acked(t, server, Direction::ClientToServer)?;
     server.read(64);
     server.close();
     fin_ack_on_wire(t, Direction::ServerToClient, "the client's ACK of the server's FIN");
-    client.close();
     t.wait_for_tcp_table(
         Host::Client,
         "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
