@@ -486,56 +486,39 @@ impl Trial {
     /// between looks.
     pub fn wait_for_state(&mut self, endpoint: &Endpoint, state: &str) -> bool {
         let started = Instant::now();
-        let deadline = started + WAIT_DEADLINE;
         let fd = endpoint.fd();
-        let met = loop {
-            if fd.and_then(sys::tcp_state) == Some(state) {
-                break true;
-            }
-            if fd.is_none() || Instant::now() >= deadline {
-                break false;
-            }
-            std::thread::yield_now();
-        };
+        let met = fd.is_some_and(|fd| yield_until(started + WAIT_DEADLINE, || sys::tcp_state(fd) == Some(state)));
         let what = format!("the {}'s socket is in {state} (TCP_INFO)", endpoint.actor());
         self.record_wait(&what, started, met)
     }
 
     /// Waits until `endpoint` has processed the highest acknowledgement the capture shows its
-    /// peer sending it (TCP_INFO `tcpi_bytes_acked` reaches it), for at most [`WAIT_DEADLINE`]:
-    /// an ACK seen on the wire frees the endpoint's send buffer only once processed, which may
-    /// be a little later. Yields between looks.
+    /// peer sending it so far (TCP_INFO `tcpi_bytes_acked` reaches it), for at most
+    /// [`WAIT_DEADLINE`]: an ACK seen on the wire frees the endpoint's send buffer only once
+    /// processed, which may be a little later. Yields between looks.
     pub fn wait_for_acks_processed(&mut self, endpoint: &Endpoint) -> bool {
         let started = Instant::now();
-        let deadline = started + WAIT_DEADLINE;
-        let fd = endpoint.fd();
         let local = endpoint
             .socket()
             .ok()
             .and_then(|s| s.local_addr().ok())
             .and_then(|a| a.as_socket())
             .map(|a| a.to_string());
-        let met = loop {
-            let highest = {
-                let mut capture = lock(&self.capture);
-                let _ = capture.poll_new();
-                capture
-                    .segments()
-                    .iter()
-                    .filter(|s| Some(&s.dst) == local.as_ref() && s.flags.contains('.'))
-                    .map(|s| u64::from(s.ack))
-                    .max()
-            };
-            let acked = fd.and_then(sys::tcp_bytes_acked);
-            if let (Some(acked), Some(highest)) = (acked, highest)
-                && acked >= highest
-            {
-                break true;
-            }
-            if acked.is_none() || local.is_none() || Instant::now() >= deadline {
-                break false;
-            }
-            std::thread::yield_now();
+        let highest = local.and_then(|local| {
+            let mut capture = lock(&self.capture);
+            let _ = capture.poll_new();
+            capture
+                .segments()
+                .iter()
+                .filter(|s| s.dst == local && s.flags.contains('.'))
+                .map(|s| u64::from(s.ack))
+                .max()
+        });
+        let met = match (endpoint.fd(), highest) {
+            (Some(fd), Some(highest)) => yield_until(started + WAIT_DEADLINE, || {
+                sys::tcp_bytes_acked(fd).is_some_and(|acked| acked >= highest)
+            }),
+            _ => false,
         };
         let what = format!(
             "the {} has processed every acknowledgement on the wire (TCP_INFO)",
@@ -550,16 +533,9 @@ impl Trial {
     /// between looks.
     pub fn wait_until_blocked(&mut self, call: &Background, syscalls: &[libc::c_long], what: &str) -> bool {
         let started = Instant::now();
-        let deadline = started + WAIT_DEADLINE;
-        let met = loop {
-            if sys::sleeping_in_syscall(call.tid()).is_some_and(|nr| syscalls.contains(&nr)) {
-                break true;
-            }
-            if Instant::now() >= deadline {
-                break false;
-            }
-            std::thread::yield_now();
-        };
+        let met = yield_until(started + WAIT_DEADLINE, || {
+            sys::sleeping_in_syscall(call.tid()).is_some_and(|nr| syscalls.contains(&nr))
+        });
         self.record_wait(what, started, met)
     }
 
@@ -570,18 +546,11 @@ impl Trial {
     /// notification: it yields between looks. Where the table cannot be read, never met.
     pub fn wait_for_tcp_table(&mut self, host: Host, what: &str, seen: impl Fn(&[TcpEntry]) -> bool) -> bool {
         let started = Instant::now();
-        let deadline = started + WAIT_DEADLINE;
         let entered = self.enter(host);
         let met = entered.is_ok()
-            && loop {
-                if tcp_table().is_some_and(|table| seen(&table)) {
-                    break true;
-                }
-                if Instant::now() >= deadline {
-                    break false;
-                }
-                std::thread::yield_now();
-            };
+            && yield_until(started + WAIT_DEADLINE, || {
+                tcp_table().is_some_and(|table| seen(&table))
+            });
         let _ = self.sandbox.enter_client();
         self.record_wait(what, started, met)
     }
@@ -594,6 +563,20 @@ impl Trial {
             waited_us: started.elapsed().as_micros() as u64,
         });
         met
+    }
+}
+
+/// Looks at `met` until it holds or `deadline` passes, yielding the CPU between looks; says
+/// whether it held. For kernel state that has no change notification (/proc, TCP_INFO).
+fn yield_until(deadline: Instant, mut met: impl FnMut() -> bool) -> bool {
+    loop {
+        if met() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::yield_now();
     }
 }
 

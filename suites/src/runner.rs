@@ -272,6 +272,7 @@ pub fn run_all_reporting(
         // A trial that waits out a protocol timer sleeps for nearly all of it: they all start
         // at once, each on a worker of its own, so the run lasts about as long as the
         // longest of them.
+        // Every build starts before any is waited for, so that they run side by side.
         let building: Vec<_> = timed.iter().map(|&i| (i, prepare(planned[i], config))).collect();
         let built: Vec<_> = building
             .into_iter()

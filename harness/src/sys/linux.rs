@@ -76,32 +76,32 @@ pub fn write_sysctl(key: &str, value: &str) -> io::Result<()> {
     std::fs::write(path, value)
 }
 
-/// The TCP state of a socket from TCP_INFO, by the kernel's name, or `None` if the socket is
-/// not TCP. Only `tcpi_state`, the first byte, is read, so a short `tcp_info` from an older
-/// kernel is fine.
-pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
+/// TCP_INFO of a socket and how many bytes of it the kernel filled (fewer on older kernels),
+/// or `None` if the socket is not TCP.
+fn tcp_info(fd: RawFd) -> Option<(libc::tcp_info, usize)> {
     // SAFETY: tcp_info is plain old data; zeroed is a valid value.
     let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
     // SAFETY: `info` and `len` are valid for writes of `len` bytes.
     let rc = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
-    if rc != 0 || len < 1 {
-        return None;
-    }
-    Some(tcp_state_name(info.tcpi_state))
+    (rc == 0).then_some((info, len as usize))
+}
+
+/// The TCP state of a socket from TCP_INFO, by the kernel's name, or `None` if the socket is
+/// not TCP. Only `tcpi_state`, the first byte, is read, so a short `tcp_info` from an older
+/// kernel is fine.
+pub fn tcp_state(fd: RawFd) -> Option<&'static str> {
+    let (info, len) = tcp_info(fd)?;
+    (len >= 1).then(|| tcp_state_name(info.tcpi_state))
 }
 
 /// How many bytes of sequence space the peer has acknowledged (TCP_INFO `tcpi_bytes_acked`,
 /// Linux 4.2 and later; the SYN counts as one, as in the capture's relative numbers), or
 /// `None` where TCP_INFO is missing or too short to hold it.
 pub fn tcp_bytes_acked(fd: RawFd) -> Option<u64> {
-    // SAFETY: tcp_info is plain old data; zeroed is a valid value.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: `info` and `len` are valid for writes of `len` bytes.
-    let rc = unsafe { libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&raw mut info).cast(), &mut len) };
+    let (info, len) = tcp_info(fd)?;
     let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + std::mem::size_of::<u64>();
-    (rc == 0 && len as usize >= needed).then_some(info.tcpi_bytes_acked)
+    (len >= needed).then_some(info.tcpi_bytes_acked)
 }
 
 /// poll(2) bits and their names, POLLRDHUP included (nix's `PollFlags` lacks it and drops
