@@ -7,8 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 use sockerr_harness::variant::{Family, Topology};
 
@@ -16,24 +14,12 @@ use crate::ladder;
 use crate::markdown;
 use crate::model::{Report, Status, TrialReport};
 use crate::summary::Counts;
-
-const TEMPLATE_NAME: &str = "report.html.j2";
-const TEMPLATE: &str = include_str!("../templates/report.html.j2");
-
-/// Why the page could not be rendered (a template error: a bug, not bad input).
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("rendering the HTML report: {0:#}")]
-    Template(#[from] minijinja::Error),
-}
+use crate::templates;
+pub use crate::templates::RenderError;
 
 /// The report as one self-contained HTML page.
 pub fn render_html(report: &Report) -> Result<String, RenderError> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_template(TEMPLATE_NAME, TEMPLATE)?;
-    let page = Page::of(report);
-    Ok(env.get_template(TEMPLATE_NAME)?.render(Value::from(Serde(&page)))?)
+    templates::render(templates::REPORT, &Page::of(report))
 }
 
 /// A valid, readable HTML id (and URL fragment) for any text: ASCII letters, digits, `_`
