@@ -5,6 +5,7 @@
 pub mod html;
 pub mod junit;
 pub mod ladder;
+pub mod links;
 pub mod markdown;
 pub mod matrix;
 pub mod model;
