@@ -1,5 +1,5 @@
 //! The source article's eight situations ("the server sent [RST, ACK]: how should the client
-//! respond?", listed at the top of SCENARIOS.md) and which scenarios answer each. A scenario
+//! respond?", listed in docs/design.md) and which scenarios answer each. A scenario
 //! says which situation it reproduces where it cites its sources (`article situation 3`,
 //! `article situations 7 and 8`), so the mapping has one source of truth.
 

@@ -1,4 +1,5 @@
-//! The scenario catalogue, one file per area (see SCENARIOS.md).
+//! The scenario catalogue, one file per area (`sockerr list` prints it; docs/design.md says how
+//! a scenario is built).
 
 mod abort;
 mod accept;
