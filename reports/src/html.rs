@@ -41,13 +41,29 @@ pub fn slug(text: &str) -> String {
         .collect()
 }
 
-/// Ids unique within one page: a repeated slug gets `-2`, `-3` ...
+/// The page's anchor of a trial or a scenario: its id, with a trial id in the dotted form
+/// (`abort::linger0.read_first::v4::loopback` -> `abort.linger0.read_first.v4.loopback`), so
+/// that `report.html#<trial id>` finds the trial; a character a fragment would need escaped
+/// becomes `-`.
+pub fn anchor(id: &str) -> String {
+    id.replace("::", ".")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Ids unique within one page: a repeated one gets `-2`, `-3` ...
 #[derive(Default)]
 struct Ids(BTreeSet<String>);
 
 impl Ids {
-    fn make(&mut self, prefix: &str, text: &str) -> String {
-        let base = format!("{prefix}-{}", slug(text));
+    fn make(&mut self, base: String) -> String {
         let mut id = base.clone();
         let mut n = 1;
         while !self.0.insert(id.clone()) {
@@ -231,7 +247,7 @@ impl Page {
             .into_iter()
             .map(|(area, group)| AreaView {
                 name: area.to_string(),
-                id: ids.make("area", area),
+                id: ids.make(format!("area-{}", slug(area))),
                 scenarios: group
                     .into_iter()
                     .map(|(name, trials)| scenario_view(name, trials, &variants, &mut ids))
@@ -296,7 +312,7 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
     let first = trials[0];
     let guidance: Vec<Option<String>> = trials.iter().map(|t| markdown::client_guidance(t)).collect();
     let shared = guidance.windows(2).all(|w| w[0] == w[1]);
-    let id = ids.make("scenario", name);
+    let id = ids.make(anchor(name));
     let trial_views: Vec<TrialView> = trials
         .iter()
         .zip(guidance.iter())
@@ -366,7 +382,7 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
     }
     TrialView {
         id: t.id.clone(),
-        anchor: ids.make("trial", &t.id),
+        anchor: ids.make(anchor(&t.id)),
         variant: markdown::variant_of(t),
         status: t.status.as_str(),
         open: t.status == Status::Fail,

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sockerr_harness::record::Direction;
-use sockerr_reports::html::slug;
+use sockerr_reports::html::{anchor, slug};
 use sockerr_reports::ladder::MIN_GAP;
 use sockerr_reports::markdown::client_guidance;
 use sockerr_reports::{Report, Status, TrialReport, ladder_svg, render_html, render_markdown};
@@ -271,7 +271,10 @@ fn html_ids_are_valid_unique_and_every_in_page_link_finds_its_target() {
     for id in &ids {
         let mut chars = id.chars();
         assert!(chars.next().is_some_and(|c| c.is_ascii_alphabetic()), "{id}");
-        assert!(chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{id}");
+        assert!(
+            chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+            "{id}"
+        );
     }
     let links: Vec<String> = values(" href=\"#");
     assert!(
@@ -284,7 +287,7 @@ fn html_ids_are_valid_unique_and_every_in_page_link_finds_its_target() {
     let report = fixture();
     for t in &report.trials {
         assert!(
-            html.contains(&format!("id=\"trial-{}\"", slug(&t.id))),
+            html.contains(&format!("id=\"{}\"", anchor(&t.id))),
             "{} has a section",
             t.id
         );
@@ -325,7 +328,7 @@ fn html_shows_a_failed_trial_open_in_red_with_expected_and_observed_on_lines_of_
     t.mismatches = vec![MISMATCH.to_string()];
     t.waits[0].met = false;
     let html = html_of(&report);
-    let anchor = format!("trial-{}", slug(LINGER0));
+    let anchor = anchor(LINGER0);
     assert!(html.contains("class=\"cell fail\" data-area=\"abort\" data-status=\"fail\""));
     assert!(
         html.contains(&format!("href=\"#{anchor}\"><span class=\"st\">fail</span>")),
@@ -476,6 +479,19 @@ fn every_ladder_parses_as_xml_and_keeps_labels_apart() {
             );
         }
     }
+}
+
+/// Decisions on trial ids: the HTML anchor is the trial id, dotted.
+#[test]
+fn a_trial_anchor_is_its_dotted_trial_id_in_either_spelling() {
+    assert_eq!(
+        anchor("abort::linger0.read_first::v4::two_hosts"),
+        "abort.linger0.read_first.v4.two_hosts"
+    );
+    assert_eq!(
+        anchor("abort.linger0.read_first.v4.two_hosts"),
+        "abort.linger0.read_first.v4.two_hosts"
+    );
 }
 
 #[test]
