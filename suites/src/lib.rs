@@ -11,3 +11,4 @@ pub mod readme;
 pub mod runner;
 pub mod scenario;
 pub mod stress;
+pub mod suggest;
