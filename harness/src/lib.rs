@@ -10,6 +10,8 @@ pub mod linger;
 pub mod log;
 pub mod platform;
 pub mod record;
+#[cfg(target_os = "linux")]
+pub mod runtime;
 pub mod sandbox;
 pub mod server_socket;
 pub mod sys;

@@ -10,6 +10,10 @@ mod linux_errqueue;
 #[cfg(target_os = "linux")]
 pub use linux_errqueue::*;
 #[cfg(target_os = "linux")]
+mod linux_pidfd;
+#[cfg(target_os = "linux")]
+pub use linux_pidfd::*;
+#[cfg(target_os = "linux")]
 mod linux_spawn;
 #[cfg(target_os = "linux")]
 pub use linux_spawn::*;
