@@ -70,9 +70,14 @@ fn needs(runtime: Runtime) -> &'static [(&'static str, &'static str)] {
 
 /// Why `runtime`'s clients cannot run here, with the remedy, when a command is missing.
 pub(crate) fn missing(runtime: Runtime) -> Option<String> {
+    missing_in(runtime, &std::env::var("PATH").unwrap_or_default())
+}
+
+/// [`missing`], with the commands looked up in `path` (a PATH value).
+fn missing_in(runtime: Runtime, path: &str) -> Option<String> {
     let absent: Vec<_> = needs(runtime)
         .iter()
-        .filter(|(command, _)| find_in_path(command).is_none())
+        .filter(|(command, _)| find_in(path, command).is_none())
         .collect();
     if absent.is_empty() {
         return None;
@@ -88,16 +93,12 @@ pub(crate) fn missing(runtime: Runtime) -> Option<String> {
     ))
 }
 
-fn find_in_path(command: &str) -> Option<PathBuf> {
+fn find_in(path: &str, command: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|dir| Path::new(dir).join(command))
-        .find(|p| {
-            p.metadata()
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    path.split(':').map(|dir| Path::new(dir).join(command)).find(|p| {
+        p.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 /// The client of `runtime`, built if it needs building, once per process; the error is one
@@ -294,5 +295,50 @@ fn cached(name: &str, sources: &[Source], build: impl FnOnce(&Path) -> Result<()
         Ok(dir)
     } else {
         Err(format!("cannot build the {name} runtime client into {}", dir.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DESIGN.md principle 6: what the machine lacks becomes a skip with one line saying why
+    /// and how to get it.
+    #[test]
+    fn a_runtime_missing_from_the_path_is_a_one_line_skip_naming_its_debian_package() {
+        let nowhere = "/nonexistent";
+        assert_eq!(
+            missing_in(Runtime::Java, nowhere).as_deref(),
+            Some(
+                "no `java` and `javac` on this machine for the Java runtime clients \
+                 (apt-get install openjdk-17-jdk-headless)"
+            )
+        );
+        for (runtime, package) in [
+            (Runtime::Python, "python3"),
+            (Runtime::Go, "golang-go"),
+            (Runtime::Node, "nodejs"),
+        ] {
+            let why = missing_in(runtime, nowhere).expect("missing");
+            assert!(why.ends_with(&format!("(apt-get install {package})")), "{why}");
+            assert!(!why.contains('\n'), "{why}");
+        }
+        assert_eq!(
+            missing_in(Runtime::Rust, nowhere),
+            None,
+            "Rust's clients are part of the harness"
+        );
+    }
+
+    #[test]
+    fn a_runtime_found_in_the_path_is_not_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        for command in ["java", "javac"] {
+            let file = dir.path().join(command);
+            std::fs::write(&file, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        }
+        let path = format!("/nonexistent:{}", dir.path().display());
+        assert_eq!(missing_in(Runtime::Java, &path), None);
     }
 }
