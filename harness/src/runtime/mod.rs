@@ -35,13 +35,18 @@
 //!
 //! Their sockets must live in the trial's namespace. Java (JDK 17), Python and Go run as one
 //! long-lived process per runtime whose session threads enter the trial's namespace
-//! ([`server`]); Node.js, which cannot enter a namespace from JavaScript, and a JDK without the
-//! namespace entry, run as a process per session started from the trial's thread (so in its
-//! namespace); Rust's clients run on a thread started from the trial's thread. Set
-//! `SOCKERR_RUNTIME_MODE=process` to run every client as a process per session.
+//! ([`server`]). Node.js, which cannot enter a namespace from JavaScript, runs as one
+//! long-lived process too, on its IPC channel: the harness makes the socket in the trial's
+//! namespace and passes it with the `connect` request ([`node_ipc`]). A JDK without the
+//! namespace entry runs as a process per session, started from the trial's thread (so in its
+//! namespace). Rust's clients run on a thread started from the trial's thread. Set
+//! `SOCKERR_RUNTIME_MODE=process` to run every client as a process per session; a long-lived
+//! process costs one start per run instead of one per trial (runtimes/README.md has the
+//! figures).
 
 mod answer;
 mod line;
+mod node_ipc;
 mod programs;
 mod server;
 
@@ -100,6 +105,35 @@ impl Runtime {
     pub fn missing(self) -> Option<String> {
         programs::missing(self)
     }
+
+    /// Builds this runtime's client and starts its long-lived process if it has one, so
+    /// that the first trial does not wait for it (a JVM takes hundreds of milliseconds). A run
+    /// calls it on a thread of its own before its trials start; trials start what is not yet
+    /// running anyway.
+    pub fn prepare(self) -> Result<(), StartError> {
+        if self == Runtime::Rust {
+            return Ok(());
+        }
+        if let Some(why) = programs::missing(self) {
+            return Err(StartError::Missing(why));
+        }
+        let failed = |e: &dyn std::fmt::Display| StartError::Failed(format!("{}: {e}", self.name()));
+        let launch = programs::launch(self).map_err(|e| failed(&e))?;
+        if per_process() {
+            return Ok(());
+        }
+        if self == Runtime::Node {
+            node_ipc::get(&launch).map_err(|e| failed(&e))?;
+        } else if launch.enters_namespaces {
+            server::get(self, &launch).map_err(|e| failed(&e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `SOCKERR_RUNTIME_MODE=process` asks for a process per session for every client.
+fn per_process() -> bool {
+    std::env::var("SOCKERR_RUNTIME_MODE").is_ok_and(|m| m == "process")
 }
 
 /// One API of a runtime: what a client session uses to make its calls.
@@ -190,6 +224,8 @@ impl std::error::Error for StartError {}
 enum Host {
     /// A long-lived process serving many sessions.
     Server(Arc<server::Server>),
+    /// The long-lived Node.js process (its session is the channel).
+    Node,
     /// A process of this session's own.
     Process(sys::PipedChild),
     /// A thread of this process.
@@ -202,7 +238,10 @@ enum Host {
 pub struct RuntimeClient {
     api: Api,
     version: String,
-    lines: Lines,
+    channel: Channel,
+    /// The namespace of the thread that started the session, where the harness creates the
+    /// socket for a client that cannot (Node.js on its IPC channel).
+    netns: Option<sys::NetNs>,
     /// `None` only once the session ended.
     host: Option<Host>,
     /// The client's process, for pidfd_getfd(2); `None` where pidfd_open failed.
@@ -220,7 +259,8 @@ impl RuntimeClient {
     pub fn start(api: Api) -> Result<RuntimeClient, StartError> {
         let runtime = api.runtime();
         let failed = |e: &dyn std::fmt::Display| StartError::Failed(format!("{api}: {e}"));
-        let (lines, host, netns) = if runtime == Runtime::Rust {
+        let mut own_netns = None;
+        let (channel, host, netns) = if runtime == Runtime::Rust {
             let (ours, theirs) = std::os::unix::net::UnixStream::pair().map_err(|e| failed(&e))?;
             let thread = std::thread::Builder::new()
                 .name(format!("client-{api}"))
@@ -229,17 +269,26 @@ impl RuntimeClient {
                     sockerr_runtime_rust::serve(input, theirs)
                 })
                 .map_err(|e| failed(&e))?;
-            (lines_of(ours).map_err(|e| failed(&e))?, Host::Thread(thread), None)
+            let lines = lines_of(ours).map_err(|e| failed(&e))?;
+            (Channel::Lines(lines), Host::Thread(thread), None)
         } else {
             if let Some(why) = programs::missing(runtime) {
                 return Err(StartError::Missing(why));
             }
             let launch = programs::launch(runtime).map_err(|e| failed(&e))?;
-            let per_process = std::env::var("SOCKERR_RUNTIME_MODE").is_ok_and(|m| m == "process");
-            if launch.enters_namespaces && !per_process {
+            let per_process = per_process();
+            if runtime == Runtime::Node && !per_process {
+                let host = node_ipc::get(&launch).map_err(|e| failed(&e))?;
+                own_netns = Some(sys::NetNs::current().map_err(|e| failed(&e))?);
+                (Channel::Node(host.session()), Host::Node, None)
+            } else if launch.enters_namespaces && !per_process {
                 let server = server::get(runtime, &launch).map_err(|e| failed(&e))?;
                 let lines = server.connect().map_err(|e| failed(&e))?;
-                (lines, Host::Server(server), Some(sys::thread_netns_path()))
+                (
+                    Channel::Lines(lines),
+                    Host::Server(server),
+                    Some(sys::thread_netns_path()),
+                )
             } else {
                 let mut args: Vec<&str> = launch.args.iter().map(String::as_str).collect();
                 args.push("stdio");
@@ -247,13 +296,14 @@ impl RuntimeClient {
                 let mut child = sys::spawn_piped(&launch.program, &args, &errors).map_err(|e| failed(&e))?;
                 let tx = child.stdin.take().expect("a new child's input");
                 let rx = child.stdout.try_clone().map_err(|e| failed(&e))?;
-                (Lines::new(tx, rx), Host::Process(child), None)
+                (Channel::Lines(Lines::new(tx, rx)), Host::Process(child), None)
             }
         };
         let mut client = RuntimeClient {
             api,
             version: String::new(),
-            lines,
+            channel,
+            netns: own_netns,
             host: Some(host),
             pidfd: None,
             fd: None,
@@ -262,7 +312,7 @@ impl RuntimeClient {
             steps: Vec::new(),
         };
         let hello = json!({ "op": "hello", "api": api.id(), "netns": netns });
-        let answer = client.exchange(&hello, Instant::now() + HELLO_DEADLINE);
+        let answer = client.exchange(&hello, None, Instant::now() + HELLO_DEADLINE);
         if answer.outcome != "ok" {
             return Err(failed(&format!("the hello was answered {}", answer.summary_with_why())));
         }
@@ -287,20 +337,42 @@ impl RuntimeClient {
         &self.steps
     }
 
-    /// Creates the socket and connects it to `addr`.
+    /// Creates the socket and connects it to `addr`. A client that cannot create its socket
+    /// in the trial's namespace (Node.js on its IPC channel) gets one made here as its
+    /// runtime would make it, and connects it itself.
     pub fn connect(&mut self, addr: SocketAddr) -> RuntimeStep {
         let request = json!({ "op": "connect", "host": addr.ip().to_string(), "port": addr.port() });
-        self.step("connect", format!("connect({addr})"), request)
+        let op = format!("connect({addr})");
+        let Some(netns) = &self.netns else {
+            return self.step("connect", op, request, None);
+        };
+        match socket_in(netns, addr) {
+            Ok(socket) => self.step("connect", op, request, Some(socket)),
+            Err(e) => {
+                let answer = Answer::lost(format!("the harness could not create the socket to pass: {e}"));
+                self.record("connect", op, answer, 0, 0)
+            }
+        }
     }
 
     /// Reads up to `len` bytes.
     pub fn read(&mut self, len: usize) -> RuntimeStep {
-        self.step("read", format!("read({len})"), json!({ "op": "read", "len": len }))
+        self.step(
+            "read",
+            format!("read({len})"),
+            json!({ "op": "read", "len": len }),
+            None,
+        )
     }
 
     /// Writes `len` bytes.
     pub fn write(&mut self, len: usize) -> RuntimeStep {
-        self.step("write", format!("write({len})"), json!({ "op": "write", "len": len }))
+        self.step(
+            "write",
+            format!("write({len})"),
+            json!({ "op": "write", "len": len }),
+            None,
+        )
     }
 
     pub fn shutdown(&mut self, how: Shut) -> RuntimeStep {
@@ -313,16 +385,22 @@ impl RuntimeClient {
             "shutdown",
             format!("shutdown({how})"),
             json!({ "op": "shutdown", "how": how }),
+            None,
         )
     }
 
     /// The pending error, where the API exposes SO_ERROR.
     pub fn so_error(&mut self) -> RuntimeStep {
-        self.step("so_error", "SO_ERROR".into(), json!({ "op": "so_error" }))
+        self.step("so_error", "SO_ERROR".into(), json!({ "op": "so_error" }), None)
     }
 
     pub fn getpeername(&mut self) -> RuntimeStep {
-        self.step("getpeername", "getpeername()".into(), json!({ "op": "getpeername" }))
+        self.step(
+            "getpeername",
+            "getpeername()".into(),
+            json!({ "op": "getpeername" }),
+            None,
+        )
     }
 
     pub fn set_nodelay(&mut self, on: bool) -> RuntimeStep {
@@ -330,6 +408,7 @@ impl RuntimeClient {
             "set_nodelay",
             format!("TCP_NODELAY={on}"),
             json!({ "op": "set_nodelay", "on": on }),
+            None,
         )
     }
 
@@ -338,11 +417,12 @@ impl RuntimeClient {
             "set_keepalive",
             format!("SO_KEEPALIVE={on}"),
             json!({ "op": "set_keepalive", "on": on }),
+            None,
         )
     }
 
     pub fn close(&mut self) -> RuntimeStep {
-        self.step("close", "close()".into(), json!({ "op": "close" }))
+        self.step("close", "close()".into(), json!({ "op": "close" }), None)
     }
 
     /// A duplicate of the client's socket while it is open (pidfd_getfd(2)), for the
@@ -352,11 +432,16 @@ impl RuntimeClient {
         sys::pidfd_getfd(self.pidfd.as_ref()?, self.fd?).ok()
     }
 
-    fn step(&mut self, verb: &'static str, op: String, request: Value) -> RuntimeStep {
+    fn step(&mut self, verb: &'static str, op: String, request: Value, socket: Option<OwnedFd>) -> RuntimeStep {
         let t_us = self.started.elapsed().as_micros() as u64;
         let sent = Instant::now();
-        let answer = self.exchange(&request, sent + BLOCKING_CALL_LIMIT + ANSWER_MARGIN);
+        let answer = self.exchange(&request, socket, sent + BLOCKING_CALL_LIMIT + ANSWER_MARGIN);
         let elapsed_us = sent.elapsed().as_micros() as u64;
+        self.record(verb, op, answer, t_us, elapsed_us)
+    }
+
+    /// Appends the step of `answer`, with what the harness sees of the socket now.
+    fn record(&mut self, verb: &'static str, op: String, answer: Answer, t_us: u64, elapsed_us: u64) -> RuntimeStep {
         self.fd = answer.fd;
         let ended = self.ended();
         let (revents, tcp_state) = match self.socket_view() {
@@ -386,8 +471,12 @@ impl RuntimeClient {
 
     /// One request and its answer; a client that does not answer by `deadline`, answers
     /// something unreadable, or is gone, gives a `lost` answer saying so.
-    fn exchange(&mut self, request: &Value, deadline: Instant) -> Answer {
-        match self.lines.exchange(&request.to_string(), deadline) {
+    fn exchange(&mut self, request: &Value, socket: Option<OwnedFd>, deadline: Instant) -> Answer {
+        let answered = match &mut self.channel {
+            Channel::Lines(lines) => lines.exchange(&request.to_string(), deadline),
+            Channel::Node(session) => session.exchange(request, socket, deadline),
+        };
+        match answered {
             Ok(line) => serde_json::from_str(&line).unwrap_or_else(|e| {
                 Answer::lost(format!("the client answered {line:?}, which is no observation: {e}"))
             }),
@@ -405,6 +494,10 @@ impl RuntimeClient {
     fn ended(&mut self) -> Option<String> {
         match self.host.as_mut()? {
             Host::Server(server) => server.ended(),
+            Host::Node => match &self.channel {
+                Channel::Node(session) => session.ended(),
+                Channel::Lines(_) => None,
+            },
             Host::Process(child) => child.try_ended(),
             Host::Thread(thread) => thread.is_finished().then(|| "the client's thread ended".to_string()),
         }
@@ -420,6 +513,39 @@ impl Answer {
     }
 }
 
+/// How requests reach a client.
+enum Channel {
+    /// Lines on a pipe pair or a stream socket of the session's own.
+    Lines(Lines),
+    /// A session on the shared Node.js channel.
+    Node(node_ipc::NodeSession),
+}
+
+/// A TCP socket for `addr`'s family, made in `netns` as libuv makes one (no protocol number,
+/// non-blocking, close-on-exec, no option set), for a client that adopts it.
+fn socket_in(netns: &sys::NetNs, addr: SocketAddr) -> io::Result<OwnedFd> {
+    let make = || -> io::Result<OwnedFd> {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM.nonblocking(),
+            None,
+        )?;
+        Ok(socket.into())
+    };
+    if sys::NetNs::current()?.same_as(netns) {
+        return make();
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                netns.enter()?;
+                make()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the thread that makes the socket panicked")))
+    })
+}
+
 fn lines_of(stream: std::os::unix::net::UnixStream) -> io::Result<Lines> {
     let rx = File::from(OwnedFd::from(stream.try_clone()?));
     Ok(Lines::new(File::from(OwnedFd::from(stream)), rx))
@@ -430,20 +556,21 @@ impl Drop for RuntimeClient {
     /// close sends belongs to the trial; a client process of the session's own is reaped.
     fn drop(&mut self) {
         let deadline = Instant::now() + BLOCKING_CALL_LIMIT + ANSWER_MARGIN;
-        let said_bye = self
-            .lines
-            .exchange(&json!({ "op": "bye" }).to_string(), deadline)
-            .is_ok();
-        match self.host.take() {
-            Some(Host::Process(mut child)) => {
+        let bye = json!({ "op": "bye" });
+        let said_bye = match &mut self.channel {
+            Channel::Lines(lines) => lines.exchange(&bye.to_string(), deadline).is_ok(),
+            Channel::Node(session) => session.exchange(&bye, None, deadline).is_ok(),
+        };
+        match (self.host.take(), &mut self.channel) {
+            (Some(Host::Process(mut child)), Channel::Lines(lines)) => {
                 // It exits after its bye: its output closes then. One that does not is killed.
-                let exited = said_bye
-                    && matches!(self.lines.read_line(deadline), Err(e) if e.kind() == io::ErrorKind::UnexpectedEof);
+                let exited =
+                    said_bye && matches!(lines.read_line(deadline), Err(e) if e.kind() == io::ErrorKind::UnexpectedEof);
                 if exited {
                     let _ = child.wait();
                 }
             }
-            Some(Host::Thread(thread)) if said_bye => {
+            (Some(Host::Thread(thread)), _) if said_bye => {
                 let _ = thread.join();
             }
             _ => {}

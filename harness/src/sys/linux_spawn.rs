@@ -39,7 +39,7 @@ fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
     let devnull = File::options().write(true).open("/dev/null")?;
     let (input_read, input_write) = pipe()?;
     let (errors_read, errors_write) = pipe()?;
-    let pid = spawn_with(program, args, [&input_read, &devnull.into(), &errors_write])?;
+    let pid = spawn_with(program, args, [&input_read, &devnull.into(), &errors_write], None)?;
     Ok(Spawned {
         pid,
         stdin: Some(File::from(input_write)),
@@ -52,10 +52,21 @@ fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
 /// and its error output appended to `errors`, with the same closefrom action as every spawn
 /// here. For a program that speaks a line protocol on its input and output.
 pub fn spawn_piped(program: &str, args: &[&str], errors: &File) -> io::Result<PipedChild> {
+    spawn_piped_with(program, args, errors, None)
+}
+
+/// [`spawn_piped`], with `channel` as the program's descriptor 3 (for a parent-child channel
+/// such as Node.js's NODE_CHANNEL_FD).
+pub fn spawn_piped_with(
+    program: &str,
+    args: &[&str],
+    errors: &File,
+    channel: Option<&OwnedFd>,
+) -> io::Result<PipedChild> {
     let (input_read, input_write) = pipe()?;
     let (output_read, output_write) = pipe()?;
     let errors: OwnedFd = errors.try_clone()?.into();
-    let pid = spawn_with(program, args, [&input_read, &output_write, &errors])?;
+    let pid = spawn_with(program, args, [&input_read, &output_write, &errors], channel)?;
     Ok(PipedChild {
         pid,
         stdin: Some(File::from(input_write)),
@@ -131,9 +142,14 @@ fn describe_status(status: libc::c_int) -> String {
     }
 }
 
-/// posix_spawnp of `program` with `stdio` as its descriptors 0, 1 and 2 and every other
-/// descriptor closed; the pid.
-fn spawn_with(program: &str, args: &[&str], stdio: [&OwnedFd; 3]) -> io::Result<libc::pid_t> {
+/// posix_spawnp of `program` with `stdio` as its descriptors 0, 1 and 2, `channel` as 3, and
+/// every other descriptor closed; the pid.
+fn spawn_with(
+    program: &str,
+    args: &[&str],
+    stdio: [&OwnedFd; 3],
+    channel: Option<&OwnedFd>,
+) -> io::Result<libc::pid_t> {
     let argv: Vec<CString> = std::iter::once(program)
         .chain(args.iter().copied())
         .map(CString::new)
@@ -142,10 +158,10 @@ fn spawn_with(program: &str, args: &[&str], stdio: [&OwnedFd; 3]) -> io::Result<
     let mut argv_ptrs: Vec<*mut c_char> = argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
     argv_ptrs.push(std::ptr::null_mut());
     let actions = FileActions::new()?;
-    for (target, fd) in stdio.iter().enumerate() {
+    for (target, fd) in stdio.iter().chain(channel.as_slice()).enumerate() {
         actions.dup2(fd.as_raw_fd(), target as RawFd)?;
     }
-    actions.close_from(3)?;
+    actions.close_from(if channel.is_some() { 4 } else { 3 })?;
     let mut pid: libc::pid_t = 0;
     let forking = super::forking();
     // SAFETY: every pointer is valid for the call: NUL-terminated strings in a null-terminated

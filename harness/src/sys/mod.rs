@@ -14,6 +14,10 @@ mod linux_pidfd;
 #[cfg(target_os = "linux")]
 pub use linux_pidfd::*;
 #[cfg(target_os = "linux")]
+mod linux_scm;
+#[cfg(target_os = "linux")]
+pub use linux_scm::*;
+#[cfg(target_os = "linux")]
 mod linux_spawn;
 #[cfg(target_os = "linux")]
 pub use linux_spawn::*;
