@@ -44,16 +44,13 @@ fn run(
             Err(e) => return Err(Box::new(e)),
         };
         let result = script(t, &mut client);
-        eprintln!("{api} ({}) {family}:", client.version());
+        // One print per trial, so that parallel tests do not interleave their lines.
+        let mut seen_steps = format!("{api} ({}) {family}:\n", client.version());
         for step in client.steps() {
-            eprintln!(
-                "  {:<22} {} {:?} {:?}",
-                step.label,
-                step.answer.summary(),
-                step.answer.events,
-                step.revents
-            );
+            let (answer, events, revents) = (step.answer.summary(), &step.answer.events, &step.revents);
+            seen_steps += &format!("  {:<22} {answer} {events:?} {revents:?}\n", step.label);
         }
+        eprint!("{seen_steps}");
         *seen.lock().unwrap() = Some(client.steps().to_vec());
         result
     });
@@ -252,4 +249,41 @@ fn a_step_the_api_cannot_express_is_unsupported_with_a_reason(#[case] api: Api) 
             .all(|s| s.answer.why.as_deref().is_some_and(|w| !w.is_empty())),
         "{api}: {unsupported:?}"
     );
+}
+
+/// socket(7) SO_RCVTIMEO, and each runtime's own deadline: a read with nothing to read
+/// returns within the limit every blocking call of a trial has (BLOCKING_CALL_LIMIT, 10 s),
+/// with the runtime's timeout error, and the client answers. The APIs run side by side, so
+/// the test waits out the limit once.
+#[test]
+fn a_read_with_nothing_to_read_ends_at_the_limit_in_every_runtime() {
+    let limit = sockerr_harness::endpoint::BLOCKING_CALL_LIMIT;
+    let runs: Vec<_> = APIS
+        .map(|api| {
+            std::thread::spawn(move || {
+                let steps = run(api, Family::V4, |t, client| {
+                    let mut listener = t.listener(16)?;
+                    client.connect(t.server_addr(trial::SERVER_PORT));
+                    let _server = listener.accept("server");
+                    client.read(64);
+                    Ok(())
+                });
+                (api, steps)
+            })
+        })
+        .into_iter()
+        .collect();
+    for handle in runs {
+        let (api, steps) = handle.join().expect("the trial's thread");
+        let Some(steps) = steps else {
+            continue;
+        };
+        let read = steps.iter().find(|s| s.label == "client.read#1").expect("a read");
+        assert_eq!(read.answer.outcome, "error", "{api}: {:?}", read.answer);
+        let waited = Duration::from_micros(read.elapsed_us);
+        assert!(
+            waited >= limit - Duration::from_millis(500) && waited < limit + Duration::from_secs(3),
+            "{api}: the read took {waited:?}"
+        );
+    }
 }

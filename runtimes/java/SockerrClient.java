@@ -41,7 +41,11 @@ public final class SockerrClient {
     /** Every blocking call is bounded, like the harness's own calls (BLOCKING_CALL_LIMIT). */
     static final int LIMIT_MS = 10_000;
 
-    /** Closes a session's socket when a call is still blocked at the limit. */
+    /**
+     * Closes a session's socket when a call is still blocked a second past the limit: for the
+     * calls that have no timeout of their own (SocketChannel's, a Socket's write), so that a
+     * Socket's read still ends with its own SocketTimeoutException.
+     */
     static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "watchdog");
         t.setDaemon(true);
@@ -322,7 +326,7 @@ public final class SockerrClient {
                     ScheduledFuture<?> limit = WATCHDOG.schedule(() -> {
                         released.set(true);
                         bounded.release();
-                    }, LIMIT_MS, TimeUnit.MILLISECONDS);
+                    }, LIMIT_MS + 1000, TimeUnit.MILLISECONDS);
                     try {
                         o = ok(call(api, req));
                     } catch (Unsupported u) {
@@ -335,7 +339,7 @@ public final class SockerrClient {
                     if (released.get()) {
                         @SuppressWarnings("unchecked")
                         Map<String, Object> fields = (Map<String, Object>) o.computeIfAbsent("fields", k -> new LinkedHashMap<>());
-                        fields.put("released", "the call was still blocked after " + LIMIT_MS + " ms; the client closed the socket");
+                        fields.put("limit", "the call was still blocked after " + (LIMIT_MS + 1000) + " ms; the client closed the socket");
                     }
                 }
             } catch (Unsupported u) {

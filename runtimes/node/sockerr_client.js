@@ -32,7 +32,7 @@ class Unsupported extends Error {}
 
 function describe(err) {
   const fields = {};
-  for (const key of ['syscall', 'address', 'port']) {
+  for (const key of ['syscall', 'address', 'port', 'limit']) {
     if (err[key] !== undefined) fields[key] = err[key];
   }
   return {
@@ -45,8 +45,11 @@ function describe(err) {
   };
 }
 
+// The client's own limit, not an error of Node's: `fields.limit` says so.
 function unsettled(what) {
-  return new Error(`no ${what} within ${LIMIT_MS} ms`);
+  const err = new Error(`no ${what} within ${LIMIT_MS} ms`);
+  err.limit = `the client's ${LIMIT_MS} ms limit ended the step; Node.js reported nothing`;
+  return err;
 }
 
 // One socket's life, and what its events told.
@@ -201,6 +204,9 @@ class Session {
 
   // One request's observation. `bye` closes what is open and is answered `ok`.
   async observe(req, handle) {
+    // What events already under way set off (a 'close' after an 'error' that arrived between
+    // steps: the handle closes in the loop's close phase) happens before the step, not amid it.
+    await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     let observation;
     if (req.op === 'bye') {
       if (this.socket && !this.closed) {

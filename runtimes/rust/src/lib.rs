@@ -127,9 +127,25 @@ impl Tokio {
     }
 }
 
+/// The client's own limit (`tokio::time::timeout`), told apart from tokio's errors by
+/// [`LIMIT_REACHED`] in `fields.limit`.
 fn bounded<T>(r: Result<io::Result<T>, tokio::time::error::Elapsed>) -> io::Result<T> {
-    r.unwrap_or_else(|elapsed| Err(io::Error::new(io::ErrorKind::TimedOut, elapsed)))
+    r.unwrap_or_else(|elapsed| Err(io::Error::new(io::ErrorKind::TimedOut, Limit(elapsed))))
 }
+
+const LIMIT_REACHED: &str = "the client's 10 s limit (tokio::time::timeout) ended the step; tokio reported nothing";
+
+/// The error of a step the client's limit ended.
+#[derive(Debug)]
+struct Limit(tokio::time::error::Elapsed);
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Limit {}
 
 impl Api for Tokio {
     fn step(&mut self, op: &str, req: &Value) -> Answer {
@@ -213,7 +229,11 @@ fn thrown(e: &io::Error) -> Map<String, Value> {
         code.map_or(Value::Null, |c| format!("{:?}", nix::errno::Errno::from_raw(c)).into()),
     );
     o.insert("errno".into(), code.map_or(Value::Null, Value::from));
-    o.insert("fields".into(), json!({ "kind": format!("{:?}", e.kind()) }));
+    let mut fields = json!({ "kind": format!("{:?}", e.kind()) });
+    if e.get_ref().is_some_and(|inner| inner.is::<Limit>()) {
+        fields["limit"] = LIMIT_REACHED.into();
+    }
+    o.insert("fields".into(), fields);
     o
 }
 
