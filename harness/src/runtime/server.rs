@@ -63,7 +63,7 @@ fn run_dir() -> io::Result<PathBuf> {
     std::fs::create_dir_all(&root)?;
     for old in std::fs::read_dir(&root)?.flatten() {
         let pid = old.file_name().to_str().and_then(|n| n.parse::<u32>().ok());
-        if pid.is_some_and(|pid| pid != std::process::id() && !PathBuf::from(format!("/proc/{pid}")).exists()) {
+        if pid.is_some_and(|pid| pid != std::process::id() && !sys::process_exists(pid)) {
             let _ = std::fs::remove_dir_all(old.path());
         }
     }

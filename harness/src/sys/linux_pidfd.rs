@@ -30,6 +30,11 @@ pub fn pidfd_getfd(pidfd: &OwnedFd, target: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
+/// Whether a process `pid` exists (its directory under /proc does).
+pub fn process_exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
 /// The file naming the calling thread's network namespace, as another process can open it
 /// (`/proc/<pid>/task/<tid>/ns/net`): a client that enters it creates its sockets in the
 /// same namespace as this thread (setns(2)).
