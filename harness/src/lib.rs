@@ -21,7 +21,10 @@ pub mod variant;
 pub use endpoint::peer_process::PeerProcess;
 pub use endpoint::{Background, Endpoint, Shut};
 pub use firewall::Hook;
-pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
+pub use record::{
+    CallResult, Direction, Knob, Observation, Proto, RuntimeObservation, RuntimeOutcome, RuntimeStep, Segment, Step,
+    Wait, Wire,
+};
 pub use trial::{Host, ScriptResult, Skip, Trial, TrialSpec};
 pub use unix_socket::SocketDir;
 

@@ -212,6 +212,7 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
     };
     Observation {
         steps: shared.log.steps(),
+        runtime: None,
         waits: lock(&shared.waits).clone(),
         wire,
         knobs: shared.log.knobs(),
@@ -312,6 +313,7 @@ where
     };
     Observation {
         steps: shared.log.steps(),
+        runtime: None,
         waits: lock(&shared.waits).clone(),
         wire,
         knobs: shared.log.knobs(),

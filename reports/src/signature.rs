@@ -287,6 +287,8 @@ mod tests {
             guidance: None,
             knobs: Vec::new(),
             timer: None,
+            runtime: None,
+            judged_by: Vec::new(),
             steps: vec![
                 step("listener.accept#1", "accept()", None, Some(0), &[], t, fd),
                 step(

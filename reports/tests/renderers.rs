@@ -312,7 +312,15 @@ fn html_shows_a_failed_trial_in_red_with_its_mismatches() {
     let mut report = fixture();
     let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
     t.status = Status::Fail;
-    t.mismatches = vec!["step client.read#1: expected one of {EPIPE}, observed ECONNRESET <&>".to_string()];
+    t.mismatches = vec![sockerr_reports::Mismatch {
+        step: "client.read#1".into(),
+        runtime: None,
+        aspect: sockerr_reports::Aspect::Result,
+        expected: "EPIPE".into(),
+        observed: "ECONNRESET <&>".into(),
+        context: None,
+        origin: None,
+    }];
     t.waits[0].met = false;
     let html = html_of(&report);
     let anchor = format!("trial-{}", slug(LINGER0));
@@ -325,7 +333,7 @@ fn html_shows_a_failed_trial_in_red_with_its_mismatches() {
     let section = &section[..section.find("</section>").expect("closed")];
     assert!(section.contains("Differences from the expectation"), "{section}");
     assert!(
-        section.contains("observed ECONNRESET &lt;&amp;&gt;"),
+        section.contains("observed  ECONNRESET &lt;&amp;&gt;"),
         "mismatches are escaped: {section}"
     );
     assert!(section.contains("Waits not met"), "{section}");

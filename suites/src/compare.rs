@@ -23,7 +23,7 @@ use sockerr_reports::model::write_atomically;
 use sockerr_reports::{Report, TrialReport};
 
 use crate::catalogue;
-use crate::expectations::{Expectations, StepExpectation, WireExpectation};
+use crate::expectations::{ExpectationFile, StepExpectation, WireExpectation};
 
 /// What a cell shows where its column has no such trial or step.
 pub const GAP: &str = "—";
@@ -37,7 +37,7 @@ pub enum Source {
     /// A report: outcomes measured by a run.
     Measured(Box<Report>),
     /// An expectation file: outcome sets documented, not measured.
-    Documented(Expectations),
+    Documented(ExpectationFile),
 }
 
 /// One input file of a comparison.
@@ -54,7 +54,7 @@ impl Input {
     pub fn load(path: &Path) -> anyhow::Result<Input> {
         let file = path.display().to_string();
         let source = if path.extension().is_some_and(|e| e == "toml") {
-            Source::Documented(Expectations::load(path, &catalogue::ids())?)
+            Source::Documented(ExpectationFile::load(path, &catalogue::ids())?)
         } else {
             Source::Measured(Box::new(Report::read(path)?))
         };
@@ -207,7 +207,7 @@ impl Matrix {
                     (Source::Documented(e), Some(label)) => {
                         e.for_scenario(scenario)?.steps.get(label).map(expected_cell)
                     }
-                    (Source::Documented(e), None) => expected_wire_cell(&e.for_scenario(scenario)?.wire),
+                    (Source::Documented(e), None) => expected_wire_cell(e.for_scenario(scenario)?.wire.as_ref()?),
                 }
             };
             let holding: Vec<usize> = measured
@@ -789,7 +789,7 @@ mod tests {
     /// per step; as a column it is documented, not measured, and never makes a row differ.
     #[test]
     fn an_expectation_file_is_a_documented_column_that_shows_the_set_and_never_differs() {
-        let expectations = Expectations::parse(
+        let expectations = ExpectationFile::parse(
             "macos.toml",
             "[\"abort.linger0.read_first\"]\nwire = { has = [\"server>client R.\"] }\n\
              \"client.read#1\" = [\"ECONNRESET\", \"EPIPE\"]\n\"client.write#1\" = { result = \"EPIPE\", signals = [\"SIGPIPE\"] }\n",
@@ -878,7 +878,7 @@ mod tests {
     fn a_comparison_without_a_report_is_refused() {
         let documented = Input {
             file: "linux.toml".into(),
-            source: Source::Documented(Expectations::default()),
+            source: Source::Documented(ExpectationFile::default()),
         };
         let error = Matrix::build(&[documented]).unwrap_err().to_string();
         assert!(error.contains("at least one report"), "{error}");

@@ -19,10 +19,11 @@ use sockerr_harness::{Segment, Step};
 use sockerr_reports::{Report, TrialReport};
 
 use crate::catalogue;
-use crate::expectations::{self, Expectations};
+use crate::expectations::{self, ExpectationFile, Expectations};
 use crate::knowledge::{errno, runtimes};
 use crate::runner::{self, RunConfig};
 use crate::scenario::Scenario;
+use crate::suggest::edit_distance;
 
 /// Explain an errno or a scenario: meaning, where this platform produces it, the wire, what a
 /// client should do, and how runtimes show it.
@@ -96,10 +97,7 @@ pub fn run(args: ExplainArgs, run_as: String, skip_reason: Option<String>) -> an
 /// Runs every trial of the catalogue against the built-in expectations, writing nothing.
 fn run_catalogue(scenarios: &[Scenario], run_as: String, skip_reason: Option<String>) -> anyhow::Result<Report> {
     let ids = catalogue::ids();
-    let expectations = match expectations::built_in() {
-        Some((origin, text)) => Expectations::parse(origin, text, &ids)?,
-        None => Expectations::default(),
-    };
+    let expectations = Expectations::built_in(&ids)?;
     let config = RunConfig {
         expectations,
         skip_reason,
@@ -109,7 +107,7 @@ fn run_catalogue(scenarios: &[Scenario], run_as: String, skip_reason: Option<Str
     let trials = runner::run_all(&runner::plan(scenarios), &config, jobs);
     let mut platform = sockerr_harness::platform::Platform::probe();
     platform.run_as = run_as;
-    let origin = (!config.expectations.origin.is_empty()).then(|| config.expectations.origin.clone());
+    let origin = (!config.expectations.is_empty()).then(|| config.expectations.origin());
     Ok(Report::new(platform, origin, trials))
 }
 
@@ -147,28 +145,12 @@ pub fn resolve(text: &str, scenario_ids: &[String]) -> Result<Subject, String> {
     ))
 }
 
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
-}
-
 /// One documented platform file, parsed.
 pub struct DocumentedPlatform {
     /// Short name: `macOS 15`, `FreeBSD`, ...
     pub name: String,
     pub origin: &'static str,
-    pub expectations: Expectations,
+    pub expectations: ExpectationFile,
 }
 
 /// The built-in documented expectation files (macOS, FreeBSD, OpenBSD, Windows).
@@ -177,7 +159,7 @@ pub fn documented_platforms() -> Vec<DocumentedPlatform> {
     expectations::documented_files()
         .into_iter()
         .filter_map(|(origin, text)| {
-            let expectations = Expectations::parse(origin, text, &ids).ok()?;
+            let expectations = ExpectationFile::parse(origin, text, &ids).ok()?;
             let full = expectations.platform.name.clone().unwrap_or_else(|| origin.to_string());
             let name = full.split(" (").next().unwrap_or(&full).to_string();
             Some(DocumentedPlatform {
@@ -550,7 +532,7 @@ pub fn explain_scenario(
     for t in &trials {
         let _ = writeln!(out, "  {:<8} {}", t.status.as_str(), t.id);
         for m in &t.mismatches {
-            let _ = writeln!(out, "           {}", m.replace('\n', "\n           "));
+            let _ = writeln!(out, "           {}", m.to_string().replace('\n', "\n           "));
         }
     }
 
@@ -624,7 +606,7 @@ pub fn explain_scenario(
     let wire_docs: Vec<String> = documented
         .iter()
         .filter_map(|p| {
-            let w = &p.expectations.scenarios.get(id)?.wire;
+            let w = p.expectations.scenarios.get(id)?.wire.as_ref()?;
             if w.has.is_empty() && w.lacks.is_empty() {
                 return None;
             }
@@ -683,14 +665,6 @@ mod tests {
         let err = resolve("abort.linger0.read_frist", &ids).unwrap_err();
         assert!(err.contains("closest: abort.linger0.read_first"), "{err}");
         assert!(resolve("ENOSUCH", &ids).is_err());
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("EPIPE", "EPIPE"), 0);
-        assert_eq!(edit_distance("EPIPE", "EPIP"), 1);
-        assert_eq!(edit_distance("ECONNRESTE", "ECONNRESET"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

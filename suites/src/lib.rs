@@ -10,3 +10,4 @@ pub mod knowledge;
 pub mod runner;
 pub mod scenario;
 pub mod stress;
+pub mod suggest;

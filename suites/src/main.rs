@@ -219,7 +219,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         );
     });
     platform.run_as = run_as;
-    let mut report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
+    let mut report = Report::new(platform, Some(config.expectations.origin()), trials);
     report.errnos = sockerr::knowledge::errno_notes(&report);
     report.article = sockerr::article::mapping(&scenarios);
     let written = sockerr_reports::outputs::write_outputs(&report, &args.out)

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sockerr_harness::{Family, Observation, Topology, TrialSpec, trial};
-use sockerr_reports::{Status, TrialReport};
+use sockerr_reports::{Aspect, Mismatch, Status, TrialReport};
 
 use crate::expectations::Expectations;
 use crate::scenario::Scenario;
@@ -36,6 +36,9 @@ pub struct RunConfig {
     /// Sysctls written in every namespace of every trial before any socket exists
     /// (`sockerr run --sysctl KEY=VALUE`; see [`parse_sysctl`]).
     pub sysctls: Vec<(String, String)>,
+    /// A trial that no expectation judged fails instead of being `observed` (`--strict`;
+    /// the conformance target always judges so).
+    pub strict: bool,
 }
 
 impl Default for RunConfig {
@@ -48,6 +51,7 @@ impl Default for RunConfig {
             skip_reason: None,
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
+            strict: false,
         }
     }
 }
@@ -165,6 +169,8 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         wire: Default::default(),
         knobs: Vec::new(),
         timer: scenario.timer.map(str::to_string),
+        runtime: None,
+        judged_by: Vec::new(),
         mismatches: Vec::new(),
         error: None,
     };
@@ -177,6 +183,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
     judge(&mut report, &observation, config);
     let Observation {
         steps,
+        runtime,
         waits,
         mut wire,
         knobs,
@@ -193,6 +200,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
     report.script_ms = script_us as f64 / 1000.0;
     report.setup_ms = setup_us as f64 / 1000.0;
     report.steps = steps;
+    report.runtime = runtime;
     report.waits = waits;
     report.wire = wire;
     report.knobs = knobs;
@@ -205,30 +213,32 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
     report
 }
 
+/// Judges a trial with the run's expectations: `pass` when every stated fact was observed,
+/// `fail` when one was not (or the trial could not run to its end), `observed` when nothing
+/// judged it, which `strict` turns into a failure.
 fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
     report.skip_reason = None;
-    match config.expectations.for_scenario(&report.scenario) {
-        Some(expectation) => {
-            report.mismatches = expectation.compare(observation);
-            report.status = if report.mismatches.is_empty() {
-                Status::Pass
-            } else {
-                Status::Fail
-            };
-        }
-        None => {
-            report.status = if observation.error.is_some() {
-                Status::Fail
-            } else {
-                Status::Observed
-            };
-            report.mismatches = observation
-                .error
-                .iter()
-                .map(|e| format!("the trial did not run to its end: {e}"))
-                .collect();
-        }
+    let judgement = config.expectations.judge(&report.scenario, observation);
+    report.judged_by = judgement.judged_by;
+    report.mismatches = judgement.mismatches;
+    if let (Some(why), true) = (&judgement.unjudged, config.strict) {
+        report.mismatches.push(Mismatch {
+            step: "trial".into(),
+            runtime: None,
+            aspect: Aspect::Unjudged,
+            expected: "an expectation that judges the trial".into(),
+            observed: why.clone(),
+            context: Some(format!("judged strictly with {}", config.expectations.origin())),
+            origin: None,
+        });
     }
+    report.status = if !report.mismatches.is_empty() {
+        Status::Fail
+    } else if judgement.unjudged.is_some() {
+        Status::Observed
+    } else {
+        Status::Pass
+    };
 }
 
 /// Trials run at once unless told otherwise: one worker per CPU.
@@ -310,7 +320,7 @@ pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} differs from {origin}:", report.id);
     for m in &report.mismatches {
-        let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
+        let _ = writeln!(out, "  {}", m.to_string().replace('\n', "\n  "));
     }
     out.push_str(&sockerr_reports::summary::transcript(report));
     out

@@ -54,7 +54,7 @@ pub struct TrialRuns {
     pub failed_runs: Vec<usize>,
     /// What differed from the expectation in the first failed run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub first_mismatches: Vec<String>,
+    pub first_mismatches: Vec<sockerr_reports::Mismatch>,
     /// Runs that returned no report for this trial (a bug in the runner if ever non-empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_runs: Vec<usize>,
@@ -355,7 +355,7 @@ impl fmt::Display for StressResult {
                 self.runs
             )?;
             for m in &t.first_mismatches {
-                writeln!(f, "  {}", m.replace('\n', "\n  "))?;
+                writeln!(f, "  {}", m.to_string().replace('\n', "\n  "))?;
             }
         }
         let differing: Vec<&TrialRuns> = self.differing().collect();

@@ -546,8 +546,9 @@ fn a_scenario_that_panics_with_sockets_open_fails_its_trial_and_leaves_no_descri
         if report.status != Status::Fail {
             failures.push(format!("{}: status {:?}, not fail ({said})", report.id, report.status));
         }
-        let mentions = |s: &String| s.contains("panicked") && s.contains(PANIC_MESSAGE);
-        if !report.error.iter().chain(&report.mismatches).any(mentions) {
+        let mentions = |s: String| s.contains("panicked") && s.contains(PANIC_MESSAGE);
+        let mismatches = report.mismatches.iter().map(|m| m.observed.clone());
+        if !report.error.iter().cloned().chain(mismatches).any(mentions) {
             failures.push(format!("{}: the report does not mention the panic: {said}", report.id));
         }
         if !report.steps.iter().any(|s| s.label == "listener.accept#1") {

@@ -1,0 +1,722 @@
+//! Judging: comparing what a trial observed with what its expectations state, layer by layer,
+//! into [`Mismatch`] values that name the step, the aspect, what was expected (and by which
+//! file) and what was observed.
+
+use std::collections::BTreeMap;
+
+use sockerr_harness::{Observation, RuntimeObservation, RuntimeOutcome, RuntimeStep, Segment, Step};
+use sockerr_reports::{Aspect, Mismatch};
+
+use super::{Expectations, RuntimeStepExpectation, StepExpectation, WireExpectation};
+
+/// How one trial compared with its expectations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Judgement {
+    /// The files whose entries judged the trial, the lowest layer first.
+    pub judged_by: Vec<String>,
+    /// Every difference; none when the trial showed what was expected.
+    pub mismatches: Vec<Mismatch>,
+    /// Why the trial, or the part of it that matters, was judged by nothing: no file names the
+    /// scenario, or none names the runtime that played its client.
+    pub unjudged: Option<String>,
+}
+
+/// The `step` of a mismatch about the wire, and about the trial as a whole.
+const WIRE: &str = "wire";
+const TRIAL: &str = "trial";
+
+/// An entry and the file that stated it.
+type Stated<'a, T> = (&'a T, &'a str);
+
+impl Expectations {
+    /// Judges what a trial of scenario `scenario` observed. For each step (each wire fact,
+    /// each runtime step) the highest layer that names it decides. In a trial whose client
+    /// ran in a runtime, the runtime's table judges the steps it played, and the native entries
+    /// of those labels are left out.
+    pub fn judge(&self, scenario: &str, observation: &Observation) -> Judgement {
+        let runtime = observation.runtime.as_ref();
+        let played = |label: &str| runtime.is_some_and(|r| r.steps.iter().any(|s| s.label == label));
+        let mut steps: BTreeMap<&str, Stated<StepExpectation>> = BTreeMap::new();
+        let mut wire: Option<Stated<WireExpectation>> = None;
+        let mut runtime_steps: BTreeMap<&str, Stated<RuntimeStepExpectation>> = BTreeMap::new();
+        for file in self.layers() {
+            let Some(expected) = file.for_scenario(scenario) else {
+                continue;
+            };
+            let origin = file.origin.as_str();
+            for (label, step) in &expected.steps {
+                steps.insert(label, (step, origin));
+            }
+            if let Some(w) = &expected.wire {
+                wire = Some((w, origin));
+            }
+            for (label, step) in runtime
+                .and_then(|r| expected.runtimes.get(&r.runtime))
+                .into_iter()
+                .flatten()
+            {
+                runtime_steps.insert(label, (step, origin));
+            }
+        }
+        steps.retain(|label, _| !played(label));
+
+        let mut judgement = Judgement::default();
+        if let Some(error) = &observation.error {
+            judgement.mismatches.push(Mismatch {
+                step: TRIAL.into(),
+                runtime: None,
+                aspect: Aspect::TrialError,
+                expected: "the trial runs to its end".into(),
+                observed: format!("it did not: {error}"),
+                context: None,
+                origin: None,
+            });
+        }
+        for (label, (expected, origin)) in &steps {
+            judge_step(label, expected, origin, &observation.steps, &mut judgement.mismatches);
+        }
+        if let Some((expected, origin)) = wire {
+            judge_wire(expected, origin, &observation.wire.segments, &mut judgement.mismatches);
+        }
+        if let Some(runtime) = runtime {
+            for (label, (expected, origin)) in &runtime_steps {
+                judge_runtime_step(label, expected, origin, runtime, &mut judgement.mismatches);
+            }
+        }
+
+        let used = steps
+            .values()
+            .map(|(_, o)| *o)
+            .chain(wire.map(|(_, o)| o))
+            .chain(runtime_steps.values().map(|(_, o)| *o));
+        for origin in used {
+            if !judgement.judged_by.iter().any(|j| j == origin) {
+                judgement.judged_by.push(origin.to_string());
+            }
+        }
+        let layer = |origin: &String| self.layers().iter().position(|l| &l.origin == origin);
+        judgement.judged_by.sort_by_key(layer);
+        judgement.unjudged = match runtime {
+            _ if judgement.judged_by.is_empty() => Some(format!("no expectation file names {scenario}")),
+            Some(r) if runtime_steps.is_empty() => Some(format!(
+                "no expectation file names runtime {} for {scenario}",
+                r.runtime
+            )),
+            _ => None,
+        };
+        judgement
+    }
+}
+
+/// `EPIPE`, or `one of {EPIPE, ECONNRESET}`.
+fn set_text(items: &[String]) -> String {
+    if items.len() == 1 {
+        items[0].clone()
+    } else {
+        format!("one of {{{}}}", items.join(", "))
+    }
+}
+
+/// `POLLIN|POLLHUP`, or `none`.
+fn bits_text(bits: &[String]) -> String {
+    if bits.is_empty() {
+        "none".to_string()
+    } else {
+        bits.join("|")
+    }
+}
+
+/// The call and what surrounded it: `read(64); revents POLLIN|POLLERR; state CLOSE; signals none`.
+fn step_context(step: &Step) -> String {
+    let signals = if step.signals.is_empty() {
+        "none".to_string()
+    } else {
+        step.signals.join(",")
+    };
+    format!(
+        "{}; revents {}; state {}; signals {signals}",
+        step.op,
+        bits_text(&step.revents),
+        step.tcp_state.as_deref().unwrap_or("-")
+    )
+}
+
+/// What an expected step states, in short, for a step the trial never took.
+fn step_summary(expected: &StepExpectation) -> String {
+    match &expected.result {
+        Some(result) => set_text(result),
+        None => "the step".to_string(),
+    }
+}
+
+/// Whether an observed outcome is one of the expected ones.
+fn outcome_matches(expected: &str, observed: &Step) -> bool {
+    let outcome = observed.result.outcome();
+    expected == outcome || (expected == "ok" && observed.result.ret.is_some() && observed.result.errno.is_none())
+}
+
+fn judge_step(label: &str, expected: &StepExpectation, origin: &str, steps: &[Step], out: &mut Vec<Mismatch>) {
+    let mismatch = |aspect, expected: String, observed: String, context: Option<String>| Mismatch {
+        step: label.to_string(),
+        runtime: None,
+        aspect,
+        expected,
+        observed,
+        context,
+        origin: Some(origin.to_string()),
+    };
+    let Some(step) = steps.iter().find(|s| s.label == label) else {
+        out.push(mismatch(
+            Aspect::MissingStep,
+            step_summary(expected),
+            "the trial has no such step".into(),
+            None,
+        ));
+        return;
+    };
+    let context = || Some(step_context(step));
+    if let Some(items) = &expected.result {
+        if !items.iter().any(|e| outcome_matches(e, step)) {
+            out.push(mismatch(
+                Aspect::Result,
+                set_text(items),
+                step.result.outcome(),
+                context(),
+            ));
+        }
+    }
+    if let Some(signals) = &expected.signals {
+        if signals != &step.signals {
+            out.push(mismatch(
+                Aspect::Signals,
+                format!("[{}]", signals.join(", ")),
+                format!("[{}]", step.signals.join(", ")),
+                context(),
+            ));
+        }
+    }
+    if let Some(revents) = &expected.revents {
+        let mut want = revents.clone();
+        let mut got = step.revents.clone();
+        want.sort();
+        got.sort();
+        if want != got {
+            out.push(mismatch(
+                Aspect::Revents,
+                bits_text(revents),
+                bits_text(&step.revents),
+                context(),
+            ));
+        }
+    }
+    if let Some(items) = &expected.tcp_state {
+        let state = step.tcp_state.clone().unwrap_or_else(|| "-".into());
+        if !items.contains(&state) {
+            out.push(mismatch(Aspect::TcpState, set_text(items), state, context()));
+        }
+    }
+}
+
+/// `server>client R.` matches a segment with that direction and exactly those flags;
+/// `server>client ICMP port-unreachable | ICMP6 port-unreachable` one with either, for a
+/// fact that holds in both families under each family's name.
+fn segment_matches(item: &str, segment: &Segment) -> bool {
+    match item.split_once(' ') {
+        Some((dir, flags)) => segment.dir.as_str() == dir && flags.split('|').any(|f| segment.flags == f.trim()),
+        None => false,
+    }
+}
+
+fn judge_wire(expected: &WireExpectation, origin: &str, segments: &[Segment], out: &mut Vec<Mismatch>) {
+    let mismatch = |aspect, expected: String, observed: String| Mismatch {
+        step: WIRE.to_string(),
+        runtime: None,
+        aspect,
+        expected,
+        observed,
+        context: None,
+        origin: Some(origin.to_string()),
+    };
+    for item in &expected.has {
+        if !segments.iter().any(|s| segment_matches(item, s)) {
+            out.push(mismatch(
+                Aspect::WireHas,
+                format!("a segment {item}"),
+                format!("none among {} captured", segments.len()),
+            ));
+        }
+    }
+    for item in &expected.lacks {
+        if let Some(s) = segments.iter().find(|s| segment_matches(item, s)) {
+            out.push(mismatch(
+                Aspect::WireLacks,
+                format!("no segment {item}"),
+                s.to_string().trim().to_string(),
+            ));
+        }
+    }
+}
+
+/// What the runtime reported, in one line: `exception java.net.SocketException: "Connection
+/// reset" (code ECONNRESET); alive`.
+fn runtime_context(step: &RuntimeStep) -> String {
+    let mut text = step.outcome_text();
+    if let Some(kind) = &step.exception_type {
+        text.push(' ');
+        text.push_str(kind);
+    }
+    if let Some(message) = &step.message {
+        text.push_str(&format!(": {message:?}"));
+    }
+    if let Some(code) = &step.code {
+        text.push_str(&format!(" (code {code})"));
+    }
+    text.push_str(if step.alive { "; alive" } else { "; not alive" });
+    text
+}
+
+fn runtime_outcome_matches(expected: &str, step: &RuntimeStep) -> bool {
+    expected == step.outcome_text() || (expected == "ok" && step.outcome == RuntimeOutcome::Ok)
+}
+
+fn judge_runtime_step(
+    label: &str,
+    expected: &RuntimeStepExpectation,
+    origin: &str,
+    runtime: &RuntimeObservation,
+    out: &mut Vec<Mismatch>,
+) {
+    let mismatch = |aspect, expected: String, observed: String, context: Option<String>| Mismatch {
+        step: label.to_string(),
+        runtime: Some(runtime.runtime.clone()),
+        aspect,
+        expected,
+        observed,
+        context,
+        origin: Some(origin.to_string()),
+    };
+    let Some(step) = runtime.steps.iter().find(|s| s.label == label) else {
+        let summary = expected.outcome.as_deref().map_or("the step".to_string(), set_text);
+        out.push(mismatch(
+            Aspect::MissingStep,
+            summary,
+            format!("{} reported no such step", runtime.runtime),
+            None,
+        ));
+        return;
+    };
+    let context = || Some(runtime_context(step));
+    let none = || "none".to_string();
+    if let Some(items) = &expected.outcome {
+        if !items.iter().any(|e| runtime_outcome_matches(e, step)) {
+            out.push(mismatch(
+                Aspect::RuntimeOutcome,
+                set_text(items),
+                step.outcome_text(),
+                context(),
+            ));
+        }
+    }
+    if let Some(items) = &expected.exception {
+        if !step.exception_type.as_ref().is_some_and(|t| items.contains(t)) {
+            let observed = step.exception_type.clone().unwrap_or_else(none);
+            out.push(mismatch(Aspect::RuntimeException, set_text(items), observed, context()));
+        }
+    }
+    if let Some(pattern) = &expected.message {
+        if !step.message.as_deref().is_some_and(|m| pattern.matches(m)) {
+            let observed = step.message.as_ref().map_or_else(none, |m| format!("{m:?}"));
+            out.push(mismatch(
+                Aspect::RuntimeMessage,
+                pattern.to_string(),
+                observed,
+                context(),
+            ));
+        }
+    }
+    if let Some(items) = &expected.code {
+        if !step.code.as_ref().is_some_and(|c| items.contains(c)) {
+            let observed = step.code.clone().unwrap_or_else(none);
+            out.push(mismatch(Aspect::RuntimeCode, set_text(items), observed, context()));
+        }
+    }
+    if let Some(alive) = expected.alive {
+        if alive != step.alive {
+            out.push(mismatch(
+                Aspect::RuntimeAlive,
+                alive.to_string(),
+                step.alive.to_string(),
+                context(),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expectations::ExpectationFile;
+    use rstest::rstest;
+    use sockerr_harness::{CallResult, Direction, Wire};
+
+    const IDS: &[&str] = &["s.x", "s.y"];
+
+    fn step(label: &str, errno: Option<&str>, ret: Option<i64>, signals: &[&str]) -> Step {
+        Step {
+            label: label.into(),
+            actor: "client".into(),
+            op: "read(64)".into(),
+            result: CallResult {
+                ret,
+                errno: errno.map(Into::into),
+                errno_code: errno.map(|_| 104),
+            },
+            revents: vec!["POLLIN".into(), "POLLERR".into()],
+            tcp_state: Some("CLOSE".into()),
+            signals: signals.iter().map(|s| s.to_string()).collect(),
+            t_us: 0,
+            elapsed_us: 1,
+            detail: None,
+        }
+    }
+
+    fn observation() -> Observation {
+        Observation {
+            steps: vec![
+                step("client.read#1", Some("ECONNRESET"), None, &[]),
+                step("client.write#1", Some("EPIPE"), None, &["SIGPIPE"]),
+                step("client.read#2", None, Some(0), &[]),
+            ],
+            wire: Wire {
+                captured: true,
+                segments: vec![Segment {
+                    dir: Direction::ServerToClient,
+                    proto: Default::default(),
+                    flags: "R.".into(),
+                    seq: 1,
+                    ack: 1,
+                    len: 0,
+                    t_us: 5,
+                    src: "a".into(),
+                    dst: "b".into(),
+                    win: 0,
+                }],
+                drops: 0,
+                pcap: None,
+            },
+            ..Observation::default()
+        }
+    }
+
+    fn file(origin: &str, text: &str) -> ExpectationFile {
+        ExpectationFile::parse(origin, text, IDS).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn judge(text: &str, observation: &Observation) -> Judgement {
+        Expectations::from(file("test.toml", text)).judge("s.x", observation)
+    }
+
+    #[rstest]
+    #[case::exact_errno(r#""client.read#1" = "ECONNRESET""#)]
+    #[case::errno_in_small_letters(r#""client.read#1" = "econnreset""#)]
+    #[case::member_of_a_set(r#""client.read#1" = ["EPIPE", "ECONNRESET"]"#)]
+    #[case::any_success(r#""client.read#2" = "ok""#)]
+    #[case::exact_return(r#""client.read#2" = "ok=0""#)]
+    #[case::signals_too(r#""client.write#1" = { result = "EPIPE", signals = ["SIGPIPE"] }"#)]
+    #[case::revents_in_any_order(r#""client.read#1" = { revents = ["POLLERR", "POLLIN"], tcp_state = "CLOSE" }"#)]
+    #[case::wire_fact("wire = { has = [\"server>client R.\"], lacks = [\"client>server R\"] }")]
+    #[case::wire_fact_with_alternatives(
+        "wire = { has = [\"server>client F. | R.\"], lacks = [\"server>client F. | S.\"] }"
+    )]
+    #[case::wire_alternatives(
+        "wire = { has = [\"server>client P.|R.\"], lacks = [\"router>client ICMP host-unreachable|UDP\"] }"
+    )]
+    fn an_expectation_that_holds_gives_no_mismatch(#[case] entry: &str) {
+        let judgement = judge(&format!("[\"s.x\"]\n{entry}\n"), &observation());
+        assert_eq!(judgement.mismatches, []);
+        assert_eq!(judgement.judged_by, ["test.toml"]);
+        assert_eq!(judgement.unjudged, None);
+    }
+
+    #[test]
+    fn a_wrong_errno_gives_a_mismatch_naming_step_aspect_expected_observed_and_file() {
+        // The gate must fail when behaviour changes (DESIGN.md principle 5).
+        let judgement = judge(
+            "[\"s.x\"]\n\"client.read#1\" = [\"EPIPE\", \"ETIMEDOUT\"]\n",
+            &observation(),
+        );
+        assert_eq!(
+            judgement.mismatches,
+            [Mismatch {
+                step: "client.read#1".into(),
+                runtime: None,
+                aspect: Aspect::Result,
+                expected: "one of {EPIPE, ETIMEDOUT}".into(),
+                observed: "ECONNRESET".into(),
+                context: Some("read(64); revents POLLIN|POLLERR; state CLOSE; signals none".into()),
+                origin: Some("test.toml".into()),
+            }]
+        );
+    }
+
+    #[test]
+    fn each_aspect_that_differs_is_a_mismatch_of_its_own() {
+        let text = "[\"s.x\"]\n\"client.write#1\" = { result = \"ECONNRESET\", signals = [], revents = [\"POLLOUT\"], tcp_state = [\"ESTABLISHED\"] }\n\
+                    wire = { has = [\"server>client F.\"], lacks = [\"server>client R.\"] }\n";
+        let judgement = judge(text, &observation());
+        let found: Vec<(&str, Aspect, &str, &str)> = judgement
+            .mismatches
+            .iter()
+            .map(|m| (m.step.as_str(), m.aspect, m.expected.as_str(), m.observed.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("client.write#1", Aspect::Result, "ECONNRESET", "EPIPE"),
+                ("client.write#1", Aspect::Signals, "[]", "[SIGPIPE]"),
+                ("client.write#1", Aspect::Revents, "POLLOUT", "POLLIN|POLLERR"),
+                ("client.write#1", Aspect::TcpState, "ESTABLISHED", "CLOSE"),
+                (
+                    "wire",
+                    Aspect::WireHas,
+                    "a segment server>client F.",
+                    "none among 1 captured"
+                ),
+                (
+                    "wire",
+                    Aspect::WireLacks,
+                    "no segment server>client R.",
+                    "0.005ms server>client [R.] seq 1 ack 1 win 0 len 0"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_expected_step_the_trial_never_took_is_a_mismatch() {
+        let judgement = judge("[\"s.x\"]\n\"client.read#9\" = \"ok=0\"\n", &observation());
+        assert_eq!(judgement.mismatches.len(), 1);
+        let m = &judgement.mismatches[0];
+        assert_eq!(
+            (m.step.as_str(), m.aspect, m.expected.as_str()),
+            ("client.read#9", Aspect::MissingStep, "ok=0")
+        );
+    }
+
+    #[test]
+    fn a_trial_that_stopped_is_a_mismatch_even_with_no_expectation() {
+        let stopped = Observation {
+            error: Some("sandbox: EPERM".into()),
+            ..observation()
+        };
+        let judgement = Expectations::default().judge("s.x", &stopped);
+        assert_eq!(judgement.mismatches.len(), 1);
+        assert_eq!(judgement.mismatches[0].aspect, Aspect::TrialError);
+        assert!(judgement.mismatches[0].observed.contains("sandbox: EPERM"));
+        assert_eq!(judgement.unjudged.as_deref(), Some("no expectation file names s.x"));
+    }
+
+    #[test]
+    fn a_scenario_no_file_names_is_unjudged() {
+        let judgement = judge("[\"s.y\"]\n\"client.read#1\" = \"EPIPE\"\n", &observation());
+        assert_eq!(judgement.mismatches, []);
+        assert!(judgement.judged_by.is_empty());
+        assert_eq!(judgement.unjudged.as_deref(), Some("no expectation file names s.x"));
+    }
+
+    #[test]
+    fn a_users_layer_decides_for_the_steps_it_names_and_the_built_in_for_the_rest() {
+        let built_in = file(
+            "linux.toml",
+            "[\"s.x\"]\n\"client.read#1\" = \"EPIPE\"\n\"client.read#2\" = \"ok=5\"\nwire = { has = [\"server>client F.\"] }\n\
+             [\"s.y\"]\n\"client.read#1\" = \"EPIPE\"\n",
+        );
+        let mine = file("mine.toml", "[\"s.x\"]\n\"client.read#1\" = \"ECONNRESET\"\n");
+        let layered = Expectations::from(built_in.clone()).layered(mine.clone());
+        let judgement = layered.judge("s.x", &observation());
+        // client.read#1: mine decides (and holds); client.read#2 and the wire: linux.toml.
+        let found: Vec<(&str, Aspect, Option<&str>)> = judgement
+            .mismatches
+            .iter()
+            .map(|m| (m.step.as_str(), m.aspect, m.origin.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("client.read#2", Aspect::Result, Some("linux.toml")),
+                ("wire", Aspect::WireHas, Some("linux.toml")),
+            ]
+        );
+        assert_eq!(judgement.judged_by, ["linux.toml", "mine.toml"]);
+        // A scenario the user's file does not name is the built-in file's alone.
+        let other = layered.judge("s.y", &observation());
+        assert_eq!(other.judged_by, ["linux.toml"]);
+        assert_eq!(other.mismatches.len(), 1);
+        // The order of the layers decides, not the files: with linux.toml on top, it decides
+        // for client.read#1 too.
+        let reversed = Expectations::from(mine).layered(built_in).judge("s.x", &observation());
+        assert_eq!(reversed.judged_by, ["linux.toml"]);
+        assert_eq!(reversed.mismatches.len(), 3);
+    }
+
+    #[test]
+    fn a_layer_may_drop_the_wire_facts_of_the_one_below() {
+        let built_in = file("linux.toml", "[\"s.x\"]\nwire = { has = [\"server>client F.\"] }\n");
+        let mine = file("mine.toml", "[\"s.x\"]\nwire = {}\n");
+        let judgement = Expectations::from(built_in).layered(mine).judge("s.x", &observation());
+        assert_eq!(judgement.mismatches, []);
+        assert_eq!(judgement.judged_by, ["mine.toml"]);
+    }
+
+    fn java(steps: Vec<RuntimeStep>) -> Observation {
+        Observation {
+            runtime: Some(RuntimeObservation {
+                runtime: "java-socket".into(),
+                version: "OpenJDK 17.0.15".into(),
+                steps,
+            }),
+            ..observation()
+        }
+    }
+
+    fn thrown(label: &str, message: &str) -> RuntimeStep {
+        RuntimeStep {
+            label: label.into(),
+            outcome: RuntimeOutcome::Exception,
+            ret: None,
+            exception_type: Some("java.net.SocketException".into()),
+            message: Some(message.into()),
+            code: None,
+            alive: true,
+        }
+    }
+
+    const JAVA: &str = "[\"s.x\".runtimes.java-socket]\n\
+        \"client.read#1\" = { exception = \"java.net.SocketException\", message = \"Connection reset\" }\n\
+        \"client.write#1\" = { exception = \"java.net.SocketException\", message = \"~Broken pipe\", alive = true }\n";
+
+    #[test]
+    fn a_runtime_that_reports_what_is_expected_passes_and_its_native_steps_are_left_out() {
+        // The native entry of client.read#1 (EPIPE, wrong) is not judged: java played it.
+        let text = format!("[\"s.x\"]\n\"client.read#1\" = \"EPIPE\"\n\"client.read#2\" = \"ok=0\"\n{JAVA}");
+        let observed = java(vec![
+            thrown("client.read#1", "Connection reset"),
+            thrown("client.write#1", "Broken pipe (Write failed)"),
+        ]);
+        let judgement = judge(&text, &observed);
+        assert_eq!(judgement.mismatches, []);
+        assert_eq!(judgement.unjudged, None);
+    }
+
+    #[test]
+    fn a_wrong_runtime_message_type_or_outcome_is_a_mismatch_per_aspect() {
+        let observed = java(vec![
+            RuntimeStep {
+                exception_type: Some("java.io.IOException".into()),
+                ..thrown("client.read#1", "Connection reset by peer")
+            },
+            RuntimeStep {
+                label: "client.write#1".into(),
+                outcome: RuntimeOutcome::Ok,
+                ret: Some(1),
+                exception_type: None,
+                message: None,
+                code: None,
+                alive: false,
+            },
+        ]);
+        let judgement = judge(JAVA, &observed);
+        let found: Vec<(&str, Option<&str>, Aspect, &str, &str)> = judgement
+            .mismatches
+            .iter()
+            .map(|m| {
+                (
+                    m.step.as_str(),
+                    m.runtime.as_deref(),
+                    m.aspect,
+                    m.expected.as_str(),
+                    m.observed.as_str(),
+                )
+            })
+            .collect();
+        let java = Some("java-socket");
+        assert_eq!(
+            found,
+            [
+                (
+                    "client.read#1",
+                    java,
+                    Aspect::RuntimeException,
+                    "java.net.SocketException",
+                    "java.io.IOException"
+                ),
+                (
+                    "client.read#1",
+                    java,
+                    Aspect::RuntimeMessage,
+                    "\"Connection reset\"",
+                    "\"Connection reset by peer\""
+                ),
+                ("client.write#1", java, Aspect::RuntimeOutcome, "exception", "ok=1"),
+                (
+                    "client.write#1",
+                    java,
+                    Aspect::RuntimeException,
+                    "java.net.SocketException",
+                    "none"
+                ),
+                (
+                    "client.write#1",
+                    java,
+                    Aspect::RuntimeMessage,
+                    "~\"Broken pipe\"",
+                    "none"
+                ),
+                ("client.write#1", java, Aspect::RuntimeAlive, "true", "false"),
+            ]
+        );
+        assert_eq!(
+            judgement.mismatches[0].headline(),
+            "client.read#1 [java-socket] exception: expected java.net.SocketException, observed java.io.IOException"
+        );
+    }
+
+    #[test]
+    fn a_runtime_step_the_client_never_reported_is_a_mismatch() {
+        let judgement = judge(JAVA, &java(vec![thrown("client.read#1", "Connection reset")]));
+        assert_eq!(judgement.mismatches.len(), 1);
+        let m = &judgement.mismatches[0];
+        assert_eq!((m.step.as_str(), m.aspect), ("client.write#1", Aspect::MissingStep));
+    }
+
+    #[test]
+    fn a_runtime_no_file_names_leaves_its_trial_unjudged() {
+        let judgement = judge(
+            "[\"s.x\"]\n\"client.read#2\" = \"ok=0\"\n",
+            &java(vec![thrown("client.read#1", "Connection reset")]),
+        );
+        assert_eq!(judgement.mismatches, []);
+        assert_eq!(
+            judgement.unjudged.as_deref(),
+            Some("no expectation file names runtime java-socket for s.x")
+        );
+    }
+
+    #[test]
+    fn runtime_outcomes_match_by_kind_or_by_value() {
+        let ok = |ret| RuntimeStep {
+            label: "client.read#1".into(),
+            outcome: RuntimeOutcome::Ok,
+            ret,
+            exception_type: None,
+            message: None,
+            code: None,
+            alive: true,
+        };
+        assert!(runtime_outcome_matches("ok", &ok(Some(-1))));
+        assert!(runtime_outcome_matches("ok=-1", &ok(Some(-1))));
+        assert!(!runtime_outcome_matches("ok=0", &ok(Some(-1))));
+        assert!(runtime_outcome_matches("ok", &ok(None)));
+        assert!(!runtime_outcome_matches("exception", &ok(None)));
+    }
+}

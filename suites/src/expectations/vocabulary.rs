@@ -1,0 +1,315 @@
+//! The names an expectation file may use, and what to say about one it may not: step labels
+//! and their verbs, outcomes and errno names, signals, poll bits, TCP states, wire patterns,
+//! evidence tags, runtime names and outcomes. Every refusal suggests the closest known name.
+
+use std::sync::OnceLock;
+
+use sockerr_harness::RuntimeOutcome;
+
+use super::EVIDENCE_TAGS;
+use crate::suggest::did_you_mean;
+
+/// Verbs the endpoints record (`Endpoint`, `datagram.rs`, `unix_socket.rs`, `firewall.rs` in
+/// the harness): a label with another verb can never match a step.
+const VERBS: &[&str] = &[
+    "listen",
+    "bind",
+    "connect",
+    "accept",
+    "read",
+    "write",
+    "send",
+    "shutdown",
+    "so_error",
+    "getpeername",
+    "setsockopt",
+    "poll",
+    "close",
+    "abort",
+    "epoll_wait",
+    "kill",
+    // UDP and Unix-domain endpoints.
+    "sendto",
+    "recv",
+    "recv_errqueue",
+    // A firewall change: its outcome is nft's exit status.
+    "nft",
+];
+
+/// Poll bits as poll steps record them, and as epoll_wait steps record epoll's own names.
+const POLL_NAMES: &[&str] = &[
+    "POLLIN",
+    "POLLPRI",
+    "POLLOUT",
+    "POLLRDHUP",
+    "POLLERR",
+    "POLLHUP",
+    "POLLNVAL",
+    "EPOLLIN",
+    "EPOLLPRI",
+    "EPOLLOUT",
+    "EPOLLRDHUP",
+    "EPOLLERR",
+    "EPOLLHUP",
+];
+
+/// Directions of the capture a wire item may name.
+const DIRECTIONS: [&str; 4] = ["client>server", "server>client", "router>client", "router>server"];
+
+/// Every errno name of this platform, looked up once.
+fn errno_names() -> &'static [String] {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    NAMES.get_or_init(crate::knowledge::errno::names)
+}
+
+/// TCP state names TCP_INFO gives, and `-` for a socket that is gone.
+fn tcp_states() -> Vec<&'static str> {
+    let mut states = vec!["-"];
+    states.extend_from_slice(&sockerr_harness::sys::TCP_STATES[1..]);
+    states
+}
+
+/// `actor.verb#n`, `n` from 1, a verb some endpoint records.
+pub fn check_label(label: &str) -> Result<(), String> {
+    let bad = || format!("{label:?} is not a step label: write actor.verb#n, e.g. \"client.read#1\"");
+    let (actor, rest) = label.split_once('.').ok_or_else(bad)?;
+    let (verb, n) = rest.split_once('#').ok_or_else(bad)?;
+    if actor.is_empty() || !actor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(bad());
+    }
+    if !VERBS.contains(&verb) {
+        return Err(format!(
+            "{label:?}: unknown verb {verb:?}{} (one of {})",
+            did_you_mean(verb, VERBS),
+            VERBS.join(", ")
+        ));
+    }
+    match n.parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+/// An outcome in its canonical spelling: errno names in capitals (`econnreset` is
+/// `ECONNRESET`), `ok`, `ok=N`, `killed` as they are. In a documented file an errno name is
+/// checked by its form only (another platform's names); elsewhere it must be this platform's.
+pub fn outcome(token: &str, documented: bool) -> Result<String, String> {
+    if token == "ok" || token == "killed" || token.strip_prefix("ok=").is_some_and(|n| n.parse::<i64>().is_ok()) {
+        return Ok(token.to_string());
+    }
+    let upper = token.to_ascii_uppercase();
+    let known = if documented {
+        has_errno_form(&upper)
+    } else {
+        errno_names().contains(&upper)
+    };
+    if known {
+        return Ok(upper);
+    }
+    let (suggestion, hint) = if documented {
+        (
+            String::new(),
+            "an errno name such as ECONNRESET or WSAECONNRESET, ok, ok=N or killed",
+        )
+    } else {
+        (
+            did_you_mean(&upper, errno_names()),
+            "an errno name of this platform such as ECONNRESET, ok, ok=N or killed",
+        )
+    };
+    Err(format!("unknown outcome {token:?}{suggestion} ({hint})"))
+}
+
+/// Whether `name` looks like an errno name of some platform: `E` or `WSAE` followed by capitals
+/// and digits (`EPROTOTYPE`, `WSAECONNRESET`).
+fn has_errno_form(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("WSAE")
+        .or_else(|| name.strip_prefix('E'))
+        .unwrap_or("");
+    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+pub fn signal(name: &str) -> Result<(), String> {
+    if name.starts_with("SIG") && name.len() > 3 {
+        Ok(())
+    } else {
+        Err(format!("unknown signal {name:?} (a signal name such as SIGPIPE)"))
+    }
+}
+
+pub fn poll_bit(name: &str) -> Result<(), String> {
+    if POLL_NAMES.contains(&name) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown poll bit {name:?}{} ({})",
+        did_you_mean(name, POLL_NAMES),
+        POLL_NAMES.join(", ")
+    ))
+}
+
+pub fn tcp_state(name: &str) -> Result<(), String> {
+    let states = tcp_states();
+    if states.contains(&name) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown TCP state {name:?}{} ({})",
+        did_you_mean(name, &states),
+        states[1..].join(", ")
+    ))
+}
+
+/// `evidence`: one tag of platform-differences.md §0.
+pub fn evidence(tag: &str) -> Result<(), String> {
+    if EVIDENCE_TAGS.contains(&tag) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown evidence tag {tag:?} (one of {}: platform-differences.md §0)",
+        EVIDENCE_TAGS.join(", ")
+    ))
+}
+
+/// `dir flags`: a direction of the capture, then TCP flags in tcpdump's notation, `UDP`, or an
+/// ICMP error as the capture names it (`ICMP host-unreachable`, `ICMP6 no-route`). Flags may
+/// list alternatives joined by `|` (`ICMP host-unreachable|ICMP6 addr-unreachable`), for a fact
+/// whose packet differs by family only.
+pub fn segment_pattern(item: &str) -> Result<(), String> {
+    let valid = item
+        .split_once(' ')
+        .is_some_and(|(dir, flags)| DIRECTIONS.contains(&dir) && flags.split('|').all(is_flags_pattern));
+    if valid {
+        return Ok(());
+    }
+    let direction = item.split(' ').next().unwrap_or("");
+    let suggestion = if DIRECTIONS.contains(&direction) {
+        String::new()
+    } else {
+        did_you_mean(direction, &DIRECTIONS)
+    };
+    Err(format!(
+        "{item:?} is not \"client>server FLAGS\" or \"server>client FLAGS\" (or router>client, router>server; \
+         FLAGS as tcpdump's, UDP, or ICMP NAME){suggestion}"
+    ))
+}
+
+/// TCP flags in tcpdump's notation (`R.`), `UDP`, or an ICMP error as the capture names it.
+fn is_flags_pattern(flags: &str) -> bool {
+    let flags = flags.trim();
+    let tcp = !flags.is_empty() && flags.chars().all(|c| "SFRPUEW.".contains(c));
+    let icmp = ["ICMP ", "ICMP6 "]
+        .iter()
+        .any(|p| flags.strip_prefix(p).is_some_and(|n| !n.is_empty()));
+    tcp || flags == "UDP" || icmp
+}
+
+/// A runtime's name as trial ids end in it: lower-case words joined by `-` (`java-socket`,
+/// `node-net-half-open`).
+pub fn runtime_name(name: &str) -> Result<(), String> {
+    let words = name.split('-').collect::<Vec<_>>();
+    let valid = words
+        .iter()
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name:?} is not a runtime name: lower-case words joined by '-', e.g. \"java-socket\""
+        ))
+    }
+}
+
+/// A runtime step's outcome: `ok`, `ok=N`, `exception`, `unsupported`, `died`.
+pub fn runtime_outcome(token: &str) -> Result<(), String> {
+    let names: Vec<&str> = RuntimeOutcome::ALL.iter().map(|o| o.as_str()).collect();
+    if names.contains(&token) || token.strip_prefix("ok=").is_some_and(|n| n.parse::<i64>().is_ok()) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown runtime outcome {token:?}{} (ok, ok=N, exception, unsupported or died)",
+        did_you_mean(token, &names)
+    ))
+}
+
+/// A code a runtime exposes: an errno name of any platform's form (`ECONNRESET`), or another
+/// runtime code without spaces (`ERR_STREAM_DESTROYED`).
+pub fn runtime_code(code: &str) -> Result<(), String> {
+    if !code.is_empty() && !code.contains(char::is_whitespace) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{code:?} is not a code (a name without spaces, e.g. ECONNRESET)"
+        ))
+    }
+}
+
+/// A known key, or a message naming the closest of `known`.
+pub fn key(table: &str, key: &str, known: &[&str]) -> Result<(), String> {
+    if known.contains(&key) {
+        return Ok(());
+    }
+    Err(format!(
+        "{table}unknown key {key:?}{} ({})",
+        did_you_mean(key, known),
+        known.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_names_are_accepted_in_any_case_and_kept_in_capitals() {
+        assert_eq!(outcome("econnreset", false), Ok("ECONNRESET".into()));
+        assert_eq!(outcome("EConnReset", true), Ok("ECONNRESET".into()));
+        assert_eq!(outcome("ok=0", false), Ok("ok=0".into()));
+    }
+
+    #[test]
+    fn a_mistyped_name_is_answered_with_the_closest_known_one() {
+        assert!(
+            outcome("ECONNRESTE", false)
+                .unwrap_err()
+                .contains("did you mean \"ECONNRESET\"?")
+        );
+        assert!(
+            check_label("client.reed#1")
+                .unwrap_err()
+                .contains("did you mean \"read\"?")
+        );
+        assert!(
+            poll_bit("POLLRDHP")
+                .unwrap_err()
+                .contains("did you mean \"POLLRDHUP\"?")
+        );
+        assert!(tcp_state("CLOSED").unwrap_err().contains("did you mean \"CLOSE\"?"));
+        assert!(
+            runtime_outcome("exeption")
+                .unwrap_err()
+                .contains("did you mean \"exception\"?")
+        );
+        assert!(
+            segment_pattern("server>cleint R.")
+                .unwrap_err()
+                .contains("did you mean \"server>client\"?")
+        );
+    }
+
+    #[test]
+    fn a_documented_file_accepts_another_platforms_errno_form_only() {
+        assert_eq!(outcome("WSAECONNRESET", true), Ok("WSAECONNRESET".into()));
+        assert!(outcome("WSAECONNRESET", false).is_err());
+        assert!(outcome("ECONN-RESET", true).is_err());
+    }
+
+    #[test]
+    fn each_verb_is_listed_once() {
+        let mut verbs = VERBS.to_vec();
+        verbs.sort();
+        verbs.dedup();
+        assert_eq!(verbs.len(), VERBS.len());
+    }
+}
