@@ -186,11 +186,12 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
             let _ = writeln!(out, "Could not run to its end: {error}\n");
         }
         if !t.mismatches.is_empty() {
-            let _ = writeln!(out, "Differences from the expectation:\n");
+            // A block keeps each mismatch's lines (expected, observed, context) apart.
+            let _ = writeln!(out, "Differences from the expectation:\n\n```text");
             for m in &t.mismatches {
-                let _ = writeln!(out, "- {m}");
+                let _ = writeln!(out, "{m}");
             }
-            let _ = writeln!(out);
+            let _ = writeln!(out, "```\n");
         }
         if let Some(timer) = &t.timer {
             let _ = writeln!(out, "Timer waited out: {timer}\n");

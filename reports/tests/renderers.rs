@@ -150,6 +150,29 @@ fn markdown_names_the_variants_where_outcomes_differ() {
 }
 
 #[test]
+fn markdown_shows_a_failed_trials_mismatches_with_expected_and_observed_on_lines_of_their_own() {
+    let mut report = fixture();
+    let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
+    t.status = sockerr_reports::Status::Fail;
+    t.mismatches = vec![sockerr_reports::Mismatch {
+        step: "client.read#1".into(),
+        runtime: None,
+        aspect: sockerr_reports::Aspect::Result,
+        expected: "EPIPE".into(),
+        observed: "ECONNRESET".into(),
+        context: None,
+        origin: Some("mine.toml".into()),
+    }];
+    let markdown = render_markdown(&report);
+    assert!(
+        markdown.contains(
+            "Differences from the expectation:\n\n```text\nclient.read#1 result\n    expected  EPIPE  (mine.toml)\n    observed  ECONNRESET\n```"
+        ),
+        "{markdown}"
+    );
+}
+
+#[test]
 fn client_guidance_is_shown_once_per_scenario_or_per_variant_where_it_differs() {
     let mut report = fixture();
     let guidance = client_guidance(trial(&report, LINGER0)).expect("the fixture carries the catalogue's guidance");
@@ -332,6 +355,10 @@ fn html_shows_a_failed_trial_in_red_with_its_mismatches() {
     let section = &html[html.find(&format!("id=\"{anchor}\"")).expect("the section")..];
     let section = &section[..section.find("</section>").expect("closed")];
     assert!(section.contains("Differences from the expectation"), "{section}");
+    assert!(
+        section.contains("<pre class=\"mono\">client.read#1 result\n    expected  EPIPE\n    observed  ECONNRESET &lt;&amp;&gt;</pre>"),
+        "expected and observed on lines of their own: {section}"
+    );
     assert!(
         section.contains("observed  ECONNRESET &lt;&amp;&gt;"),
         "mismatches are escaped: {section}"

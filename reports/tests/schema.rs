@@ -98,7 +98,8 @@ fn a_report_of_schema_1_reads_with_each_mismatch_kept_as_text() {
     let mut report = fixture_json();
     report["schema"] = json!("sockerr-report/1");
     report["trials"][0]["status"] = json!("fail");
-    report["trials"][0]["mismatches"] = json!(["step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"]);
+    report["trials"][0]["mismatches"] =
+        json!(["step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("old.json");
     std::fs::write(&path, report.to_string()).expect("written");
@@ -111,7 +112,10 @@ fn a_report_of_schema_1_reads_with_each_mismatch_kept_as_text() {
         "step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"
     );
     let errors = errors(&serde_json::to_value(&read).expect("serialises"));
-    assert!(errors.is_empty(), "the upgraded report does not satisfy the schema: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "the upgraded report does not satisfy the schema: {errors:?}"
+    );
 }
 
 #[test]

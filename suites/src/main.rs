@@ -89,8 +89,9 @@ struct RunArgs {
     /// Directory for report.json and pcap/ (created if missing).
     #[arg(long, default_value = "reports/local", value_name = "DIR")]
     out: PathBuf,
-    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Run only trials whose id contains this text (repeat for several).
@@ -246,8 +247,9 @@ struct StressArgs {
     /// Trials run at once within a run [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Directory for stress.json (created if missing).
@@ -310,8 +312,9 @@ struct BenchArgs {
     /// Trials run at once [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Expectation file to judge with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Directory for bench.json (created if missing).
