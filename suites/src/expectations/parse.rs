@@ -248,6 +248,12 @@ impl ExpectationFile {
         };
         let deserializer = toml::Deserializer::parse(text).map_err(syntax)?;
         let file = FileTable::deserialize(deserializer).map_err(|e| match e.span() {
+            // toml hands a date to serde as a table with one private key, which a table of
+            // this format cannot take as a key with a position.
+            Some(span) if e.message().contains("$__toml_private_datetime") => invalid((
+                span.start,
+                "a date or time is no value of this format (write a string)".to_string(),
+            )),
             Some(span) => invalid((span.start, e.message().to_string())),
             None => syntax(e),
         })?;
@@ -662,6 +668,10 @@ mod tests {
     #[case::unknown_wire_key(
         "[\"s.x\"]\nwire = { hass = [\"server>client R.\"] }\n",
         "f.toml:2:10: wire: unknown key \"hass\" (did you mean \"has\"?)"
+    )]
+    #[case::a_date(
+        "[\"s.x\"]\n\"client.read#1\" = 1979-05-27\n",
+        "f.toml:2:19: a date or time is no value of this format (write a string)"
     )]
     #[case::scenario_not_a_table(
         "\"s.x\" = \"EPIPE\"\n",

@@ -69,6 +69,20 @@ fn tcp_states() -> Vec<&'static str> {
     states
 }
 
+/// `unknown poll bit "POLLRDHP" (did you mean "POLLRDHUP"?)` when a known name is close,
+/// else `unknown poll bit "X" (POLLIN, ...)` with `otherwise` saying what is accepted.
+fn unknown<'a, S: AsRef<str> + ?Sized + 'a>(
+    what: &str,
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a S>,
+    otherwise: &str,
+) -> String {
+    match did_you_mean(name, candidates) {
+        suggestion if suggestion.is_empty() => format!("unknown {what} {name:?} ({otherwise})"),
+        suggestion => format!("unknown {what} {name:?}{suggestion}"),
+    }
+}
+
 /// `actor.verb#n`, `n` from 1, a verb some endpoint records.
 pub fn check_label(label: &str) -> Result<(), String> {
     let bad = || format!("{label:?} is not a step label: write actor.verb#n, e.g. \"client.read#1\"");
@@ -78,11 +92,8 @@ pub fn check_label(label: &str) -> Result<(), String> {
         return Err(bad());
     }
     if !VERBS.contains(&verb) {
-        return Err(format!(
-            "{label:?}: unknown verb {verb:?}{} (one of {})",
-            did_you_mean(verb, VERBS),
-            VERBS.join(", ")
-        ));
+        let otherwise = format!("one of {}", VERBS.join(", "));
+        return Err(format!("{label:?}: {}", unknown("verb", verb, VERBS, &otherwise)));
     }
     match n.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(()),
@@ -106,18 +117,12 @@ pub fn outcome(token: &str, documented: bool) -> Result<String, String> {
     if known {
         return Ok(upper);
     }
-    let (suggestion, hint) = if documented {
-        (
-            String::new(),
-            "an errno name such as ECONNRESET or WSAECONNRESET, ok, ok=N or killed",
-        )
+    Err(if documented {
+        format!("unknown outcome {token:?} (an errno name such as ECONNRESET or WSAECONNRESET, ok, ok=N or killed)")
     } else {
-        (
-            did_you_mean(&upper, errno_names()),
-            "an errno name of this platform such as ECONNRESET, ok, ok=N or killed",
-        )
-    };
-    Err(format!("unknown outcome {token:?}{suggestion} ({hint})"))
+        let otherwise = "an errno name of this platform such as ECONNRESET, ok, ok=N or killed";
+        unknown("outcome", token, errno_names(), otherwise)
+    })
 }
 
 /// Whether `name` looks like an errno name of some platform: `E` or `WSAE` followed by capitals
@@ -142,11 +147,7 @@ pub fn poll_bit(name: &str) -> Result<(), String> {
     if POLL_NAMES.contains(&name) {
         return Ok(());
     }
-    Err(format!(
-        "unknown poll bit {name:?}{} ({})",
-        did_you_mean(name, POLL_NAMES),
-        POLL_NAMES.join(", ")
-    ))
+    Err(unknown("poll bit", name, POLL_NAMES, &POLL_NAMES.join(", ")))
 }
 
 pub fn tcp_state(name: &str) -> Result<(), String> {
@@ -154,11 +155,7 @@ pub fn tcp_state(name: &str) -> Result<(), String> {
     if states.contains(&name) {
         return Ok(());
     }
-    Err(format!(
-        "unknown TCP state {name:?}{} ({})",
-        did_you_mean(name, &states),
-        states[1..].join(", ")
-    ))
+    Err(unknown("TCP state", name, &states, &states[1..].join(", ")))
 }
 
 /// `evidence`: one tag of platform-differences.md §0.
@@ -227,9 +224,11 @@ pub fn runtime_outcome(token: &str) -> Result<(), String> {
     if names.contains(&token) || token.strip_prefix("ok=").is_some_and(|n| n.parse::<i64>().is_ok()) {
         return Ok(());
     }
-    Err(format!(
-        "unknown runtime outcome {token:?}{} (ok, ok=N, exception, unsupported or died)",
-        did_you_mean(token, &names)
+    Err(unknown(
+        "runtime outcome",
+        token,
+        &names,
+        "ok, ok=N, exception, unsupported or died",
     ))
 }
 
@@ -250,11 +249,7 @@ pub fn key(table: &str, key: &str, known: &[&str]) -> Result<(), String> {
     if known.contains(&key) {
         return Ok(());
     }
-    Err(format!(
-        "{table}unknown key {key:?}{} ({})",
-        did_you_mean(key, known),
-        known.join(", ")
-    ))
+    Err(format!("{table}{}", unknown("key", key, known, &known.join(", "))))
 }
 
 #[cfg(test)]
