@@ -18,8 +18,9 @@ use sockerr_reports::{Status, TrialReport};
 
 use crate::runner::{self, Planned, RunConfig};
 
-/// The schema name and version written into `stress.json`.
-pub const SCHEMA: &str = "sockerr-stress/1";
+/// The schema name and version written into `stress.json`. Version 2: the first mismatches of
+/// a failing trial are structured values (`sockerr_reports::Mismatch`), no longer text.
+pub const SCHEMA: &str = "sockerr-stress/2";
 
 /// What a stress run found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
