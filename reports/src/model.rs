@@ -106,7 +106,7 @@ impl Status {
 /// One scenario in one variant, run once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrialReport {
-    /// The test name: `area::scenario::family::topology`.
+    /// The test name: `<scenario id>.<family>.<topology>` (`abort.linger0.read_first.v4.loopback`).
     pub id: String,
     /// The scenario id, e.g. `abort.linger0.read_first`.
     pub scenario: String,
@@ -215,13 +215,18 @@ impl Report {
     }
 }
 
-/// Turns a `sockerr-report/1` report into a `sockerr-report/2` one, in place: a mismatch,
-/// then a line of text, becomes a [`Mismatch`] of aspect [`Aspect::Text`] holding that text.
-/// Everything else `/2` added has a default.
+/// Turns a `sockerr-report/1` report into a `sockerr-report/2` one, in place: a trial id
+/// `abort::linger0.read_first::v4::loopback` becomes the dotted
+/// `abort.linger0.read_first.v4.loopback`, and a mismatch, then a line of text, becomes a
+/// [`Mismatch`] of aspect [`Aspect::Text`] holding that text. Everything else `/2` added has
+/// a default.
 pub fn upgrade(report: &mut serde_json::Value) {
     report["schema"] = SCHEMA.into();
     let trials = report.get_mut("trials").and_then(|t| t.as_array_mut());
     for trial in trials.into_iter().flatten() {
+        if let Some(id) = trial.get("id").and_then(|i| i.as_str()) {
+            trial["id"] = id.replace("::", ".").into();
+        }
         let mismatches = trial.get_mut("mismatches").and_then(|m| m.as_array_mut());
         for mismatch in mismatches.into_iter().flatten() {
             if let Some(text) = mismatch.as_str() {
@@ -231,19 +236,8 @@ pub fn upgrade(report: &mut serde_json::Value) {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path` (see
+/// [`sockerr_harness::atomic_file`]: an interrupted run leaves no temporary behind).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    sockerr_harness::atomic_file::write_bytes(path, bytes)
 }

@@ -94,9 +94,10 @@ fn another_schema_version_is_rejected() {
 }
 
 #[test]
-fn a_report_of_schema_1_reads_with_each_mismatch_kept_as_text() {
+fn a_report_of_schema_1_reads_with_dotted_ids_and_each_mismatch_kept_as_text() {
     let mut report = fixture_json();
     report["schema"] = json!("sockerr-report/1");
+    report["trials"][0]["id"] = json!("connect::closed_port.blocking::v4::loopback");
     report["trials"][0]["status"] = json!("fail");
     report["trials"][0]["mismatches"] =
         json!(["step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"]);
@@ -105,6 +106,7 @@ fn a_report_of_schema_1_reads_with_each_mismatch_kept_as_text() {
     std::fs::write(&path, report.to_string()).expect("written");
     let read = Report::read(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(read.schema, sockerr_reports::SCHEMA);
+    assert_eq!(read.trials[0].id, "connect.closed_port.blocking.v4.loopback");
     let mismatch = &read.trials[0].mismatches[0];
     assert_eq!(mismatch.aspect, sockerr_reports::Aspect::Text);
     assert_eq!(

@@ -98,13 +98,14 @@ pub fn run(args: ExplainArgs, run_as: String, skip_reason: Option<String>) -> an
 fn run_catalogue(scenarios: &[Scenario], run_as: String, skip_reason: Option<String>) -> anyhow::Result<Report> {
     let ids = catalogue::ids();
     let expectations = Expectations::built_in(&ids)?;
+    let planned = runner::plan(scenarios);
     let config = RunConfig {
         expectations,
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         ..RunConfig::default()
     };
     let jobs = runner::default_jobs();
-    let trials = runner::run_all(&runner::plan(scenarios), &config, jobs);
+    let trials = runner::run_all(&planned, &config, jobs);
     let mut platform = sockerr_harness::platform::Platform::probe();
     platform.run_as = run_as;
     let origin = (!config.expectations.is_empty()).then(|| config.expectations.origin());

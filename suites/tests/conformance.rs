@@ -1,5 +1,5 @@
 //! The conformance target: one libtest-mimic trial per scenario x family x topology, named
-//! `area::scenario::family::topology`, each judged against the platform's expectation file,
+//! `<scenario id>.<family>.<topology>`, each judged against the platform's expectation file,
 //! with `SOCKERR_EXPECT=FILE` layered over it (the user's file decides for what it names).
 //! A mismatch fails the trial with the step, the expected set, the observed outcome and the
 //! trial's segments; so does a trial that no expectation judged.
@@ -29,18 +29,21 @@ fn main() {
     if let Some(reason) = &skip_reason {
         eprintln!("conformance: namespace trials are ignored here: {reason}");
     }
+    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
+    let planned = runner::plan(scenarios);
     // A gate that judged nothing must not pass: a trial no expectation judges fails.
     let config = Arc::new(RunConfig {
         expectations,
+        capabilities: runner::probe(&planned, skip_reason.clone()),
         strict: true,
         ..RunConfig::default()
     });
-    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
-    let mut trials: Vec<Trial> = runner::plan(scenarios)
+    let mut trials: Vec<Trial> = planned
         .into_iter()
         .map(|planned| {
             let config = Arc::clone(&config);
-            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(skip_reason.is_some())
+            let unmet = runner::unmet_need(planned, &config);
+            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet.is_some())
         })
         .collect();
     trials.push(gate_self_test(scenarios, &config, skip_reason.is_some()));
@@ -68,7 +71,7 @@ fn read_first_trial(
         .ok_or("scenario missing")?;
     let config = RunConfig {
         expectations,
-        skip_reason: config.skip_reason.clone(),
+        capabilities: config.capabilities.clone(),
         strict: true,
         ..RunConfig::default()
     };
@@ -128,7 +131,7 @@ fn expect_the_wrong_read(report: &TrialReport) -> Result<(), Failed> {
 fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Arc<RunConfig>, ignored: bool) -> Trial {
     let config = Arc::clone(config);
     Trial::test(
-        "selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback",
+        "selftest.a_wrong_expectation_fails_its_trial_with_a_readable_diff.v4.loopback",
         move || {
             let report = read_first_trial(scenarios, &config, wrong_file()?.into())?;
             expect_the_wrong_read(&report)?;
@@ -162,7 +165,7 @@ fn layering_self_test(
 ) -> Trial {
     let config = Arc::clone(config);
     Trial::test(
-        "selftest::a_users_file_decides_for_the_steps_it_names_and_the_built_in_file_for_the_rest::v4::loopback",
+        "selftest.a_users_file_decides_for_the_steps_it_names_and_the_built_in_file_for_the_rest.v4.loopback",
         move || {
             let built_in = Expectations::built_in(&sockerr::catalogue::ids())?;
             let Some(platform_file) = built_in.layers().first().map(|l| l.origin.clone()) else {

@@ -4,54 +4,10 @@
 
 use std::sync::OnceLock;
 
-use sockerr_harness::RuntimeOutcome;
+use sockerr_harness::{Events, RuntimeOutcome, Verb};
 
 use super::EVIDENCE_TAGS;
 use crate::suggest::did_you_mean;
-
-/// Verbs the endpoints record (`Endpoint`, `datagram.rs`, `unix_socket.rs`, `firewall.rs` in
-/// the harness): a label with another verb can never match a step.
-const VERBS: &[&str] = &[
-    "listen",
-    "bind",
-    "connect",
-    "accept",
-    "read",
-    "write",
-    "send",
-    "shutdown",
-    "so_error",
-    "getpeername",
-    "setsockopt",
-    "poll",
-    "close",
-    "abort",
-    "epoll_wait",
-    "kill",
-    // UDP and Unix-domain endpoints.
-    "sendto",
-    "recv",
-    "recv_errqueue",
-    // A firewall change: its outcome is nft's exit status.
-    "nft",
-];
-
-/// Poll bits as poll steps record them, and as epoll_wait steps record epoll's own names.
-const POLL_NAMES: &[&str] = &[
-    "POLLIN",
-    "POLLPRI",
-    "POLLOUT",
-    "POLLRDHUP",
-    "POLLERR",
-    "POLLHUP",
-    "POLLNVAL",
-    "EPOLLIN",
-    "EPOLLPRI",
-    "EPOLLOUT",
-    "EPOLLRDHUP",
-    "EPOLLERR",
-    "EPOLLHUP",
-];
 
 /// Directions of the capture a wire item may name.
 const DIRECTIONS: [&str; 4] = ["client>server", "server>client", "router>client", "router>server"];
@@ -83,7 +39,12 @@ fn unknown<'a, S: AsRef<str> + ?Sized + 'a>(
     }
 }
 
-/// `actor.verb#n`, `n` from 1, a verb some endpoint records.
+/// Every verb's name, for messages.
+fn verb_names() -> Vec<&'static str> {
+    Verb::ALL.iter().map(|v| v.as_str()).collect()
+}
+
+/// `actor.verb#n`, `n` from 1, a verb some endpoint records (`sockerr_harness::Verb`).
 pub fn check_label(label: &str) -> Result<(), String> {
     let bad = || format!("{label:?} is not a step label: write actor.verb#n, e.g. \"client.read#1\"");
     let (actor, rest) = label.split_once('.').ok_or_else(bad)?;
@@ -91,9 +52,10 @@ pub fn check_label(label: &str) -> Result<(), String> {
     if actor.is_empty() || !actor.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(bad());
     }
-    if !VERBS.contains(&verb) {
-        let otherwise = format!("one of {}", VERBS.join(", "));
-        return Err(format!("{label:?}: {}", unknown("verb", verb, VERBS, &otherwise)));
+    if verb.parse::<Verb>().is_err() {
+        let names = verb_names();
+        let otherwise = format!("one of {}", names.join(", "));
+        return Err(format!("{label:?}: {}", unknown("verb", verb, &names, &otherwise)));
     }
     match n.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(()),
@@ -143,11 +105,13 @@ pub fn signal(name: &str) -> Result<(), String> {
     }
 }
 
+/// A readiness event as poll steps (`POLLIN`) or epoll steps (`EPOLLIN`) name it.
 pub fn poll_bit(name: &str) -> Result<(), String> {
-    if POLL_NAMES.contains(&name) {
+    let names = Events::all_names();
+    if names.iter().any(|n| n == name) {
         return Ok(());
     }
-    Err(unknown("poll bit", name, POLL_NAMES, &POLL_NAMES.join(", ")))
+    Err(unknown("poll bit", name, &names, &names.join(", ")))
 }
 
 pub fn tcp_state(name: &str) -> Result<(), String> {
@@ -301,10 +265,12 @@ mod tests {
     }
 
     #[test]
-    fn each_verb_is_listed_once() {
-        let mut verbs = VERBS.to_vec();
-        verbs.sort();
-        verbs.dedup();
-        assert_eq!(verbs.len(), VERBS.len());
+    fn every_verb_and_readiness_event_of_the_harness_is_accepted() {
+        for verb in Verb::ALL {
+            assert_eq!(check_label(&format!("client.{verb}#1")), Ok(()));
+        }
+        for name in Events::all_names() {
+            assert_eq!(poll_bit(&name), Ok(()));
+        }
     }
 }
