@@ -382,8 +382,8 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| sockerr::compare::Input::load(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let matrix = sockerr::compare::Matrix::build(&inputs)?;
-    let written = matrix.write(&args.out)?;
+    let matrix = sockerr::compare::build(&inputs)?;
+    let written = sockerr::compare::write(&matrix, &args.out)?;
     print!("{}", matrix.summary());
     for path in written {
         println!("matrix: {}", path.display());

@@ -1,62 +1,55 @@
-//! "Did you mean": the known names closest to a mistyped one, for every message that refuses
-//! a name (errno names, scenario ids, step verbs, poll bits, keys of an expectation file).
+//! Did-you-mean: the known names closest to one that was mistyped, by edit distance. Used
+//! wherever a name is typed by a person: `explain`'s subject, and expectation files (errno
+//! names, scenario ids, step verbs).
 
-/// Edit distance by characters: insertions, deletions, substitutions, and transpositions of
-/// two neighbours (`raed` is one edit from `read`), each counting one (optimal string
-/// alignment distance).
+/// Levenshtein distance, by characters: the fewest insertions, deletions and substitutions
+/// that turn `a` into `b`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    // d[i][j]: distance between the first i characters of a and the first j of b.
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
         }
     }
-    d[a.len()][b.len()]
+    row[b.len()]
 }
 
-/// The `n` candidates closest to `word`, closest first (ties in the candidates' order).
-/// Letter case is ignored in the comparison.
-pub fn closest<'a, S: AsRef<str> + ?Sized + 'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a S>,
-    n: usize,
-) -> Vec<&'a str> {
-    let word = word.to_ascii_lowercase();
-    let mut ranked: Vec<(usize, usize, &str)> = candidates
+/// The `n` candidates closest to `typed`, closest first (ties in name order). Case is
+/// ignored: `econnreste` is one edit from `ECONNRESET`'s neighbours as well as from itself.
+pub fn closest<'c>(typed: &str, candidates: impl IntoIterator<Item = &'c str>, n: usize) -> Vec<&'c str> {
+    let typed = typed.to_ascii_lowercase();
+    let mut ranked: Vec<(usize, &str)> = candidates
         .into_iter()
-        .map(AsRef::as_ref)
-        .enumerate()
-        .map(|(i, c)| (edit_distance(&word, &c.to_ascii_lowercase()), i, c))
+        .map(|c| (edit_distance(&typed, &c.to_ascii_lowercase()), c))
         .collect();
     ranked.sort();
-    ranked.into_iter().take(n).map(|(_, _, c)| c).collect()
+    ranked.dedup();
+    ranked.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
-/// ` (did you mean "X"?)` when a candidate is close enough to be a likely typo of `word`
-/// (at most a third of its length away, and at least 1 edit allowed), else nothing.
-pub fn did_you_mean<'a, S: AsRef<str> + ?Sized + 'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a S>,
-) -> String {
-    let limit = (word.chars().count() / 3).max(1);
-    match closest(word, candidates, 1).first() {
-        Some(best) if edit_distance(&word.to_ascii_lowercase(), &best.to_ascii_lowercase()) <= limit => {
-            format!(" (did you mean {best:?}?)")
-        }
-        _ => String::new(),
-    }
+/// `; did you mean ECONNRESET?` for a message, when a candidate is close enough to be a
+/// likely typo: at most a third of the typed length in edits (at least 2). Candidates equally
+/// close are all named (`A or B`); empty when none is close.
+pub fn did_you_mean<'c>(typed: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+    let limit = (typed.chars().count() / 3).max(2);
+    let typed = typed.to_ascii_lowercase();
+    let mut ranked: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (edit_distance(&typed, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    ranked.sort();
+    ranked.dedup();
+    let Some(&(best, _)) = ranked.first() else {
+        return String::new();
+    };
+    let near: Vec<&str> = ranked.iter().take_while(|(d, _)| *d == best).map(|(_, c)| *c).collect();
+    format!("; did you mean {}?", near.join(" or "))
 }
 
 #[cfg(test)]
@@ -64,26 +57,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_insertions_deletions_substitutions_and_swaps() {
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
         assert_eq!(edit_distance("EPIPE", "EPIPE"), 0);
         assert_eq!(edit_distance("EPIPE", "EPIP"), 1);
-        assert_eq!(edit_distance("EPIPE", "EPIPA"), 1);
-        assert_eq!(edit_distance("ECONNRESTE", "ECONNRESET"), 1);
-        assert_eq!(edit_distance("raed", "read"), 1);
+        assert_eq!(edit_distance("ECONNRESTE", "ECONNRESET"), 2);
         assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("§3.10.7.4", "§3.10.7.3"), 1, "by characters, not bytes");
     }
 
     #[test]
-    fn the_closest_come_first_whatever_the_case() {
-        let names = ["EPIPE", "ECONNRESET", "ECONNREFUSED"];
-        assert_eq!(closest("econnreste", &names, 2), ["ECONNRESET", "ECONNREFUSED"]);
+    fn closest_ranks_by_distance_ignoring_case_then_by_name() {
+        let names = ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ECONNABORTED"];
+        assert_eq!(closest("econnreste", names, 2), ["ECONNRESET", "ECONNREFUSED"]);
+        assert_eq!(closest("EPIPE", names, 1), ["EPIPE"]);
+        assert_eq!(closest("x", names, 10).len(), 4);
     }
 
     #[test]
-    fn a_likely_typo_gets_a_suggestion_and_a_distant_word_none() {
-        let verbs = ["read", "recv", "write"];
-        assert_eq!(did_you_mean("reed", &verbs), " (did you mean \"read\"?)");
-        assert_eq!(did_you_mean("frobnicate", &verbs), "");
+    fn did_you_mean_names_only_candidates_close_enough_to_be_a_typo() {
+        let ids = [
+            "abort.linger0.read_first",
+            "abort.linger0.write_first",
+            "connect.no_route",
+        ];
+        assert_eq!(
+            did_you_mean("abort.linger0.read_frist", ids),
+            "; did you mean abort.linger0.read_first?"
+        );
+        assert_eq!(did_you_mean("tcp_rfc1337", ids), "", "nothing near: no suggestion");
+        assert_eq!(did_you_mean("EPIP", ["EPIPE", "EPERM"]), "; did you mean EPIPE?");
+        assert_eq!(
+            did_you_mean("close.orderlx", ["close.orderly", "close.orderlz", "close.linger"]),
+            "; did you mean close.orderly or close.orderlz?"
+        );
     }
 }

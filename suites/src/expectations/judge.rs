@@ -440,7 +440,7 @@ mod tests {
 
     #[test]
     fn a_wrong_errno_gives_a_mismatch_naming_step_aspect_expected_observed_and_file() {
-        // The gate must fail when behaviour changes (DESIGN.md principle 5).
+        // The gate must fail when behaviour changes (docs/design.md principle 5).
         let judgement = judge(
             "[\"s.x\"]\n\"client.read#1\" = [\"EPIPE\", \"ETIMEDOUT\"]\n",
             &observation(),

@@ -22,7 +22,7 @@ pub fn built_in() -> Option<(&'static str, &'static str)> {
 }
 
 /// The documented expectation files of other platforms: (origin, text). Their values come
-/// from documentation and source reading (platform-differences.md), never from runs here.
+/// from documentation and source reading (docs/platforms.md), never from runs here.
 pub fn documented_files() -> [(&'static str, &'static str); 4] {
     [
         (

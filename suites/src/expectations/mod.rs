@@ -60,13 +60,13 @@
 //! [_platform]
 //! documented = true                        # values come from documentation, not from runs
 //! name = "macOS 15 (xnu-11417.101.15)"
-//! sources = ["platform-differences.md", "https://github.com/apple-oss-distributions/xnu"]
+//! sources = ["docs/platforms.md", "https://github.com/apple-oss-distributions/xnu"]
 //!
 //! ["abort.linger0.write_first"]
 //! "client.write#1" = { result = "EPIPE", evidence = "S", source = "XNU bsd/kern/uipc_socket.c sosendcheck" }
 //! ```
 //!
-//! `evidence` is one tag of platform-differences.md §0: `L` observed on Linux with quick probes,
+//! `evidence` is one tag of docs/platforms.md#evidence-tags: `L` observed on Linux with quick probes,
 //! `S` read in kernel or runtime source, `D` vendor documentation, `M` a maintainer's statement,
 //! `U` a user's report with a reproducer, `H` hearsay or inference (measure first). `source`
 //! says where. Both keys are allowed in any step table and in `wire`. In a documented file every
@@ -88,7 +88,7 @@ pub use load::{built_in, documented_files};
 /// The reserved top-level table that describes the file itself (see the module docs).
 pub const PLATFORM_KEY: &str = "_platform";
 
-/// Evidence tags of platform-differences.md §0, strongest first.
+/// Evidence tags of docs/platforms.md (#evidence-tags), strongest first.
 pub const EVIDENCE_TAGS: &[&str] = &["L", "S", "D", "M", "U", "H"];
 
 /// What a run judges trials with: expectation files in layers, the platform's built-in file
@@ -136,7 +136,7 @@ pub struct WireExpectation {
     pub has: Vec<String>,
     /// `dir flags` items that no segment may match.
     pub lacks: Vec<String>,
-    /// Evidence tag of these wire facts (platform-differences.md §0), if given.
+    /// Evidence tag of these wire facts (docs/platforms.md#evidence-tags), if given.
     pub evidence: Option<String>,
     /// Where these wire facts are documented, if given.
     pub source: Option<String>,
@@ -153,7 +153,7 @@ pub struct StepExpectation {
     pub revents: Option<Vec<String>>,
     /// Accepted TCP states.
     pub tcp_state: Option<Vec<String>>,
-    /// Evidence tag of this expectation (platform-differences.md §0: L, S, D, M, U, H).
+    /// Evidence tag of this expectation (docs/platforms.md#evidence-tags: L, S, D, M, U, H).
     pub evidence: Option<String>,
     /// Where this expectation is documented.
     pub source: Option<String>,

@@ -25,14 +25,9 @@ fn tcp_states() -> Vec<&'static str> {
     states
 }
 
-/// `unknown poll bit "POLLRDHP" (did you mean "POLLRDHUP"?)` when a known name is close,
-/// else `unknown poll bit "X" (POLLIN, ...)` with `otherwise` saying what is accepted.
-fn unknown<'a, S: AsRef<str> + ?Sized + 'a>(
-    what: &str,
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a S>,
-    otherwise: &str,
-) -> String {
+/// `unknown poll bit "POLLRDHP"; did you mean POLLRDHUP?` when a known name is close, else
+/// `unknown poll bit "X" (POLLIN, ...)` with `otherwise` saying what is accepted.
+fn unknown<'a>(what: &str, name: &str, candidates: impl IntoIterator<Item = &'a str>, otherwise: &str) -> String {
     match did_you_mean(name, candidates) {
         suggestion if suggestion.is_empty() => format!("unknown {what} {name:?} ({otherwise})"),
         suggestion => format!("unknown {what} {name:?}{suggestion}"),
@@ -55,7 +50,10 @@ pub fn check_label(label: &str) -> Result<(), String> {
     if verb.parse::<Verb>().is_err() {
         let names = verb_names();
         let otherwise = format!("one of {}", names.join(", "));
-        return Err(format!("{label:?}: {}", unknown("verb", verb, &names, &otherwise)));
+        return Err(format!(
+            "{label:?}: {}",
+            unknown("verb", verb, names.iter().copied(), &otherwise)
+        ));
     }
     match n.parse::<u32>() {
         Ok(n) if n >= 1 => Ok(()),
@@ -83,7 +81,7 @@ pub fn outcome(token: &str, documented: bool) -> Result<String, String> {
         format!("unknown outcome {token:?} (an errno name such as ECONNRESET or WSAECONNRESET, ok, ok=N or killed)")
     } else {
         let otherwise = "an errno name of this platform such as ECONNRESET, ok, ok=N or killed";
-        unknown("outcome", token, errno_names(), otherwise)
+        unknown("outcome", token, errno_names().iter().map(String::as_str), otherwise)
     })
 }
 
@@ -111,7 +109,12 @@ pub fn poll_bit(name: &str) -> Result<(), String> {
     if names.iter().any(|n| n == name) {
         return Ok(());
     }
-    Err(unknown("poll bit", name, &names, &names.join(", ")))
+    Err(unknown(
+        "poll bit",
+        name,
+        names.iter().map(String::as_str),
+        &names.join(", "),
+    ))
 }
 
 pub fn tcp_state(name: &str) -> Result<(), String> {
@@ -119,16 +122,21 @@ pub fn tcp_state(name: &str) -> Result<(), String> {
     if states.contains(&name) {
         return Ok(());
     }
-    Err(unknown("TCP state", name, &states, &states[1..].join(", ")))
+    Err(unknown(
+        "TCP state",
+        name,
+        states.iter().copied(),
+        &states[1..].join(", "),
+    ))
 }
 
-/// `evidence`: one tag of platform-differences.md §0.
+/// `evidence`: one tag of docs/platforms.md#evidence-tags.
 pub fn evidence(tag: &str) -> Result<(), String> {
     if EVIDENCE_TAGS.contains(&tag) {
         return Ok(());
     }
     Err(format!(
-        "unknown evidence tag {tag:?} (one of {}: platform-differences.md §0)",
+        "unknown evidence tag {tag:?} (one of {}: docs/platforms.md#evidence-tags)",
         EVIDENCE_TAGS.join(", ")
     ))
 }
@@ -148,7 +156,7 @@ pub fn segment_pattern(item: &str) -> Result<(), String> {
     let suggestion = if DIRECTIONS.contains(&direction) {
         String::new()
     } else {
-        did_you_mean(direction, &DIRECTIONS)
+        did_you_mean(direction, DIRECTIONS)
     };
     Err(format!(
         "{item:?} is not \"client>server FLAGS\" or \"server>client FLAGS\" (or router>client, router>server; \
@@ -191,7 +199,7 @@ pub fn runtime_outcome(token: &str) -> Result<(), String> {
     Err(unknown(
         "runtime outcome",
         token,
-        &names,
+        names.iter().copied(),
         "ok, ok=N, exception, unsupported or died",
     ))
 }
@@ -213,7 +221,10 @@ pub fn key(table: &str, key: &str, known: &[&str]) -> Result<(), String> {
     if known.contains(&key) {
         return Ok(());
     }
-    Err(format!("{table}{}", unknown("key", key, known, &known.join(", "))))
+    Err(format!(
+        "{table}{}",
+        unknown("key", key, known.iter().copied(), &known.join(", "))
+    ))
 }
 
 #[cfg(test)]
@@ -229,32 +240,24 @@ mod tests {
 
     #[test]
     fn a_mistyped_name_is_answered_with_the_closest_known_one() {
-        assert!(
-            outcome("ECONNRESTE", false)
-                .unwrap_err()
-                .contains("did you mean \"ECONNRESET\"?")
+        assert_eq!(
+            outcome("ECONNRESTE", false),
+            Err("unknown outcome \"ECONNRESTE\"; did you mean ECONNRESET?".into())
         );
         assert!(
             check_label("client.reed#1")
                 .unwrap_err()
-                .contains("did you mean \"read\"?")
+                .ends_with("; did you mean read?")
         );
-        assert!(
-            poll_bit("POLLRDHP")
-                .unwrap_err()
-                .contains("did you mean \"POLLRDHUP\"?")
-        );
-        assert!(tcp_state("CLOSED").unwrap_err().contains("did you mean \"CLOSE\"?"));
+        assert!(poll_bit("POLLRDHP").unwrap_err().ends_with("; did you mean POLLRDHUP?"));
+        assert!(tcp_state("CLOSED").unwrap_err().ends_with("; did you mean CLOSE?"));
         assert!(
             runtime_outcome("exeption")
                 .unwrap_err()
-                .contains("did you mean \"exception\"?")
+                .ends_with("; did you mean exception?")
         );
-        assert!(
-            segment_pattern("server>cleint R.")
-                .unwrap_err()
-                .contains("did you mean \"server>client\"?")
-        );
+        let direction = segment_pattern("server>cleint R.").unwrap_err();
+        assert!(direction.ends_with("; did you mean server>client?"), "{direction}");
     }
 
     #[test]
