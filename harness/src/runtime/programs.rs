@@ -302,7 +302,7 @@ fn cached(name: &str, sources: &[Source], build: impl FnOnce(&Path) -> Result<()
 mod tests {
     use super::*;
 
-    /// DESIGN.md principle 6: what the machine lacks becomes a skip with one line saying why
+    /// docs/design.md principle 6: what the machine lacks becomes a skip with one line saying why
     /// and how to get it.
     #[test]
     fn a_runtime_missing_from_the_path_is_a_one_line_skip_naming_its_debian_package() {
