@@ -25,8 +25,7 @@ pub use endpoint::stream::Shut;
 pub use endpoint::{Background, Endpoint};
 pub use events::{EventApi, Events, Revents};
 pub use record::{
-    CallResult, Direction, Knob, Observation, Proto, RuntimeObservation, RuntimeOutcome, RuntimeStep, Segment, Step,
-    Wait, Wire,
+    Answer, CallResult, Direction, Knob, Observation, Proto, RuntimeObservation, RuntimeStep, Segment, Step, Wait, Wire,
 };
 pub use sockopt::SockOpt;
 pub use trial::firewall::Hook;

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod runtime;
+
+pub use runtime::{Answer, RuntimeObservation, RuntimeStep};
+
 /// The return of one system call as the program saw it: a value, or an errno.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallResult {
@@ -219,88 +223,6 @@ impl std::fmt::Display for Knob {
         }
         f.write_str(")")
     }
-}
-
-/// How a runtime client's step ended, as the runtime reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RuntimeOutcome {
-    /// The call returned normally (its value in `ret` where it has one).
-    Ok,
-    /// The call threw or returned an error value (its type, message and code recorded).
-    Exception,
-    /// The runtime's API cannot express the step (Java's `Socket` has no SO_ERROR): recorded,
-    /// not dropped.
-    Unsupported,
-    /// The client process died during the step (a signal, an uncaught error).
-    Died,
-}
-
-impl RuntimeOutcome {
-    /// `ok`, `exception`, `unsupported`, `died`: the names expectation files use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuntimeOutcome::Ok => "ok",
-            RuntimeOutcome::Exception => "exception",
-            RuntimeOutcome::Unsupported => "unsupported",
-            RuntimeOutcome::Died => "died",
-        }
-    }
-
-    pub const ALL: [RuntimeOutcome; 4] = [
-        RuntimeOutcome::Ok,
-        RuntimeOutcome::Exception,
-        RuntimeOutcome::Unsupported,
-        RuntimeOutcome::Died,
-    ];
-}
-
-/// One step of a trial's client played by a runtime client (Java, Python, Go, Node.js, Rust):
-/// what the program was told, as the runtime tells it. Kept small on purpose: the fields an
-/// expectation can judge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RuntimeStep {
-    /// The label of the native step it stands for: `client.read#1`.
-    pub label: String,
-    pub outcome: RuntimeOutcome,
-    /// The call's return value when it has one (bytes read or written; Java's `read` gives -1
-    /// at end of stream).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ret: Option<i64>,
-    /// The exception's type or class (`java.net.SocketException`, `ConnectionResetError`,
-    /// `*net.OpError`), when the step threw.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception_type: Option<String>,
-    /// The exception's message, exactly as the runtime gave it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The error code the runtime exposes, by name where it has one (`ECONNRESET` from
-    /// Node's `err.code`, Python's `errno`, Go's `errors.Is` classification).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// Whether the client process was still alive after the step.
-    pub alive: bool,
-}
-
-impl RuntimeStep {
-    /// The outcome in the notation expectation files use: `ok`, `ok=N`, `exception`,
-    /// `unsupported` or `died`.
-    pub fn outcome_text(&self) -> String {
-        match (self.outcome, self.ret) {
-            (RuntimeOutcome::Ok, Some(ret)) => format!("ok={ret}"),
-            (outcome, _) => outcome.as_str().to_string(),
-        }
-    }
-}
-
-/// What one runtime client reported in a trial.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RuntimeObservation {
-    /// The runtime and API, as expectation files name it: `java-socket`, `python-asyncio`.
-    pub runtime: String,
-    /// The runtime's version as it reports itself: `OpenJDK 17.0.15`, `go1.19.8`.
-    pub version: String,
-    pub steps: Vec<RuntimeStep>,
 }
 
 /// Everything one trial observed.

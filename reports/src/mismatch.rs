@@ -27,16 +27,16 @@ pub enum Aspect {
     TrialError,
     /// No expectation judged the trial, and the run was asked to judge every trial.
     Unjudged,
-    /// A runtime's step ended otherwise than expected: ok, exception, unsupported, died.
+    /// A runtime's step ended otherwise than expected: ok, error, unsupported, lost.
     RuntimeOutcome,
-    /// A runtime's exception is of another type (class) than expected.
-    RuntimeException,
-    /// A runtime's exception message does not match.
+    /// A runtime's error is of another type (exception class) than expected.
+    RuntimeType,
+    /// A runtime's error message does not match.
     RuntimeMessage,
     /// The error code a runtime exposes (errno name, `err.code`) is not in the accepted set.
     RuntimeCode,
-    /// The runtime's process was (not) alive after the step, unlike expected.
-    RuntimeAlive,
+    /// The runtime client's process survived the step, or did not, unlike expected.
+    RuntimeSurvived,
     /// A mismatch read from a report of schema `sockerr-report/1`, where mismatches were text:
     /// the text is in `context`.
     Text,
@@ -57,10 +57,10 @@ impl Aspect {
             Aspect::TrialError => "error",
             Aspect::Unjudged => "unjudged",
             Aspect::RuntimeOutcome => "outcome",
-            Aspect::RuntimeException => "exception",
+            Aspect::RuntimeType => "type",
             Aspect::RuntimeMessage => "message",
             Aspect::RuntimeCode => "code",
-            Aspect::RuntimeAlive => "alive",
+            Aspect::RuntimeSurvived => "survived",
             Aspect::Text => "text",
         }
     }
@@ -77,7 +77,8 @@ impl std::fmt::Display for Aspect {
 pub struct Mismatch {
     /// Where: a step label (`client.read#1`), `wire`, or `trial` for the trial as a whole.
     pub step: String,
-    /// The runtime whose step this is (`java-socket`), when the step ran in a runtime client.
+    /// The API of the runtime client whose step this is (`java.net.Socket`), when the step ran
+    /// in one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     pub aspect: Aspect,
@@ -109,7 +110,7 @@ impl Mismatch {
         }
     }
 
-    /// Where, with the runtime: `client.read#1`, `client.read#1 [java-socket]`.
+    /// Where, with the runtime's API: `client.read#1`, `client.read#1 [java.net.Socket]`.
     pub fn place(&self) -> String {
         match &self.runtime {
             Some(runtime) => format!("{} [{runtime}]", self.step),

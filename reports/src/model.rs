@@ -143,8 +143,8 @@ pub struct TrialReport {
     /// The protocol timer the trial waits out and the floor it is shortened to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<String>,
-    /// The runtime client that played the trial's client steps, with what it reported per
-    /// step, when the trial ran one (a trial id ending in the runtime: `....java-socket`).
+    /// The runtime client that made the trial's client steps, with what it reported per step,
+    /// when the trial ran one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<RuntimeObservation>,
     /// The expectation files that judged this trial, the platform's built-in file first and a

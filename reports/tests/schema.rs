@@ -135,3 +135,43 @@ fn a_direction_under_its_rust_name_is_rejected() {
         "ClientToServer was accepted: {errors:?}"
     );
 }
+
+#[test]
+fn a_trial_with_a_runtime_clients_steps_and_structured_mismatches_validates() {
+    use sockerr_harness::{Answer, RuntimeObservation, RuntimeStep};
+    let mut report = Report::read(&fixture_path()).expect("the fixture is a report of this version");
+    let trial = &mut report.trials[0];
+    trial.runtime = Some(RuntimeObservation {
+        api: "java.net.Socket".into(),
+        version: "OpenJDK 17.0.15".into(),
+        steps: vec![RuntimeStep {
+            label: "client.read#1".into(),
+            api: "java.net.Socket".into(),
+            op: "read(64)".into(),
+            answer: Answer {
+                outcome: "error".into(),
+                error_type: Some("java.net.SocketException".into()),
+                message: Some("Connection reset".into()),
+                ..Answer::default()
+            },
+            survived: true,
+            ended: None,
+            revents: vec!["POLLIN".into()],
+            tcp_state: Some("CLOSE".into()),
+            t_us: 10,
+            elapsed_us: 2,
+        }],
+    });
+    trial.judged_by = vec!["suites/expectations/linux.toml".into()];
+    trial.mismatches = vec![sockerr_reports::Mismatch {
+        step: "client.read#1".into(),
+        runtime: Some("java.net.Socket".into()),
+        aspect: sockerr_reports::Aspect::RuntimeMessage,
+        expected: "\"Connection reset by peer\"".into(),
+        observed: "\"Connection reset\"".into(),
+        context: None,
+        origin: Some("suites/expectations/linux.toml".into()),
+    }];
+    let errors = errors(&serde_json::to_value(&report).expect("serialises"));
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use sockerr_harness::{Observation, RuntimeObservation, RuntimeOutcome, RuntimeStep, Segment, Step};
+use sockerr_harness::{Observation, RuntimeObservation, RuntimeStep, Segment, Step};
 use sockerr_reports::{Aspect, Mismatch};
 
 use super::{Expectations, RuntimeStepExpectation, StepExpectation, WireExpectation};
@@ -51,7 +51,7 @@ impl Expectations {
                 wire = Some((w, origin));
             }
             for (label, step) in runtime
-                .and_then(|r| expected.runtimes.get(&r.runtime))
+                .and_then(|r| expected.runtimes.get(&r.api))
                 .into_iter()
                 .flatten()
             {
@@ -98,10 +98,9 @@ impl Expectations {
         judgement.judged_by.sort_by_key(layer);
         judgement.unjudged = match runtime {
             _ if judgement.judged_by.is_empty() => Some(format!("no expectation file names {scenario}")),
-            Some(r) if runtime_steps.is_empty() => Some(format!(
-                "no expectation file names runtime {} for {scenario}",
-                r.runtime
-            )),
+            Some(r) if runtime_steps.is_empty() => {
+                Some(format!("no expectation file names runtime {} for {scenario}", r.api))
+            }
             _ => None,
         };
         judgement
@@ -257,26 +256,38 @@ fn judge_wire(expected: &WireExpectation, origin: &str, segments: &[Segment], ou
     }
 }
 
-/// What the runtime reported, in one line: `exception java.net.SocketException: "Connection
-/// reset" (code ECONNRESET); alive`.
+/// What the runtime reported, in one line: `error java.net.SocketException: "Connection
+/// reset" (code ECONNRESET); survived`.
 fn runtime_context(step: &RuntimeStep) -> String {
-    let mut text = step.outcome_text();
-    if let Some(kind) = &step.exception_type {
+    let answer = &step.answer;
+    let mut text = answer.outcome_text();
+    if let Some(kind) = &answer.error_type {
         text.push(' ');
         text.push_str(kind);
     }
-    if let Some(message) = &step.message {
+    if let Some(message) = &answer.message {
         text.push_str(&format!(": {message:?}"));
     }
-    if let Some(code) = &step.code {
+    if let Some(code) = &answer.code {
         text.push_str(&format!(" (code {code})"));
     }
-    text.push_str(if step.alive { "; alive" } else { "; not alive" });
+    match &step.ended {
+        _ if step.survived => text.push_str("; survived"),
+        Some(how) => text.push_str(&format!("; did not survive: {how}")),
+        None => text.push_str("; did not survive"),
+    }
     text
 }
 
+/// `ok` accepts any return; every other outcome must equal the recorded one (`ok=-1`,
+/// `error`).
 fn runtime_outcome_matches(expected: &str, step: &RuntimeStep) -> bool {
-    expected == step.outcome_text() || (expected == "ok" && step.outcome == RuntimeOutcome::Ok)
+    expected == step.answer.outcome_text() || (expected == "ok" && step.answer.outcome == "ok")
+}
+
+/// Whether `observed` is one of `items`.
+fn one_of(items: &[String], observed: Option<&String>) -> bool {
+    observed.is_some_and(|o| items.contains(o))
 }
 
 fn judge_runtime_step(
@@ -288,7 +299,7 @@ fn judge_runtime_step(
 ) {
     let mismatch = |aspect, expected: String, observed: String, context: Option<String>| Mismatch {
         step: label.to_string(),
-        runtime: Some(runtime.runtime.clone()),
+        runtime: Some(runtime.api.clone()),
         aspect,
         expected,
         observed,
@@ -300,11 +311,12 @@ fn judge_runtime_step(
         out.push(mismatch(
             Aspect::MissingStep,
             summary,
-            format!("{} reported no such step", runtime.runtime),
+            format!("{} reported no such step", runtime.api),
             None,
         ));
         return;
     };
+    let answer = &step.answer;
     let context = || Some(runtime_context(step));
     let none = || "none".to_string();
     if let Some(items) = &expected.outcome {
@@ -312,20 +324,20 @@ fn judge_runtime_step(
             out.push(mismatch(
                 Aspect::RuntimeOutcome,
                 set_text(items),
-                step.outcome_text(),
+                answer.outcome_text(),
                 context(),
             ));
         }
     }
-    if let Some(items) = &expected.exception {
-        if !step.exception_type.as_ref().is_some_and(|t| items.contains(t)) {
-            let observed = step.exception_type.clone().unwrap_or_else(none);
-            out.push(mismatch(Aspect::RuntimeException, set_text(items), observed, context()));
+    if let Some(items) = &expected.error_type {
+        if !one_of(items, answer.error_type.as_ref()) {
+            let observed = answer.error_type.clone().unwrap_or_else(none);
+            out.push(mismatch(Aspect::RuntimeType, set_text(items), observed, context()));
         }
     }
     if let Some(pattern) = &expected.message {
-        if !step.message.as_deref().is_some_and(|m| pattern.matches(m)) {
-            let observed = step.message.as_ref().map_or_else(none, |m| format!("{m:?}"));
+        if !answer.message.as_deref().is_some_and(|m| pattern.matches(m)) {
+            let observed = answer.message.as_ref().map_or_else(none, |m| format!("{m:?}"));
             out.push(mismatch(
                 Aspect::RuntimeMessage,
                 pattern.to_string(),
@@ -335,17 +347,17 @@ fn judge_runtime_step(
         }
     }
     if let Some(items) = &expected.code {
-        if !step.code.as_ref().is_some_and(|c| items.contains(c)) {
-            let observed = step.code.clone().unwrap_or_else(none);
+        if !one_of(items, answer.code.as_ref()) {
+            let observed = answer.code.clone().unwrap_or_else(none);
             out.push(mismatch(Aspect::RuntimeCode, set_text(items), observed, context()));
         }
     }
-    if let Some(alive) = expected.alive {
-        if alive != step.alive {
+    if let Some(survived) = expected.survived {
+        if survived != step.survived {
             out.push(mismatch(
-                Aspect::RuntimeAlive,
-                alive.to_string(),
-                step.alive.to_string(),
+                Aspect::RuntimeSurvived,
+                survived.to_string(),
+                step.survived.to_string(),
                 context(),
             ));
         }
@@ -357,7 +369,7 @@ mod tests {
     use super::*;
     use crate::expectations::ExpectationFile;
     use rstest::rstest;
-    use sockerr_harness::{CallResult, Direction, Wire};
+    use sockerr_harness::{Answer, CallResult, Direction, Wire};
 
     const IDS: &[&str] = &["s.x", "s.y"];
 
@@ -571,7 +583,7 @@ mod tests {
     fn java(steps: Vec<RuntimeStep>) -> Observation {
         Observation {
             runtime: Some(RuntimeObservation {
-                runtime: "java-socket".into(),
+                api: "java.net.Socket".into(),
                 version: "OpenJDK 17.0.15".into(),
                 steps,
             }),
@@ -579,25 +591,52 @@ mod tests {
         }
     }
 
-    fn thrown(label: &str, message: &str) -> RuntimeStep {
+    /// A step of the Java client as the driver records it.
+    fn java_step(label: &str, answer: Answer) -> RuntimeStep {
         RuntimeStep {
             label: label.into(),
-            outcome: RuntimeOutcome::Exception,
-            ret: None,
-            exception_type: Some("java.net.SocketException".into()),
-            message: Some(message.into()),
-            code: None,
-            alive: true,
+            api: "java.net.Socket".into(),
+            op: "read(64)".into(),
+            answer,
+            survived: true,
+            ended: None,
+            revents: Vec::new(),
+            tcp_state: None,
+            t_us: 0,
+            elapsed_us: 1,
         }
     }
 
-    const JAVA: &str = "[\"s.x\".runtimes.java-socket]\n\
-        \"client.read#1\" = { exception = \"java.net.SocketException\", message = \"Connection reset\" }\n\
-        \"client.write#1\" = { exception = \"java.net.SocketException\", message = \"~Broken pipe\", alive = true }\n";
+    fn thrown(label: &str, message: &str) -> RuntimeStep {
+        java_step(
+            label,
+            Answer {
+                outcome: "error".into(),
+                error_type: Some("java.net.SocketException".into()),
+                message: Some(message.into()),
+                ..Answer::default()
+            },
+        )
+    }
+
+    fn returned(label: &str, value: serde_json::Value) -> RuntimeStep {
+        java_step(
+            label,
+            Answer {
+                outcome: "ok".into(),
+                value: Some(value),
+                ..Answer::default()
+            },
+        )
+    }
+
+    const JAVA: &str = "[\"s.x\".runtimes.\"java.net.Socket\"]\n\
+        \"client.read#1\" = { type = \"java.net.SocketException\", message = \"Connection reset\" }\n\
+        \"client.write#1\" = { type = \"java.net.SocketException\", message = \"~Broken pipe\", survived = true }\n";
 
     #[test]
     fn a_runtime_that_reports_what_is_expected_passes_and_its_native_steps_are_left_out() {
-        // The native entry of client.read#1 (EPIPE, wrong) is not judged: java played it.
+        // The native entry of client.read#1 (EPIPE, wrong) is not judged: Java made that call.
         let text = format!("[\"s.x\"]\n\"client.read#1\" = \"EPIPE\"\n\"client.read#2\" = \"ok=0\"\n{JAVA}");
         let observed = java(vec![
             thrown("client.read#1", "Connection reset"),
@@ -609,23 +648,20 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_runtime_message_type_or_outcome_is_a_mismatch_per_aspect() {
-        let observed = java(vec![
-            RuntimeStep {
-                exception_type: Some("java.io.IOException".into()),
-                ..thrown("client.read#1", "Connection reset by peer")
+    fn a_wrong_runtime_message_type_outcome_or_survival_is_a_mismatch_per_aspect() {
+        let wrong_type = RuntimeStep {
+            answer: Answer {
+                error_type: Some("java.io.IOException".into()),
+                ..thrown("client.read#1", "Connection reset by peer").answer
             },
-            RuntimeStep {
-                label: "client.write#1".into(),
-                outcome: RuntimeOutcome::Ok,
-                ret: Some(1),
-                exception_type: None,
-                message: None,
-                code: None,
-                alive: false,
-            },
-        ]);
-        let judgement = judge(JAVA, &observed);
+            ..thrown("client.read#1", "")
+        };
+        let died = RuntimeStep {
+            survived: false,
+            ended: Some("killed by SIGKILL".into()),
+            ..returned("client.write#1", serde_json::json!(1))
+        };
+        let judgement = judge(JAVA, &java(vec![wrong_type, died]));
         let found: Vec<(&str, Option<&str>, Aspect, &str, &str)> = judgement
             .mismatches
             .iter()
@@ -639,14 +675,14 @@ mod tests {
                 )
             })
             .collect();
-        let java = Some("java-socket");
+        let java = Some("java.net.Socket");
         assert_eq!(
             found,
             [
                 (
                     "client.read#1",
                     java,
-                    Aspect::RuntimeException,
+                    Aspect::RuntimeType,
                     "java.net.SocketException",
                     "java.io.IOException"
                 ),
@@ -657,11 +693,11 @@ mod tests {
                     "\"Connection reset\"",
                     "\"Connection reset by peer\""
                 ),
-                ("client.write#1", java, Aspect::RuntimeOutcome, "exception", "ok=1"),
+                ("client.write#1", java, Aspect::RuntimeOutcome, "error", "ok=1"),
                 (
                     "client.write#1",
                     java,
-                    Aspect::RuntimeException,
+                    Aspect::RuntimeType,
                     "java.net.SocketException",
                     "none"
                 ),
@@ -672,12 +708,16 @@ mod tests {
                     "~\"Broken pipe\"",
                     "none"
                 ),
-                ("client.write#1", java, Aspect::RuntimeAlive, "true", "false"),
+                ("client.write#1", java, Aspect::RuntimeSurvived, "true", "false"),
             ]
         );
         assert_eq!(
             judgement.mismatches[0].headline(),
-            "client.read#1 [java-socket] exception: expected java.net.SocketException, observed java.io.IOException"
+            "client.read#1 [java.net.Socket] type: expected java.net.SocketException, observed java.io.IOException"
+        );
+        assert_eq!(
+            judgement.mismatches[5].context.as_deref(),
+            Some("ok=1; did not survive: killed by SIGKILL")
         );
     }
 
@@ -698,25 +738,21 @@ mod tests {
         assert_eq!(judgement.mismatches, []);
         assert_eq!(
             judgement.unjudged.as_deref(),
-            Some("no expectation file names runtime java-socket for s.x")
+            Some("no expectation file names runtime java.net.Socket for s.x")
         );
     }
 
     #[test]
-    fn runtime_outcomes_match_by_kind_or_by_value() {
-        let ok = |ret| RuntimeStep {
-            label: "client.read#1".into(),
-            outcome: RuntimeOutcome::Ok,
-            ret,
-            exception_type: None,
-            message: None,
-            code: None,
-            alive: true,
-        };
-        assert!(runtime_outcome_matches("ok", &ok(Some(-1))));
-        assert!(runtime_outcome_matches("ok=-1", &ok(Some(-1))));
-        assert!(!runtime_outcome_matches("ok=0", &ok(Some(-1))));
-        assert!(runtime_outcome_matches("ok", &ok(None)));
-        assert!(!runtime_outcome_matches("exception", &ok(None)));
+    fn runtime_outcomes_match_by_kind_or_by_the_recorded_value() {
+        let eof = returned("client.read#1", serde_json::json!(-1));
+        assert!(runtime_outcome_matches("ok", &eof));
+        assert!(runtime_outcome_matches("ok=-1", &eof));
+        assert!(!runtime_outcome_matches("ok=0", &eof));
+        let address = returned("client.getpeername#1", serde_json::json!("198.18.0.2:4000"));
+        assert!(runtime_outcome_matches("ok=\"198.18.0.2:4000\"", &address));
+        let nothing = returned("client.close#1", serde_json::Value::Null);
+        assert!(runtime_outcome_matches("ok", &nothing));
+        assert!(!runtime_outcome_matches("error", &nothing));
+        assert!(runtime_outcome_matches("error", &thrown("client.read#1", "x")));
     }
 }

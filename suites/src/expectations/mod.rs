@@ -20,26 +20,29 @@
 //! returned). `signals` is the exact list the step raised (`[]` for none); `revents` the exact
 //! set of poll bits after the step; `tcp_state` a set of states.
 //!
-//! ## Runtime clients: `runtimes.<runtime>`
+//! ## Runtime clients: `runtimes."<api>"`
 //!
-//! A trial whose client steps ran in a runtime client (`java-socket`, `python-asyncio`, ...)
-//! is judged by the scenario's table for that runtime, step by step, with what the runtime
-//! told the program:
+//! A trial whose client steps ran in a runtime client is judged, step by step, by the
+//! scenario's table for that client's API (as the runtime protocol names it:
+//! `java.net.Socket`, `python.asyncio`, `go.net`, `node.net.allowHalfOpen`, `rust.tokio`),
+//! with what the runtime told the program:
 //!
 //! ```toml
-//! ["abort.linger0.read_first".runtimes.java-socket]
-//! "client.read#1" = { exception = "java.net.SocketException", message = "Connection reset" }
-//! "client.write#1" = { exception = "java.net.SocketException", message = "~Broken pipe" }
+//! ["abort.linger0.read_first".runtimes."java.net.Socket"]
+//! "client.read#1" = { type = "java.net.SocketException", message = "Connection reset" }
+//! "client.write#1" = { type = "java.net.SocketException", message = "~Broken pipe", survived = true }
 //! "client.read#2" = "ok=-1"
 //! ```
 //!
-//! `outcome` is a set of `ok`, `ok=N`, `exception`, `unsupported` (the API cannot express the
-//! step) and `died` (the client process died); the short forms `"ok=-1"` and `["ok", "died"]`
-//! state the outcome only. `exception` is a set of exception types or classes (a table with
-//! one implies `outcome = "exception"`); `message` is the exact message, or with a leading `~`
-//! a text the message contains; `code` a set of the codes the runtime exposes (`ECONNRESET`);
-//! `alive` whether the client process lived on after the step. A runtime trial's native steps
-//! of the same labels are not judged by the native entries: the runtime played them.
+//! The keys are those of the recorded answer. `outcome` is a set of `ok` (any return),
+//! `ok=V` (that return value, as recorded: `ok=-1`, `ok="198.18.0.2:4000"`), `error`,
+//! `unsupported` (the API cannot express the step) and `lost` (no answer: the client hung or
+//! died); the short forms `"ok=-1"` and `["ok", "lost"]` state the outcome only. `type` is a
+//! set of error types or exception classes (a table with one implies `outcome = "error"`);
+//! `message` is the exact message, or with a leading `~` a text the message contains; `code`
+//! a set of the codes the runtime exposes (`ECONNRESET`); `survived` whether the client's
+//! process lived on after the step. A runtime trial's native steps of the same labels are not
+//! judged by the native entries: the runtime made those calls.
 //!
 //! ## Layers
 //!
@@ -126,7 +129,7 @@ pub struct ScenarioExpectation {
     pub wire: Option<WireExpectation>,
     /// Step label to what that step must show.
     pub steps: BTreeMap<String, StepExpectation>,
-    /// Runtime (`java-socket`) to step label to what the runtime must report there.
+    /// Runtime API (`java.net.Socket`) to step label to what its client must report there.
     pub runtimes: BTreeMap<String, BTreeMap<String, RuntimeStepExpectation>>,
 }
 
@@ -162,23 +165,23 @@ pub struct StepExpectation {
 /// What a runtime client must report for one step; `None` leaves that aspect unchecked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuntimeStepExpectation {
-    /// Accepted outcomes: `ok`, `ok=N`, `exception`, `unsupported`, `died`.
+    /// Accepted outcomes: `ok`, `ok=V`, `error`, `unsupported`, `lost`.
     pub outcome: Option<Vec<String>>,
-    /// Accepted exception types or classes.
-    pub exception: Option<Vec<String>>,
+    /// Accepted error types or exception classes (`type`).
+    pub error_type: Option<Vec<String>>,
     /// The message, exactly or by a text it contains.
     pub message: Option<MessagePattern>,
     /// Accepted codes the runtime exposes (`ECONNRESET`).
     pub code: Option<Vec<String>>,
-    /// Whether the client process is alive after the step.
-    pub alive: Option<bool>,
+    /// Whether the client's process survived the step.
+    pub survived: Option<bool>,
     /// Evidence tag, as for native steps.
     pub evidence: Option<String>,
     /// Where this expectation is documented.
     pub source: Option<String>,
 }
 
-/// How an exception message is matched: `"Connection reset"` exactly, `"~Broken pipe"` by
+/// How an error message is matched: `"Connection reset"` exactly, `"~Broken pipe"` by
 /// containing the text after the `~`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MessagePattern {

@@ -496,7 +496,7 @@ fn read_wire(key: &Spanned<String>, value: &Shape<Fields>, documented: bool) -> 
     Ok(wire)
 }
 
-/// `runtimes.<runtime>."actor.verb#n"`: what each runtime client must report per step.
+/// `runtimes."<api>"."actor.verb#n"`: what each runtime client must report per step.
 type Runtimes = std::collections::BTreeMap<String, std::collections::BTreeMap<String, RuntimeStepExpectation>>;
 
 fn read_runtimes(key: &Spanned<String>, value: Shape<RuntimesTable>, documented: bool) -> Result<Runtimes, Problem> {
@@ -504,19 +504,19 @@ fn read_runtimes(key: &Spanned<String>, value: Shape<RuntimesTable>, documented:
         return Err((
             at(key),
             format!(
-                "runtimes: expected a table of runtimes ([\"scenario\".runtimes.java-socket]), found {}",
+                "runtimes: expected a table of runtime APIs ([\"scenario\".runtimes.\"java.net.Socket\"]), found {}",
                 value.kind()
             ),
         ));
     };
     let mut out = Runtimes::new();
     for (runtime, table) in runtimes.0 {
-        vocabulary::runtime_name(runtime.get_ref()).map_err(|m| (at(&runtime), format!("runtimes: {m}")))?;
+        vocabulary::runtime_api(runtime.get_ref()).map_err(|m| (at(&runtime), format!("runtimes: {m}")))?;
         let Shape::Table(steps) = table else {
             return Err((
                 at(&runtime),
                 format!(
-                    "runtimes.{}: expected a table of step labels, found {}",
+                    "runtimes.{:?}: expected a table of step labels, found {}",
                     runtime.get_ref(),
                     table.kind()
                 ),
@@ -525,7 +525,7 @@ fn read_runtimes(key: &Spanned<String>, value: Shape<RuntimesTable>, documented:
         let mut expected = std::collections::BTreeMap::new();
         for (label, entry) in steps.0 {
             vocabulary::check_label(label.get_ref())
-                .map_err(|m| (at(&label), format!("runtimes.{}: {m}", runtime.get_ref())))?;
+                .map_err(|m| (at(&label), format!("runtimes.{:?}: {m}", runtime.get_ref())))?;
             let step = read_runtime_step(runtime.get_ref(), &label, &entry, documented)?;
             expected.insert(label.into_inner(), step);
         }
@@ -534,15 +534,15 @@ fn read_runtimes(key: &Spanned<String>, value: Shape<RuntimesTable>, documented:
     Ok(out)
 }
 
-/// A runtime step: an outcome, a list of outcomes, or a table {outcome, exception, message,
-/// code, alive, evidence, source}.
+/// A runtime step: an outcome, a list of outcomes, or a table {outcome, type, message, code,
+/// survived, evidence, source}.
 fn read_runtime_step(
     runtime: &str,
     label: &Spanned<String>,
     value: &Shape<Fields>,
     documented: bool,
 ) -> Result<RuntimeStepExpectation, Problem> {
-    let name = format!("runtimes.{runtime}.{:?}", label.get_ref());
+    let name = format!("runtimes.{runtime:?}.{:?}", label.get_ref());
     let mut step = RuntimeStepExpectation::default();
     match value {
         Shape::Table(fields) => {
@@ -555,7 +555,7 @@ fn read_runtime_step(
                         each(&outcomes, vocabulary::runtime_outcome).map_err(problem)?;
                         step.outcome = Some(outcomes);
                     }
-                    "exception" => step.exception = Some(v.strings("exception").map_err(problem)?),
+                    "type" => step.error_type = Some(v.strings("type").map_err(problem)?),
                     "message" => {
                         let text = v.string("message").map_err(problem)?;
                         step.message = Some(match text.strip_prefix('~') {
@@ -568,7 +568,7 @@ fn read_runtime_step(
                         each(&codes, vocabulary::runtime_code).map_err(problem)?;
                         step.code = Some(codes);
                     }
-                    "alive" => step.alive = Some(v.boolean("alive").map_err(problem)?),
+                    "survived" => step.survived = Some(v.boolean("survived").map_err(problem)?),
                     _ => match provenance(key, v) {
                         Some(Ok(("evidence", tag))) => step.evidence = Some(tag),
                         Some(Ok((_, source))) => step.source = Some(source),
@@ -576,21 +576,21 @@ fn read_runtime_step(
                         None => vocabulary::key(
                             "",
                             key,
-                            &["outcome", "exception", "message", "code", "alive", "evidence", "source"],
+                            &["outcome", "type", "message", "code", "survived", "evidence", "source"],
                         )
                         .map_err(problem)?,
                     },
                 }
             }
-            if step.exception.is_some() && step.outcome.is_none() {
-                step.outcome = Some(vec!["exception".to_string()]);
+            if step.error_type.is_some() && step.outcome.is_none() {
+                step.outcome = Some(vec!["error".to_string()]);
             }
         }
         other => {
             let problem = |message: String| (at(label), format!("{name}: {message}"));
             let outcomes = other.strings("outcome").map_err(|_| {
                 problem(format!(
-                    "expected an outcome, a list of outcomes or a table {{outcome, exception, message, code, alive}}, found {}",
+                    "expected an outcome, a list of outcomes or a table {{outcome, type, message, code, survived}}, found {}",
                     other.kind()
                 ))
             })?;
@@ -806,22 +806,22 @@ mod tests {
     }
 
     #[test]
-    fn a_runtimes_table_reads_per_runtime_and_step() {
-        let text = "[\"abort.linger0.read_first\".runtimes.java-socket]\n\
-                    \"client.read#1\" = { exception = \"java.net.SocketException\", message = \"Connection reset\" }\n\
-                    \"client.write#1\" = { exception = \"java.net.SocketException\", message = \"~Broken pipe\", alive = true }\n\
+    fn a_runtimes_table_reads_per_api_and_step() {
+        let text = "[\"abort.linger0.read_first\".runtimes.\"java.net.Socket\"]\n\
+                    \"client.read#1\" = { type = \"java.net.SocketException\", message = \"Connection reset\" }\n\
+                    \"client.write#1\" = { type = \"java.net.SocketException\", message = \"~Broken pipe\", survived = true }\n\
                     \"client.read#2\" = \"ok=-1\"\n\
-                    [\"abort.linger0.read_first\".runtimes.node-net]\n\
-                    \"client.read#1\" = { outcome = [\"exception\", \"died\"], code = \"ECONNRESET\" }\n";
+                    [\"abort.linger0.read_first\".runtimes.\"node.net\"]\n\
+                    \"client.read#1\" = { outcome = [\"error\", \"lost\"], code = \"ECONNRESET\" }\n";
         let e = parse(text).unwrap();
         let runtimes = &e.scenarios["abort.linger0.read_first"].runtimes;
-        assert_eq!(runtimes.keys().collect::<Vec<_>>(), ["java-socket", "node-net"]);
-        let java = &runtimes["java-socket"];
+        assert_eq!(runtimes.keys().collect::<Vec<_>>(), ["java.net.Socket", "node.net"]);
+        let java = &runtimes["java.net.Socket"];
         assert_eq!(
             java["client.read#1"],
             RuntimeStepExpectation {
-                outcome: Some(vec!["exception".into()]),
-                exception: Some(vec!["java.net.SocketException".into()]),
+                outcome: Some(vec!["error".into()]),
+                error_type: Some(vec!["java.net.SocketException".into()]),
                 message: Some(MessagePattern::Exact("Connection reset".into())),
                 ..RuntimeStepExpectation::default()
             }
@@ -830,39 +830,42 @@ mod tests {
             java["client.write#1"].message,
             Some(MessagePattern::Contains("Broken pipe".into()))
         );
-        assert_eq!(java["client.write#1"].alive, Some(true));
+        assert_eq!(java["client.write#1"].survived, Some(true));
         assert_eq!(java["client.read#2"].outcome, Some(vec!["ok=-1".into()]));
         assert_eq!(
-            runtimes["node-net"]["client.read#1"].code,
+            runtimes["node.net"]["client.read#1"].code,
             Some(vec!["ECONNRESET".into()])
         );
     }
 
     #[rstest]
-    #[case::bad_runtime_name(
-        "[\"s.x\".runtimes.Java_Socket]\n\"client.read#1\" = \"ok\"\n",
-        "f.toml:1:17: runtimes: \"Java_Socket\" is not a runtime name"
+    #[case::bad_runtime_api(
+        "[\"s.x\".runtimes.java-socket]\n\"client.read#1\" = \"ok\"\n",
+        "f.toml:1:17: runtimes: \"java-socket\" is not a runtime API"
     )]
     #[case::bad_runtime_label(
-        "[\"s.x\".runtimes.java-socket]\n\"client.raed#1\" = \"ok\"\n",
-        "f.toml:2:1: runtimes.java-socket: \"client.raed#1\": unknown verb \"raed\"; did you mean read?"
+        "[\"s.x\".runtimes.\"java.net.Socket\"]\n\"client.raed#1\" = \"ok\"\n",
+        "f.toml:2:1: runtimes.\"java.net.Socket\": \"client.raed#1\": unknown verb \"raed\"; did you mean read?"
     )]
     #[case::bad_runtime_outcome(
-        "[\"s.x\".runtimes.java-socket]\n\"client.read#1\" = \"exeption\"\n",
-        "f.toml:2:1: runtimes.java-socket.\"client.read#1\": unknown runtime outcome \"exeption\"; did you mean exception?"
+        "[\"s.x\".runtimes.\"java.net.Socket\"]\n\"client.read#1\" = \"exception\"\n",
+        "f.toml:2:1: runtimes.\"java.net.Socket\".\"client.read#1\": unknown runtime outcome \"exception\" (ok, ok=VALUE, error, unsupported or lost)"
     )]
     #[case::bad_runtime_key(
-        "[\"s.x\".runtimes.java-socket]\n\"client.read#1\" = { mesage = \"x\" }\n",
-        "f.toml:2:21: runtimes.java-socket.\"client.read#1\": unknown key \"mesage\"; did you mean message?"
+        "[\"s.x\".runtimes.\"java.net.Socket\"]\n\"client.read#1\" = { mesage = \"x\" }\n",
+        "f.toml:2:21: runtimes.\"java.net.Socket\".\"client.read#1\": unknown key \"mesage\"; did you mean message?"
     )]
-    #[case::alive_not_a_boolean(
-        "[\"s.x\".runtimes.java-socket]\n\"client.read#1\" = { alive = \"yes\" }\n",
-        "alive: expected a boolean, found a string"
+    #[case::survived_not_a_boolean(
+        "[\"s.x\".runtimes.\"java.net.Socket\"]\n\"client.read#1\" = { survived = \"yes\" }\n",
+        "survived: expected a boolean, found a string"
     )]
-    #[case::runtimes_not_a_table("[\"s.x\"]\nruntimes = 1\n", "f.toml:2:1: runtimes: expected a table of runtimes")]
+    #[case::runtimes_not_a_table(
+        "[\"s.x\"]\nruntimes = 1\n",
+        "f.toml:2:1: runtimes: expected a table of runtime APIs"
+    )]
     #[case::documented_runtime_without_evidence(
-        "[_platform]\ndocumented = true\n[\"s.x\".runtimes.java-socket]\n\"client.read#1\" = \"ok\"\n",
-        "f.toml:4:1: runtimes.java-socket.\"client.read#1\": a documented value needs evidence"
+        "[_platform]\ndocumented = true\n[\"s.x\".runtimes.\"java.net.Socket\"]\n\"client.read#1\" = \"ok\"\n",
+        "f.toml:4:1: runtimes.\"java.net.Socket\".\"client.read#1\": a documented value needs evidence"
     )]
     fn a_malformed_runtime_expectation_is_refused_with_its_position(#[case] text: &str, #[case] message: &str) {
         let err = refused(text);

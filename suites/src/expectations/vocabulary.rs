@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use sockerr_harness::{Events, RuntimeOutcome, Verb};
+use sockerr_harness::{Events, Verb};
 
 use super::EVIDENCE_TAGS;
 use crate::suggest::did_you_mean;
@@ -174,33 +174,35 @@ fn is_flags_pattern(flags: &str) -> bool {
     tcp || flags == "UDP" || icmp
 }
 
-/// A runtime's name as trial ids end in it: lower-case words joined by `-` (`java-socket`,
-/// `node-net-half-open`).
-pub fn runtime_name(name: &str) -> Result<(), String> {
-    let words = name.split('-').collect::<Vec<_>>();
-    let valid = words
-        .iter()
-        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
-    if valid {
+/// A runtime client's API as the runtime protocol names it: words of letters and digits
+/// joined by `.` (`java.net.Socket`, `node.net.allowHalfOpen`, `rust.tokio`).
+pub fn runtime_api(name: &str) -> Result<(), String> {
+    let valid = name
+        .split('.')
+        .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric()));
+    if valid && name.contains('.') {
         Ok(())
     } else {
         Err(format!(
-            "{name:?} is not a runtime name: lower-case words joined by '-', e.g. \"java-socket\""
+            "{name:?} is not a runtime API: write it as the runtime protocol names it, e.g. \"java.net.Socket\" or \"python.asyncio\""
         ))
     }
 }
 
-/// A runtime step's outcome: `ok`, `ok=N`, `exception`, `unsupported`, `died`.
+/// The outcomes a runtime step can have, as recorded.
+const RUNTIME_OUTCOMES: [&str; 4] = ["ok", "error", "unsupported", "lost"];
+
+/// A runtime step's outcome: `ok`, `ok=V` (the recorded return value), `error`,
+/// `unsupported`, `lost`.
 pub fn runtime_outcome(token: &str) -> Result<(), String> {
-    let names: Vec<&str> = RuntimeOutcome::ALL.iter().map(|o| o.as_str()).collect();
-    if names.contains(&token) || token.strip_prefix("ok=").is_some_and(|n| n.parse::<i64>().is_ok()) {
+    if RUNTIME_OUTCOMES.contains(&token) || token.strip_prefix("ok=").is_some_and(|v| !v.is_empty()) {
         return Ok(());
     }
     Err(unknown(
         "runtime outcome",
         token,
-        names.iter().copied(),
-        "ok, ok=N, exception, unsupported or died",
+        RUNTIME_OUTCOMES,
+        "ok, ok=VALUE, error, unsupported or lost",
     ))
 }
 
@@ -251,11 +253,7 @@ mod tests {
         );
         assert!(poll_bit("POLLRDHP").unwrap_err().ends_with("; did you mean POLLRDHUP?"));
         assert!(tcp_state("CLOSED").unwrap_err().ends_with("; did you mean CLOSE?"));
-        assert!(
-            runtime_outcome("exeption")
-                .unwrap_err()
-                .ends_with("; did you mean exception?")
-        );
+        assert!(runtime_outcome("eror").unwrap_err().ends_with("; did you mean error?"));
         let direction = segment_pattern("server>cleint R.").unwrap_err();
         assert!(direction.ends_with("; did you mean server>client?"), "{direction}");
     }
