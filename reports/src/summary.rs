@@ -84,7 +84,7 @@ pub fn render(report: &Report) -> String {
         for t in trials.iter().filter(|t| t.status == Status::Fail) {
             let _ = writeln!(out, "  FAILED {}:", t.id);
             for m in &t.mismatches {
-                let _ = writeln!(out, "    {m}");
+                let _ = writeln!(out, "    {}", m.to_string().replace('\n', "\n    "));
             }
         }
         for t in trials.iter().filter(|t| t.status == Status::Skip) {

@@ -95,8 +95,9 @@ struct RunArgs {
     /// Directory for report.json and pcap/ (created if missing).
     #[arg(long, default_value = "reports/local", value_name = "DIR")]
     out: PathBuf,
-    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Run only trials whose id contains this text (repeat for several).
@@ -244,7 +245,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         );
     });
     platform.run_as = run_as;
-    let mut report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
+    let mut report = Report::new(platform, Some(config.expectations.origin()), trials);
     report.errnos = sockerr::knowledge::errno_notes(&report);
     report.article = sockerr::article::mapping(&scenarios);
     let written = sockerr_reports::outputs::write_outputs(&report, &args.out)
@@ -271,8 +272,9 @@ struct StressArgs {
     /// Trials run at once within a run [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Expectation file to compare with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Directory for stress.json (created if missing).
@@ -335,8 +337,9 @@ struct BenchArgs {
     /// Trials run at once [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
-    /// Expectation file to judge with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
     /// Directory for bench.json (created if missing).

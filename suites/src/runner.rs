@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sockerr_harness::runtime::Api;
 use sockerr_harness::{Capabilities, ClientInfo, Family, Missing, Need, Observation, Topology, TrialSpec, trial};
-use sockerr_reports::{Status, TrialReport};
+use sockerr_reports::{Aspect, Mismatch, Status, TrialReport};
 
 use crate::expectations::Expectations;
 use crate::scenario::Scenario;
@@ -38,6 +38,9 @@ pub struct RunConfig {
     /// Sysctls written in every namespace of every trial before any socket exists
     /// (`sockerr run --sysctl KEY=VALUE`; see [`parse_sysctl`]).
     pub sysctls: Vec<(String, String)>,
+    /// A trial that no expectation judged fails instead of being `observed` (`--strict`;
+    /// the conformance target always judges so).
+    pub strict: bool,
 }
 
 impl Default for RunConfig {
@@ -50,6 +53,7 @@ impl Default for RunConfig {
             capabilities: Capabilities::default(),
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
+            strict: false,
         }
     }
 }
@@ -230,6 +234,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         wire: Default::default(),
         knobs: Vec::new(),
         timer: scenario.timer.map(str::to_string),
+        judged_by: Vec::new(),
         mismatches: Vec::new(),
         error: None,
     };
@@ -274,36 +279,32 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
     report
 }
 
+/// Judges a trial with the run's expectations: `pass` when every stated fact was observed,
+/// `fail` when one was not (or the trial could not run to its end), `observed` when nothing
+/// judged it, which `strict` turns into a failure.
 fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
     report.skip_reason = None;
-    // A runtime trial's steps are what the runtime reported, not system calls: the
-    // scenario's expectations of calls do not apply to them.
-    let expectation = match report.client {
-        None => config.expectations.for_scenario(&report.scenario),
-        Some(_) => None,
-    };
-    match expectation {
-        Some(expectation) => {
-            report.mismatches = expectation.compare(observation);
-            report.status = if report.mismatches.is_empty() {
-                Status::Pass
-            } else {
-                Status::Fail
-            };
-        }
-        None => {
-            report.status = if observation.error.is_some() {
-                Status::Fail
-            } else {
-                Status::Observed
-            };
-            report.mismatches = observation
-                .error
-                .iter()
-                .map(|e| format!("the trial did not run to its end: {e}"))
-                .collect();
-        }
+    let judgement = config.expectations.judge(&report.scenario, observation);
+    report.judged_by = judgement.judged_by;
+    report.mismatches = judgement.mismatches;
+    if let (Some(why), true) = (&judgement.unjudged, config.strict) {
+        report.mismatches.push(Mismatch {
+            step: "trial".into(),
+            runtime: None,
+            aspect: Aspect::Unjudged,
+            expected: "an expectation that judges the trial".into(),
+            observed: why.clone(),
+            context: Some(format!("judged strictly with {}", config.expectations.origin())),
+            origin: None,
+        });
     }
+    report.status = if !report.mismatches.is_empty() {
+        Status::Fail
+    } else if judgement.unjudged.is_some() {
+        Status::Observed
+    } else {
+        Status::Pass
+    };
 }
 
 /// Trials run at once unless told otherwise: one worker per CPU.
@@ -379,6 +380,7 @@ pub fn run_all_reporting(
         }
     });
     sockerr_harness::capture::settle_releases(RELEASE_LIMIT);
+    sockerr_harness::runtime::stop_all();
     results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -404,7 +406,7 @@ pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} differs from {origin}:", report.id);
     for m in &report.mismatches {
-        let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
+        let _ = writeln!(out, "  {}", m.to_string().replace('\n', "\n  "));
     }
     out.push_str(&sockerr_reports::summary::transcript(report));
     out
