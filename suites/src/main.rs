@@ -29,7 +29,13 @@ enum Command {
     /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
     Run(RunArgs),
     /// List the scenarios: id, claim and the trials each one runs as.
-    List,
+    List {
+        /// Instead, rewrite the parts of this README that the catalogue generates (the
+        /// counts, the article's situations, every scenario), between their
+        /// `<!-- generated: NAME -->` and `<!-- end: NAME -->` markers.
+        #[arg(long, value_name = "FILE")]
+        readme: Option<PathBuf>,
+    },
     /// Print the summary of a saved report.
     Show {
         /// A report.json written by `sockerr run`.
@@ -124,10 +130,15 @@ struct RunArgs {
 fn main() -> ExitCode {
     // Before any thread exists: entering a user namespace needs a single-threaded process.
     let (run_as, skip_reason) = runner::prepare_process();
+    // An interrupted run removes the files it was writing before it dies of the signal.
+    if let Err(e) = sockerr_harness::sys::on_termination(sockerr_harness::atomic_file::remove_unfinished) {
+        eprintln!("sockerr: cannot take SIGINT and SIGTERM ({e}): an interrupted run may leave temporary files");
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(args, run_as, skip_reason),
-        Command::List => list(),
+        Command::List { readme: None } => list(),
+        Command::List { readme: Some(path) } => update_readme(&path),
         Command::Show { report } => show(&report),
         Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
@@ -149,6 +160,17 @@ fn list() -> anyhow::Result<ExitCode> {
         for (family, topology) in s.variants() {
             println!("    - {}", s.trial_name(family, topology));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn update_readme(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let updated = sockerr::readme::update(&text, &catalogue::all()).with_context(|| path.display().to_string())?;
+    if updated != text {
+        sockerr_reports::model::write_atomically(path, updated.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("updated {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -192,6 +214,9 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     };
     let pcap_dir = args.out.join("pcap");
     std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
+    for dir in [&args.out, &pcap_dir] {
+        sockerr_harness::atomic_file::remove_stale(dir);
+    }
     if !args.no_pcap {
         for old in std::fs::read_dir(&pcap_dir)?.flatten() {
             if old.path().extension().is_some_and(|e| e == "pcapng") {
@@ -202,7 +227,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     let config = RunConfig {
         expectations,
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         sysctls: args.sysctl.clone(),
         ..RunConfig::default()
     };
@@ -263,7 +288,7 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
     let config = RunConfig {
         expectations,
         pcap_dir: None,
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
@@ -329,6 +354,7 @@ fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<ExitCod
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let config = RunConfig {
         expectations,
+        capabilities: runner::probe(&planned, None),
         ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
@@ -353,8 +379,8 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| sockerr::compare::Input::load(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let matrix = sockerr::compare::Matrix::build(&inputs)?;
-    let written = matrix.write(&args.out)?;
+    let matrix = sockerr::compare::build(&inputs)?;
+    let written = sockerr::compare::write(&matrix, &args.out)?;
     print!("{}", matrix.summary());
     for path in written {
         println!("matrix: {}", path.display());
