@@ -178,7 +178,7 @@ choose_debian_sources() {
   fi
   [ -n "$DEB_VERSION" ] || no_matching_sources "$offered"
   if [ "$(major_minor "$DEB_VERSION")" != "$WANT" ]; then
-    say "rust-src $DEB_VERSION is of release $(major_minor "$DEB_VERSION"), the nightly of $WANT: taken as --rust-src asks"
+    say "rust-src $DEB_VERSION is of release $(major_minor "$DEB_VERSION") and the nightly of $WANT: taken because --rust-src names it"
   fi
 }
 
