@@ -5,15 +5,17 @@ use std::net::IpAddr;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use std::sync::OnceLock;
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, Parseable};
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage};
+use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteType};
 use netlink_sys::Socket;
 
 use super::socket::{messages, recv_datagram};
 use super::{Netlink, REPLY_TIMEOUT, failed, family_of, garbled};
-use crate::sys::wait_readable;
+use crate::sys::{NetNs, wait_readable};
 
 impl Netlink {
     /// Adds an IPv4 or IPv6 address with its prefix (which also adds the prefix route once
@@ -44,9 +46,10 @@ impl Netlink {
         // Both IFA_LOCAL and IFA_ADDRESS, as iproute2 sends them for a non-peer address.
         message.attributes.push(AddressAttribute::Local(addr));
         message.attributes.push(AddressAttribute::Address(addr));
+        // In the header only, as iproute2 sends flags that fit in its eight bits: Linux reads
+        // the header when there is no IFA_FLAGS, and gVisor refuses IFA_FLAGS (EOPNOTSUPP).
         if addr.is_ipv6() {
             message.header.flags = AddressHeaderFlags::Nodad;
-            message.attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
         }
         self.with_events(group, &operation, |this, events| {
             this.request(
@@ -60,12 +63,26 @@ impl Netlink {
 
     /// Waits until the kernel treats `addr` as local: a route lookup answers RTN_LOCAL, or
     /// `events` (subscribed to the family's route group) announces the local route. For IPv6
-    /// that route is the last thing addrconf installs for a new address.
-    fn wait_until_local(&mut self, events: &Socket, addr: IpAddr, operation: &str) -> io::Result<()> {
+    /// that route is the last thing addrconf installs for a new address. Without `events`
+    /// (no multicast membership on this platform) the lookup is repeated, yielding between
+    /// looks.
+    fn wait_until_local(&mut self, events: Option<&Socket>, addr: IpAddr, operation: &str) -> io::Result<()> {
+        if local_route_lookups().is_err() {
+            return self.wait_until_listed(addr, operation);
+        }
         let deadline = Instant::now() + REPLY_TIMEOUT;
         let mut buf = vec![0; 16 * 1024];
         let mut local = self.is_local(addr, operation);
         while !local {
+            let Some(events) = events else {
+                if Instant::now() >= deadline {
+                    let why = format!("{addr} was accepted but is not local after {REPLY_TIMEOUT:?}");
+                    return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
+                }
+                std::thread::yield_now();
+                local = self.is_local(addr, operation);
+                continue;
+            };
             if !wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))? {
                 let why = format!("{addr} was accepted but is not local after {REPLY_TIMEOUT:?}");
                 return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
@@ -87,6 +104,28 @@ impl Netlink {
         Ok(())
     }
 
+    /// Where route lookups do not name local addresses, the evidence that the stack has
+    /// taken `addr`: the address dump lists it (gVisor's netstack adds an address before it
+    /// acknowledges the request, and keeps no work for later).
+    fn wait_until_listed(&mut self, addr: IpAddr, operation: &str) -> io::Result<()> {
+        let mut message = AddressMessage::default();
+        message.header.family = family_of(addr);
+        let replies = self.request(RouteNetlinkMessage::GetAddress(message), NLM_F_DUMP, operation)?;
+        let listed = replies.iter().any(|(kind, payload)| {
+            *kind == libc::RTM_NEWADDR
+                && AddressMessage::parse(payload).is_ok_and(|m| {
+                    m.attributes
+                        .iter()
+                        .any(|a| *a == AddressAttribute::Address(addr) || *a == AddressAttribute::Local(addr))
+                })
+        });
+        if listed {
+            return Ok(());
+        }
+        let why = format!("{addr} was accepted but the address dump does not list it");
+        Err(failed(operation, io::Error::new(io::ErrorKind::NotFound, why)))
+    }
+
     /// Whether a route lookup for `addr` answers RTN_LOCAL. Any refusal counts as "not yet":
     /// before its local route exists, an IPv6 address on a down link has no route at all.
     fn is_local(&mut self, addr: IpAddr, operation: &str) -> bool {
@@ -105,10 +144,37 @@ impl Netlink {
     }
 }
 
+/// Whether this platform's route lookups name a local address as local (RTN_LOCAL), which is
+/// how [`Netlink::add_address`] learns that an address is ready. Linux's do, from its local
+/// table; gVisor's netstack keeps no local table, answers a lookup of its own address with
+/// the link's prefix route, and refuses one of 127.0.0.1 (EOPNOTSUPP). Probed once per
+/// process, on a throw-away thread in a namespace of its own: a lookup of 127.0.0.1 once lo
+/// is up. `Err` says what was seen.
+pub fn local_route_lookups() -> Result<(), String> {
+    static PROBED: OnceLock<Result<(), String>> = OnceLock::new();
+    PROBED
+        .get_or_init(|| {
+            std::thread::spawn(|| {
+                let _ns = NetNs::create().map_err(|e| format!("no namespace to look in: {e}"))?;
+                let mut nl = Netlink::open().map_err(|e| e.to_string())?;
+                nl.set_up("lo").map_err(|e| e.to_string())?;
+                nl.wait_until_up("lo", Instant::now() + REPLY_TIMEOUT)
+                    .map_err(|e| e.to_string())?;
+                let loopback = IpAddr::from(std::net::Ipv4Addr::LOCALHOST);
+                match nl.is_local(loopback, "look up 127.0.0.1") {
+                    true => Ok(()),
+                    false => Err("a route lookup of 127.0.0.1, with lo up, does not answer RTN_LOCAL".to_string()),
+                }
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the probe panicked".to_string()))
+        })
+        .clone()
+}
+
 /// Whether an RTM_NEWROUTE payload is the local route of `addr` (type RTN_LOCAL, destination
 /// `addr`). Payloads this crate cannot decode are not it.
 fn is_local_route_to(payload: &[u8], addr: IpAddr) -> bool {
-    use netlink_packet_core::Parseable;
     RouteMessage::parse(payload).is_ok_and(|route| {
         route.header.kind == RouteType::Local
             && route

@@ -168,7 +168,9 @@ impl Netlink {
     /// under the RTNL lock. Once UP is seen (queried or announced), a no-op request that takes
     /// the RTNL lock follows, so this returns only after that linkwatch run is over. The wait
     /// is event-driven: RTNLGRP_LINK is joined on a second socket before the state is
-    /// queried, so a change between the query and the wait cannot be missed.
+    /// queried, so a change between the query and the wait cannot be missed. Where the
+    /// platform offers no membership, the state is asked again and again instead, the thread
+    /// yielding between looks.
     pub fn wait_until_up(&mut self, name: &str, deadline: Instant) -> io::Result<()> {
         let operation = format!("wait for {name} to come up");
         self.with_events(libc::RTNLGRP_LINK, &operation, |this, events| {
@@ -176,21 +178,39 @@ impl Netlink {
         })
     }
 
-    /// The body of `wait_until_up`, with `events` joined to RTNLGRP_LINK.
-    fn wait_for_link(&mut self, events: &Socket, name: &str, deadline: Instant, operation: &str) -> io::Result<()> {
+    /// The body of `wait_until_up`, with `events` joined to RTNLGRP_LINK (or `None`, to look
+    /// again and again).
+    fn wait_for_link(
+        &mut self,
+        events: Option<&Socket>,
+        name: &str,
+        deadline: Instant,
+        operation: &str,
+    ) -> io::Result<()> {
         let mut status = self.link_for(name, operation)?;
         let mut buf = vec![0; 16 * 1024];
         loop {
             if status.is_operational() {
                 return self.rtnl_barrier(status.index, operation);
             }
-            if !wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))? {
+            let announced = match events {
+                Some(events) => wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))?,
+                None => {
+                    std::thread::yield_now();
+                    status = self.link_for(name, operation)?;
+                    Instant::now() < deadline || status.is_operational()
+                }
+            };
+            if !announced {
                 let why = format!(
                     "link {name} is not up by the deadline (operstate {}, flags {})",
                     status.oper_state, status.flags
                 );
                 return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
+            let Some(events) = events else {
+                continue;
+            };
             let len = match recv_datagram(events, &mut buf) {
                 Ok(len) => len,
                 // The socket overflowed and events were lost: ask for the state again.

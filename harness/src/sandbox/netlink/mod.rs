@@ -21,8 +21,9 @@ mod socket;
 #[cfg(test)]
 mod fixtures;
 
+pub use address::local_route_lookups;
 pub use link::LinkStatus;
-pub use socket::Netlink;
+pub use socket::{Netlink, notifications};
 
 use std::fmt;
 use std::io;

@@ -55,22 +55,28 @@ impl Netlink {
 
     /// Lends the event socket to `body`, joined to `group` (an RTNLGRP_*) and emptied of
     /// anything left over from an earlier wait, so that everything `body` reads was announced
-    /// after it started. The socket leaves the group afterwards.
+    /// after it started. The socket leaves the group afterwards. Where the platform has no
+    /// multicast membership (gVisor refuses it with ENOPROTOOPT), `body` gets `None` and
+    /// looks instead of listening.
     pub(super) fn with_events<T>(
         &mut self,
         group: u32,
         operation: &str,
-        body: impl FnOnce(&mut Self, &Socket) -> io::Result<T>,
+        body: impl FnOnce(&mut Self, Option<&Socket>) -> io::Result<T>,
     ) -> io::Result<T> {
         let Some(events) = self.events.take() else {
             let why = io::Error::other("the event socket was lost by an earlier panic");
             return Err(failed(operation, why));
         };
-        let result = drain(&events)
-            .and_then(|()| events.add_membership(group))
-            .map_err(|e| failed(operation, e))
-            .and_then(|()| body(self, &events));
-        let _ = events.drop_membership(group);
+        let result = match drain(&events).and_then(|()| events.add_membership(group)) {
+            Ok(()) => {
+                let result = body(self, Some(&events));
+                let _ = events.drop_membership(group);
+                result
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => body(self, None),
+            Err(e) => Err(failed(operation, e)),
+        };
         self.events = Some(events);
         result
     }
@@ -142,6 +148,16 @@ impl Netlink {
             }
         }
     }
+}
+
+/// Whether the platform announces link and route changes to a socket that joins their
+/// multicast group (RTNLGRP_LINK); gVisor refuses the membership with ENOPROTOOPT, and the
+/// waits then ask again instead. `Err` says what joining gave.
+pub fn notifications() -> Result<(), String> {
+    let socket = open_socket().map_err(|e| format!("no route socket: {e}"))?;
+    socket
+        .add_membership(libc::RTNLGRP_LINK)
+        .map_err(|e| format!("joining RTNLGRP_LINK: {e}"))
 }
 
 /// A route-netlink socket bound to a kernel-chosen port, with extended acks (the kernel's
