@@ -13,6 +13,7 @@ use crate::endpoint::{Background, Endpoint};
 use crate::log::StepLog;
 use crate::record::{Observation, Segment, Wait, Wire};
 use crate::sandbox::Sandbox;
+use crate::sandbox::capabilities::Capabilities;
 use crate::sys;
 use crate::variant::{Family, Topology};
 
@@ -249,6 +250,12 @@ where
     };
     let (sandbox, mut capture) = match built {
         Ok(built) => built,
+        Err(e) if e.get_ref().is_some_and(|inner| inner.is::<Skip>()) => {
+            return Observation {
+                skipped: Some(e.into_inner().map(|inner| inner.to_string()).unwrap_or_default()),
+                ..Observation::default()
+            };
+        }
         Err(e) => {
             return Observation {
                 error: Some(format!("sandbox: {e}")),
@@ -354,10 +361,28 @@ impl Trial {
 
     /// Sets a sysctl of `host`'s namespace (never the host machine's: the trial's thread is
     /// in a namespace of its own) and records it as a knob with the value it had. A key the
-    /// kernel does not have in a network namespace skips the trial, naming the key.
+    /// kernel does not have in a network namespace skips the trial, naming the key; so does
+    /// one a namespace may not set here (gVisor), unless it already holds `value`.
     pub fn sysctl(&mut self, host: Host, key: &str, value: &str) -> ScriptResult {
         self.enter(host)?;
         let default = sys::read_sysctl(key).ok();
+        if let Err(why) = crate::sandbox::capabilities::sysctl(key) {
+            self.sandbox.enter_client()?;
+            if default.as_deref() == Some(value) {
+                self.log.knob(crate::record::Knob {
+                    name: format!("sysctl {key}"),
+                    scope: host.as_str().to_string(),
+                    value: value.to_string(),
+                    default,
+                });
+                return Ok(());
+            }
+            let remedy = match why.starts_with("this kernel has no") {
+                true => "run on a kernel that has it",
+                false => "run where a network namespace may set it",
+            };
+            return Err(Box::new(Skip(format!("{why}: {remedy}"))));
+        }
         let written = crate::sandbox::apply_sysctls(&[(key.to_string(), value.to_string())]);
         self.sandbox.enter_client()?;
         match written {
@@ -496,7 +521,16 @@ impl Trial {
     /// peer sending it so far (TCP_INFO `tcpi_bytes_acked` reaches it), for at most
     /// [`WAIT_DEADLINE`]: an ACK seen on the wire frees the endpoint's send buffer only once
     /// processed, which may be a little later. Yields between looks.
-    pub fn wait_for_acks_processed(&mut self, endpoint: &Endpoint) -> bool {
+    ///
+    /// Where TCP_INFO does not count the bytes acknowledged (gVisor), the wait could never be
+    /// met: it is not attempted, and the trial is skipped with the reason.
+    pub fn wait_for_acks_processed(&mut self, endpoint: &Endpoint) -> Result<bool, Skip> {
+        if let Err(why) = &Capabilities::get().tcp_info_bytes_acked {
+            return Err(Skip(format!(
+                "the trial waits for the {} to process the acknowledgements it was sent, which this platform does not show: {why}",
+                endpoint.actor()
+            )));
+        }
         let started = Instant::now();
         let local = endpoint
             .socket()
@@ -524,16 +558,25 @@ impl Trial {
             "the {} has processed every acknowledgement on the wire (TCP_INFO)",
             endpoint.actor()
         );
-        self.record_wait(&what, started, met)
+        Ok(self.record_wait(&what, started, met))
     }
 
     /// Waits until the thread of `call` is asleep in one of `syscalls` (see
     /// [`sys::sleeping_in_syscall`]), so that what the trial does next happens while it is
     /// blocked, for at most [`WAIT_DEADLINE`]. /proc has no change notification: it yields
     /// between looks.
+    ///
+    /// Where /proc does not name the system call (gVisor), the evidence is the thread's state
+    /// alone: asleep (`S`), in whatever call; the recorded wait says so.
     pub fn wait_until_blocked(&mut self, call: &Background, syscalls: &[libc::c_long], what: &str) -> bool {
         let started = Instant::now();
-        let met = yield_until(started + WAIT_DEADLINE, || {
+        let deadline = started + WAIT_DEADLINE;
+        if Capabilities::get().task_syscall.is_err() {
+            let met = yield_until(deadline, || sys::thread_state(call.tid()) == Some('S'));
+            let what = format!("{what} (by its state in /proc alone: this platform does not name the call)");
+            return self.record_wait(&what, started, met);
+        }
+        let met = yield_until(deadline, || {
             sys::sleeping_in_syscall(call.tid()).is_some_and(|nr| syscalls.contains(&nr))
         });
         self.record_wait(what, started, met)
@@ -543,9 +586,13 @@ impl Trial {
     /// `/proc/net/tcp6` list in its namespace: listeners, connections, and TIME_WAIT
     /// minisockets, which no descriptor reaches) satisfies `seen`, for at most
     /// [`WAIT_DEADLINE`]. Records the wait and says whether it was met. /proc has no change
-    /// notification: it yields between looks. Where the table cannot be read, never met.
+    /// notification: it yields between looks. Where the platform's table does not list the
+    /// namespace's sockets, the wait is not attempted (and recorded as unmet).
     pub fn wait_for_tcp_table(&mut self, host: Host, what: &str, seen: impl Fn(&[TcpEntry]) -> bool) -> bool {
         let started = Instant::now();
+        if let Err(why) = &Capabilities::get().tcp_table {
+            return self.wait_not_attempted(what, why);
+        }
         let entered = self.enter(host);
         let met = entered.is_ok()
             && yield_until(started + WAIT_DEADLINE, || {
@@ -553,6 +600,12 @@ impl Trial {
             });
         let _ = self.sandbox.enter_client();
         self.record_wait(what, started, met)
+    }
+
+    /// Records a wait that this platform could never satisfy as not attempted (unmet, after
+    /// no time), with the reason: see [`Capabilities`]. Returns false.
+    pub fn wait_not_attempted(&mut self, what: &str, why: &str) -> bool {
+        self.record_wait(&format!("{what} (not attempted: {why})"), Instant::now(), false)
     }
 
     pub(crate) fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {
@@ -609,7 +662,7 @@ pub struct TcpEntry {
 }
 
 /// The TCP table of the calling thread's network namespace, or `None` where it cannot be read.
-fn tcp_table() -> Option<Vec<TcpEntry>> {
+pub(crate) fn tcp_table() -> Option<Vec<TcpEntry>> {
     let mut entries = Vec::new();
     for file in ["/proc/thread-self/net/tcp", "/proc/thread-self/net/tcp6"] {
         let text = std::fs::read_to_string(file).ok()?;

@@ -27,7 +27,7 @@ enum Command {
     /// report.schema.json and one pcapng per trial into DIR, and print a summary.
     ///
     /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios: id, claim and the trials each one runs as.
     List,
     /// Print the summary of a saved report.
@@ -82,6 +82,14 @@ enum Command {
     /// Exit status: 0 when the matrix was written (even when cells differ), 2 when an input
     /// cannot be read or the output cannot be written.
     Compare(CompareArgs),
+    /// Probe what this platform offers the trials and print it: packet capture (with a ring
+    /// or recvmsg), netlink notifications, route lookups of local addresses, nftables, what
+    /// /proc shows of a thread, TCP_INFO's bytes acknowledged, the TCP table, and, for each
+    /// sysctl a scenario sets, whether a network namespace may set it. A trial that needs
+    /// what is missing is skipped with the reason; where a fallback exists it is used.
+    ///
+    /// Exit status: 0.
+    Capabilities,
 }
 
 #[derive(clap::Args)]
@@ -119,6 +127,12 @@ struct RunArgs {
     /// [default: host, or $SOCKERR_ORIGIN when set].
     #[arg(long, value_name = "ORIGIN")]
     origin: Option<Origin>,
+    /// Stop a trial that runs longer than this and report it as failed with what it did so
+    /// far. For platforms that do not shorten the protocol timers a scenario shortens (gVisor
+    /// keeps retransmitting SYNs past TCP_SYNCNT, and SO_SNDTIMEO does not bound its
+    /// connect) [default: 60].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    trial_deadline: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -126,13 +140,14 @@ fn main() -> ExitCode {
     let (run_as, skip_reason) = runner::prepare_process();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run(args, run_as, skip_reason),
+        Command::Run(args) => run(*args, run_as, skip_reason),
         Command::List => list(),
         Command::Show { report } => show(&report),
         Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
         Command::Bench(args) => bench(args, skip_reason),
         Command::Compare(args) => compare(args),
+        Command::Capabilities => capabilities(skip_reason),
     };
     match outcome {
         Ok(code) => code,
@@ -141,6 +156,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn capabilities(skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
+    use sockerr_harness::sandbox::capabilities::{self, Capabilities};
+    if let Some(reason) = skip_reason {
+        println!("no namespace trial can run here: {reason}");
+    }
+    for key in catalogue::SYSCTLS {
+        let _ = capabilities::sysctl(key);
+    }
+    for record in Capabilities::get().records() {
+        let mark = if record.available { "yes" } else { "no " };
+        match record.detail.is_empty() {
+            true => println!("{mark}  {}", record.name),
+            false => println!("{mark}  {}: {}", record.name, record.detail),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list() -> anyhow::Result<ExitCode> {
@@ -204,7 +237,9 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
         skip_reason,
         sysctls: args.sysctl.clone(),
-        ..RunConfig::default()
+        trial_deadline: args
+            .trial_deadline
+            .map_or(sockerr_harness::trial::TRIAL_DEADLINE, std::time::Duration::from_secs),
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
     let total = planned.len();
@@ -219,6 +254,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         );
     });
     platform.run_as = run_as;
+    platform.capabilities = sockerr_harness::sandbox::capabilities::Capabilities::get().records();
     let mut report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
     report.errnos = sockerr::knowledge::errno_notes(&report);
     report.article = sockerr::article::mapping(&scenarios);

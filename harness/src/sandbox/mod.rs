@@ -5,6 +5,7 @@
 //! vanish when the trial's thread ends: there is no name to clean up and nothing on the host
 //! is touched. Links and addresses are set up through netlink, not by running `ip`.
 
+pub mod capabilities;
 pub mod netlink;
 
 use std::io;
@@ -159,7 +160,16 @@ impl Sandbox {
 
     /// Client, router and server: a veth pair on each side of the router, which forwards
     /// between the two subnets; client and server route the benchmarking ranges through it.
+    ///
+    /// A platform whose namespaces may not set the forwarding and DAD sysctls cannot build
+    /// it: the error then wraps a [`Skip`](crate::trial::Skip) with the reason.
     fn build_routed(family: Family, sysctls: &[(String, String)], capture: &mut Capture) -> io::Result<Sandbox> {
+        for (key, _) in NO_DAD.iter().chain(FORWARDING.iter()) {
+            if let Err(why) = capabilities::sysctl(key) {
+                let skip = crate::trial::Skip(format!("no router here: {why}"));
+                return Err(io::Error::new(io::ErrorKind::Unsupported, skip));
+            }
+        }
         let no_dad: Vec<(String, String)> = NO_DAD.iter().map(|&(k, v)| (k.into(), v.into())).collect();
         let server_ns = NetNs::create()?;
         apply_sysctls(&no_dad)?;

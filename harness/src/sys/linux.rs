@@ -87,6 +87,12 @@ fn tcp_info(fd: RawFd) -> Option<(libc::tcp_info, usize)> {
     (rc == 0).then_some((info, len as usize))
 }
 
+/// How many bytes of TCP_INFO the platform fills for a socket (fewer on older kernels), 0
+/// where the socket has none.
+pub fn tcp_info_len(fd: RawFd) -> usize {
+    tcp_info(fd).map_or(0, |(_, len)| len)
+}
+
 /// The TCP state of a socket from TCP_INFO, by the kernel's name, or `None` if the socket is
 /// not TCP. Only `tcpi_state`, the first byte, is read, so a short `tcp_info` from an older
 /// kernel is fine.
@@ -393,14 +399,41 @@ pub fn thread_id() -> libc::pid_t {
 /// state in /proc/self/task/<tid>/stat is `S` and /proc/self/task/<tid>/syscall names the
 /// call (proc_pid_stat(5), proc_pid_syscall(5)). `None` while it runs or has not yet slept.
 pub fn sleeping_in_syscall(tid: libc::pid_t) -> Option<libc::c_long> {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
-    // The state follows the command name, which is in parentheses and may contain spaces.
-    let state = stat.rsplit_once(')')?.1.split_whitespace().next()?;
-    if state != "S" {
+    if thread_state(tid)? != 'S' {
         return None;
     }
     let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
     syscall.split_whitespace().next()?.parse().ok()
+}
+
+/// The scheduling state of thread `tid` of this process (`R` running, `S` asleep in an
+/// interruptible wait, ...), from /proc/self/task/<tid>/stat (proc_pid_stat(5)).
+pub fn thread_state(tid: libc::pid_t) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // The state follows the command name, which is in parentheses and may contain spaces.
+    stat.rsplit_once(')')?.1.split_whitespace().next()?.chars().next()
+}
+
+/// Whether /proc names the system call a thread is in (/proc/self/task/<tid>/syscall,
+/// proc_pid_syscall(5), Linux 2.6.27 and later with CONFIG_HAVE_ARCH_TRACEHOOK); gVisor has
+/// no such file. `Err` says what reading it gave.
+pub fn probe_task_syscall() -> Result<(), String> {
+    let path = format!("/proc/self/task/{}/syscall", thread_id());
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => Ok(()),
+        Ok(_) => Err(format!("{path} is empty")),
+        Err(e) => Err(format!("{path}: {e}")),
+    }
+}
+
+/// Whether /proc gives a thread's scheduling state (/proc/self/task/<tid>/stat). `Err` says
+/// what reading it gave.
+pub fn probe_task_state() -> Result<(), String> {
+    let tid = thread_id();
+    match thread_state(tid) {
+        Some(_) => Ok(()),
+        None => Err(format!("/proc/self/task/{tid}/stat gives no state")),
+    }
 }
 
 /// The system calls a blocked poll(2) sleeps in (glibc's poll is poll or ppoll).

@@ -40,6 +40,9 @@ pub fn tcp_state(_fd: RawFd) -> Option<&'static str> {
     None
 }
 pub const POLL_ALL: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLOUT;
+pub fn tcp_info_len(_fd: RawFd) -> usize {
+    0
+}
 pub fn tcp_bytes_acked(_fd: RawFd) -> Option<u64> {
     None
 }
@@ -132,6 +135,15 @@ pub fn acquire_namespace_privilege() -> Privilege {
 
 pub fn thread_id() -> libc::pid_t {
     0
+}
+pub fn thread_state(_tid: libc::pid_t) -> Option<char> {
+    None
+}
+pub fn probe_task_syscall() -> Result<(), String> {
+    Err(UNSUPPORTED.into())
+}
+pub fn probe_task_state() -> Result<(), String> {
+    Err(UNSUPPORTED.into())
 }
 pub fn sleeping_in_syscall(_tid: libc::pid_t) -> Option<libc::c_long> {
     None

@@ -35,6 +35,18 @@ pub fn all() -> Vec<Scenario> {
     .collect()
 }
 
+/// Every sysctl a scenario sets in a trial's namespace (`Trial::sysctl`), which `sockerr
+/// capabilities` tries in advance. A test checks it against the catalogue's sources until
+/// scenarios declare what they need.
+pub const SYSCTLS: &[&str] = &[
+    "net.ipv4.icmp_ratelimit",
+    "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_retries2",
+    "net.ipv4.tcp_rfc1337",
+    "net.ipv4.tcp_rto_min_us",
+    "net.ipv6.icmp.ratelimit",
+];
+
 /// The ids of every scenario.
 pub fn ids() -> Vec<&'static str> {
     all().iter().map(|s| s.id).collect()
@@ -54,6 +66,32 @@ mod tests {
         for id in ids {
             assert!(id.split('.').count() >= 2, "{id} is not area.situation[.twist]");
         }
+    }
+
+    #[test]
+    fn every_sysctl_a_scenario_sets_is_listed() {
+        let sources = [
+            include_str!("abort.rs"),
+            include_str!("accept.rs"),
+            include_str!("backlog.rs"),
+            include_str!("close.rs"),
+            include_str!("common.rs"),
+            include_str!("connect.rs"),
+            include_str!("crash.rs"),
+            include_str!("peer_close.rs"),
+            include_str!("stray.rs"),
+            include_str!("timeout.rs"),
+            include_str!("udp.rs"),
+            include_str!("unix.rs"),
+        ];
+        let mut set: Vec<&str> = sources
+            .iter()
+            .flat_map(|text| text.split(".sysctl(").skip(1))
+            .filter_map(|call| call.split('"').nth(1))
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        assert_eq!(set, SYSCTLS);
     }
 
     #[test]
