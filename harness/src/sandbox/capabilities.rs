@@ -62,6 +62,9 @@ pub struct Capabilities {
     /// /proc/net/tcp and tcp6 list the namespace's TCP sockets, those no descriptor holds any
     /// more (TIME_WAIT) included; gVisor lists only sockets with a descriptor.
     pub tcp_table: Probe,
+    /// A peer's FIN wakes a poll(2) that asks for POLLRDHUP alone; gVisor wakes it only when
+    /// POLLIN is asked too. Fallback: asking for POLLIN as well.
+    pub poll_rdhup_wakeup: Probe,
     /// An unconnected UDP socket with IP_RECVERR is told of an ICMP port unreachable
     /// (POLLERR, its error queue); gVisor accepts the option and queues nothing.
     pub udp_error_queue: Probe,
@@ -110,6 +113,7 @@ impl Capabilities {
             tcp_info_bytes_acked: no(),
             tcp_table: no(),
             udp_error_queue: no(),
+            poll_rdhup_wakeup: no(),
             tcp_info_len: 0,
             capture_method: None,
         }
@@ -164,6 +168,7 @@ impl Capabilities {
             }
         }
         found.udp_error_queue = probe_udp_error_queue();
+        found.poll_rdhup_wakeup = probe_poll_rdhup_wakeup();
         found
     }
 
@@ -198,6 +203,7 @@ impl Capabilities {
             ),
             record("tcp_table", &self.tcp_table, String::new()),
             record("udp_error_queue", &self.udp_error_queue, String::new()),
+            record("poll_rdhup_wakeup", &self.poll_rdhup_wakeup, String::new()),
         ];
         for (key, probe) in lock(sysctl_probes()).iter() {
             records.push(record(&format!("sysctl {key}"), probe, String::new()));
@@ -369,6 +375,38 @@ fn probe_udp_error_queue() -> Probe {
     }
 }
 
+/// A thread polls a connected socket for POLLRDHUP alone; once it is asleep in the poll the
+/// peer closes: its FIN must wake the poll, with POLLRDHUP.
+fn probe_poll_rdhup_wakeup() -> Probe {
+    let failed = |what: &str, e: std::io::Error| format!("a TCP exchange over 127.0.0.1 failed ({what}: {e})");
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| failed("bind", e))?;
+    let addr = listener.local_addr().map_err(|e| failed("getsockname", e))?;
+    let client = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(|e| failed("connect", e))?;
+    let (server, _) = listener.accept().map_err(|e| failed("accept", e))?;
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+    let poller = std::thread::spawn(move || {
+        let _ = tid_tx.send(sys::thread_id());
+        let (result, revents) = sys::poll_one(client.as_raw_fd(), libc::POLLRDHUP, Some(PROMPT));
+        result.map(|n| n > 0 && revents & libc::POLLRDHUP != 0)
+    });
+    let tid = tid_rx
+        .recv()
+        .map_err(|_| "the polling thread did not start".to_string())?;
+    let deadline = Instant::now() + PROMPT;
+    while sys::thread_state(tid) != Some('S') && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    drop(server);
+    match poller.join() {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(format!(
+            "a poll for POLLRDHUP alone was not woken by the peer's FIN within {PROMPT:?}: asking for POLLIN too"
+        )),
+        Ok(Err(e)) => Err(failed("poll", e)),
+        Err(_) => Err("the polling thread panicked".to_string()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +431,7 @@ mod tests {
         assert_eq!(found.tcp_info_bytes_acked, Ok(()));
         assert_eq!(found.tcp_table, Ok(()));
         assert_eq!(found.udp_error_queue, Ok(()));
+        assert_eq!(found.poll_rdhup_wakeup, Ok(()));
         assert!(found.tcp_info_len >= 120, "{}", found.tcp_info_len);
         let names: Vec<String> = found.records().into_iter().map(|r| r.name).collect();
         assert!(names.contains(&"nftables".to_string()), "{names:?}");
