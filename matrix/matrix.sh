@@ -19,7 +19,7 @@ Debian kernel packages, and inside gVisor (runsc), then compares the reports ste
      the versioned image it depends on), fetches it with `apt-get download` into the cache,
      extracts vmlinuz and the modules the suite needs (veth, nf_tables and its expressions,
      the reject modules, sch_netem, and their dependencies), builds an initramfs with
-     busybox, sockerr, nft and its libraries, and boots it under qemu-system-x86_64; the
+     busybox, sockerr, nft and its libraries, and boots it under qemu-system-x86_64 (two guests at a time); the
      guest runs the catalogue (origin guest, with the package, its version and the
      accelerator) and sends its report back on a second serial port. A guest that panics
      or hangs before the catalogue starts is booted once more
@@ -64,6 +64,8 @@ Options (each also read from the environment variable shown):
                      opens and a trivial guest boots under it within MATRIX_KVM_PROBE_TIMEOUT
                      seconds (default 30), else TCG]
   --memory MIB       guest memory [MATRIX_MEMORY; default 1024]
+  --parallel N       guests booted at once [MATRIX_PARALLEL; default 2: under TCG each
+                     guest keeps one host CPU busy]
   --cpus N           guest CPUs [MATRIX_CPUS; default 2]
   --out DIR          where the reports and the matrix go [MATRIX_OUT; default reports/reference]
   --cache DIR        downloads, extracted kernels, initramfs and guest logs
@@ -103,6 +105,7 @@ TIMEOUT=${MATRIX_TIMEOUT:-600}
 ACCEL=${MATRIX_ACCEL:-auto}
 KVM_PROBE_TIMEOUT=${MATRIX_KVM_PROBE_TIMEOUT:-30}
 MEMORY=${MATRIX_MEMORY:-1024}
+PARALLEL=${MATRIX_PARALLEL:-2}
 CPUS=${MATRIX_CPUS:-2}
 OUT=${MATRIX_OUT:-$ROOT/reports/reference}
 CACHE=${MATRIX_CACHE:-$ROOT/matrix/cache}
@@ -119,6 +122,7 @@ while [ $# -gt 0 ]; do
     --gvisor-trial-deadline) [ $# -ge 2 ] || die "--gvisor-trial-deadline needs seconds"; GVISOR_TRIAL_DEADLINE=$2; shift 2 ;;
     --accel) [ $# -ge 2 ] || die "--accel needs auto, kvm or tcg"; ACCEL=$2; shift 2 ;;
     --memory) [ $# -ge 2 ] || die "--memory needs MiB"; MEMORY=$2; shift 2 ;;
+    --parallel) [ $# -ge 2 ] || die "--parallel needs a number"; PARALLEL=$2; shift 2 ;;
     --cpus) [ $# -ge 2 ] || die "--cpus needs a number"; CPUS=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift 2 ;;
     --cache) [ $# -ge 2 ] || die "--cache needs a directory"; CACHE=$2; shift 2 ;;
@@ -132,7 +136,7 @@ if [ ${#kernels_given[@]} -gt 0 ]; then
 fi
 # MATRIX_KERNELS=none: no guest at all.
 [ "$KERNELS" != none ] || KERNELS=""
-for n in "$TIMEOUT" "$KVM_PROBE_TIMEOUT" "$MEMORY" "$CPUS" "$GVISOR_TRIAL_DEADLINE"; do
+for n in "$TIMEOUT" "$KVM_PROBE_TIMEOUT" "$MEMORY" "$CPUS" "$GVISOR_TRIAL_DEADLINE" "$PARALLEL"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive whole number: $n"
 done
 case "$ACCEL" in auto | kvm | tcg) ;; *) die "--accel takes auto, kvm or tcg, not $ACCEL" ;; esac
@@ -545,10 +549,14 @@ run_host() {
   record_run "$label" "$label.json" "host, kernel $(uname -r)" "$(counts_of "$WORK/$label.json"), $HOST_SECONDS s"
 }
 
-run_guest() {
-  local spec=$1 suite="" name label dir t0 rc=0 status reason
+# Resolves, fetches and packs the guest of spec $2 as guest number $1, one after another (apt
+# and the cache are not shared between guests at once). Leaves in $WORK/guests/$1 the files
+# label, how, vmlinuz and krel, or `run`, the guest's line of the table when it cannot boot.
+prepare_guest() {
+  local n=$1 spec=$2 suite="" name label gdir=$WORK/guests/$1 taken
+  mkdir -p "$gdir"
   if [ -n "$QEMU_MISSING" ]; then
-    record_run "$spec" "" "—" "NOT RUN: no guest can boot here: $QEMU_MISSING"
+    echo "$spec||—|NOT RUN: no guest can boot here: $QEMU_MISSING" >"$gdir/run"
     return
   fi
   name=${spec#*:}
@@ -556,27 +564,40 @@ run_guest() {
   if ! resolve_kernel "$suite" "$name"; then
     local where="the host's apt sources"
     [ -z "$suite" ] || where="the suite $suite"
-    record_run "$spec" "" "—" "FAILED: no package $name in $where"
+    echo "$spec||—|FAILED: no package $name in $where" >"$gdir/run"
     return
   fi
   if ! fetch_kernel "$suite"; then
-    record_run "$spec" "" "$PKG $VERSION" "FAILED: could not download or extract $PKG=$VERSION"
+    echo "$spec||$PKG $VERSION|FAILED: could not download or extract $PKG=$VERSION" >"$gdir/run"
     return
   fi
   label=linux-$(upstream_version "$VERSION")
-  while [[ " ${PRODUCED[*]} " == *" $label "* ]]; do label=$label-$PKG; done
-  dir=$WORK/$label
-  mkdir -p "$dir"
-  local how="guest: $PKG $VERSION${suite:+ ($suite)}, $ACCEL_USED, $QEMU_VERSION"
+  taken=" ${PRODUCED[*]} $(cat "$WORK"/guests/*/label 2>/dev/null | tr '\n' ' ' || true) "
+  while [[ $taken == *" $label "* ]]; do label=$label-$PKG; done
   build_kernel_archive "$label" "guest,kernel_package=$PKG,kernel_package_version=$VERSION,accelerator=$ACCEL_USED,vmm=$QEMU_VERSION"
-  local attempt first=""
+  echo "$label" >"$gdir/label"
+  echo "guest: $PKG $VERSION${suite:+ ($suite)}, $ACCEL_USED, $QEMU_VERSION" >"$gdir/how"
+  echo "$VMLINUZ" >"$gdir/vmlinuz"
+  echo "$KREL" >"$gdir/krel"
+}
+
+# Boots prepared guest number $1 (alone: it may run beside other guests) and leaves its line of
+# the table in $WORK/guests/$1/run, and $WORK/guests/$1/produced when its report came back
+# (copied to $WORK/<label>.json and .md).
+boot_guest() {
+  local gdir=$WORK/guests/$1 label how vmlinuz krel dir t0 rc status reason="" attempt first="" took
+  label=$(cat "$gdir/label")
+  how=$(cat "$gdir/how")
+  vmlinuz=$(cat "$gdir/vmlinuz")
+  krel=$(cat "$gdir/krel")
+  dir=$WORK/$label
   for attempt in 1 2; do
-    say "$label: booting $KREL under $ACCEL_USED (at most $TIMEOUT s; console: $dir/console.log)"
+    say "$label: booting $krel under $ACCEL_USED (at most $TIMEOUT s; console: $dir/console.log)"
     t0=$(date +%s)
     rc=0
     rm -f "$dir/result.tgz"
-    boot "$VMLINUZ" "$dir/initrd" "$ACCEL_USED" "$TIMEOUT" "$dir/console.log" "$dir/result.tgz" || rc=$?
-    local took=$(($(date +%s) - t0))
+    boot "$vmlinuz" "$dir/initrd" "$ACCEL_USED" "$TIMEOUT" "$dir/console.log" "$dir/result.tgz" || rc=$?
+    took=$(($(date +%s) - t0))
     grep '^matrix-guest:' "$dir/console.log" | sed "s/^matrix-guest:/  $label:/" >&2 || true
     rm -rf "$dir/result"
     mkdir -p "$dir/result"
@@ -586,9 +607,8 @@ run_guest() {
         "$BIN" show "$dir/result/report.json" >/dev/null 2>&1; then
         cp "$dir/result/report.json" "$WORK/$label.json"
         cp "$dir/result/report.md" "$WORK/$label.md"
-        PRODUCED+=("$label")
-        GUESTS_OK=$((GUESTS_OK + 1))
-        record_run "$label" "$label.json" "$how" "$(counts_of "$WORK/$label.json"), $took s${first:+; booted on the second attempt, the first failed: $first}"
+        touch "$gdir/produced"
+        echo "$label|$label.json|$how|$(counts_of "$WORK/$label.json"), $took s${first:+; booted on the second attempt, the first failed: $first}" >"$gdir/run"
         return
       fi
       reason="sockerr run in the guest exited with $status: $(last_line "$dir/result/run.log" '^\[')"
@@ -608,7 +628,38 @@ run_guest() {
     fi
     break
   done
-  record_run "$label" "" "$how" "FAILED: $reason${first:+ (second attempt; the first failed: $first)}"
+  echo "$label||$how|FAILED: $reason${first:+ (second attempt; the first failed: $first)}" >"$gdir/run"
+}
+
+# Prepares every guest, boots up to PARALLEL of them at once, then adds their lines to the
+# table in the order the kernels were given.
+run_guests() {
+  local n=0 i spec running=0 line label file how result
+  rm -rf "$WORK/guests"
+  mkdir -p "$WORK/guests"
+  for spec in "$@"; do
+    prepare_guest "$n" "$spec"
+    n=$((n + 1))
+  done
+  for ((i = 0; i < n; i++)); do
+    [ ! -f "$WORK/guests/$i/run" ] || continue
+    if [ "$running" -ge "$PARALLEL" ]; then
+      wait -n || true
+      running=$((running - 1))
+    fi
+    boot_guest "$i" &
+    running=$((running + 1))
+  done
+  wait || true
+  for ((i = 0; i < n; i++)); do
+    line=$(cat "$WORK/guests/$i/run" 2>/dev/null || echo "${*:i+1:1}||—|FAILED: the guest's boot left no result")
+    IFS='|' read -r label file how result <<<"$line"
+    record_run "$label" "$file" "$how" "$result"
+    if [ -f "$WORK/guests/$i/produced" ]; then
+      PRODUCED+=("$label")
+      GUESTS_OK=$((GUESTS_OK + 1))
+    fi
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -872,9 +923,7 @@ if [ -n "$first_vmlinuz" ]; then
   choose_accelerator "$first_vmlinuz"
   say "accelerator: $ACCEL_USED ($ACCEL_WHY)"
 fi
-for spec in "${specs[@]}"; do
-  run_guest "$spec"
-done
+run_guests "${specs[@]}"
 
 publish
 echo
