@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sockerr_harness::platform::Platform;
-use sockerr_harness::record::{Knob, Step, Wait, Wire};
+use sockerr_harness::record::{ClientInfo, Knob, Step, Wait, Wire};
 use sockerr_harness::variant::{Family, Topology};
 
 /// The schema name and version written into every report.
@@ -105,6 +105,10 @@ pub struct TrialReport {
     pub scenario: String,
     pub family: Family,
     pub topology: Topology,
+    /// For a runtime trial: the runtime client that made the client's steps (its API and
+    /// version). Its steps then carry what the runtime reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
     pub status: Status,
     pub skip_reason: Option<String>,
     pub elapsed_ms: f64,
@@ -197,19 +201,8 @@ impl Report {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path` (see
+/// [`sockerr_harness::atomic_file`]: an interrupted run leaves no temporary behind).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    sockerr_harness::atomic_file::write_bytes(path, bytes)
 }

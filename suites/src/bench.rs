@@ -126,7 +126,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
         },
         median_overhead_ms: median(&overheads),
         median_setup_wait_ms: median(&setup_waits),
-        peak_rss_kib: peak_rss_kib(),
+        peak_rss_kib: sockerr_harness::sys::peak_rss_kib(),
         differing: stress.differing().map(|t| t.id.clone()).collect(),
         failed: stress.failing().map(|t| t.id.clone()).collect(),
         trials: planned
@@ -151,11 +151,6 @@ fn most_frequent(ids: &[String]) -> Option<String> {
         }
     }
     best.map(|(id, _)| id.clone())
-}
-
-fn peak_rss_kib() -> u64 {
-    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
-        .map_or(0, |usage| usage.max_rss().max(0) as u64)
 }
 
 impl BenchResult {

@@ -7,6 +7,8 @@ pub mod compare;
 pub mod expectations;
 pub mod explain;
 pub mod knowledge;
+pub mod readme;
 pub mod runner;
 pub mod scenario;
 pub mod stress;
+pub mod suggest;

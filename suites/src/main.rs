@@ -29,7 +29,13 @@ enum Command {
     /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
     Run(Box<RunArgs>),
     /// List the scenarios: id, claim and the trials each one runs as.
-    List,
+    List {
+        /// Instead, rewrite the parts of this README that the catalogue generates (the
+        /// counts, the article's situations, every scenario), between their
+        /// `<!-- generated: NAME -->` and `<!-- end: NAME -->` markers.
+        #[arg(long, value_name = "FILE")]
+        readme: Option<PathBuf>,
+    },
     /// Print the summary of a saved report.
     Show {
         /// A report.json written by `sockerr run`.
@@ -83,10 +89,11 @@ enum Command {
     /// cannot be read or the output cannot be written.
     Compare(CompareArgs),
     /// Probe what this platform offers the trials and print it: packet capture (with a ring
-    /// or recvmsg), netlink notifications, route lookups of local addresses, nftables, what
-    /// /proc shows of a thread, TCP_INFO's bytes acknowledged, the TCP table, and, for each
-    /// sysctl a scenario sets, whether a network namespace may set it. A trial that needs
-    /// what is missing is skipped with the reason; where a fallback exists it is used.
+    /// or recvmsg), netlink notifications, route lookups of local addresses, nftables or
+    /// iptables, what /proc shows of a thread, TCP_INFO's bytes acknowledged, the TCP table,
+    /// the UDP error queue, and every need a scenario of the catalogue declares (each sysctl
+    /// it sets among them). A trial that needs what is missing is skipped with the reason;
+    /// where a fallback exists it is used.
     ///
     /// Exit status: 0.
     Capabilities,
@@ -138,10 +145,15 @@ struct RunArgs {
 fn main() -> ExitCode {
     // Before any thread exists: entering a user namespace needs a single-threaded process.
     let (run_as, skip_reason) = runner::prepare_process();
+    // An interrupted run removes the files it was writing before it dies of the signal.
+    if let Err(e) = sockerr_harness::sys::on_termination(sockerr_harness::atomic_file::remove_unfinished) {
+        eprintln!("sockerr: cannot take SIGINT and SIGTERM ({e}): an interrupted run may leave temporary files");
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(*args, run_as, skip_reason),
-        Command::List => list(),
+        Command::List { readme: None } => list(),
+        Command::List { readme: Some(path) } => update_readme(&path),
         Command::Show { report } => show(&report),
         Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
@@ -159,14 +171,12 @@ fn main() -> ExitCode {
 }
 
 fn capabilities(skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
-    use sockerr_harness::sandbox::capabilities::{self, Capabilities};
-    if let Some(reason) = skip_reason {
+    if let Some(reason) = &skip_reason {
         println!("no namespace trial can run here: {reason}");
     }
-    for key in catalogue::SYSCTLS {
-        let _ = capabilities::sysctl(key);
-    }
-    for record in Capabilities::get().records() {
+    let scenarios = catalogue::all();
+    let planned = runner::plan(&scenarios);
+    for record in runner::probe(&planned, skip_reason).records() {
         let mark = if record.available { "yes" } else { "no " };
         match record.detail.is_empty() {
             true => println!("{mark}  {}", record.name),
@@ -182,6 +192,17 @@ fn list() -> anyhow::Result<ExitCode> {
         for (family, topology) in s.variants() {
             println!("    - {}", s.trial_name(family, topology));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn update_readme(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let updated = sockerr::readme::update(&text, &catalogue::all()).with_context(|| path.display().to_string())?;
+    if updated != text {
+        sockerr_reports::model::write_atomically(path, updated.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("updated {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -225,6 +246,9 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     };
     let pcap_dir = args.out.join("pcap");
     std::fs::create_dir_all(&pcap_dir).with_context(|| format!("cannot create {}", pcap_dir.display()))?;
+    for dir in [&args.out, &pcap_dir] {
+        sockerr_harness::atomic_file::remove_stale(dir);
+    }
     if !args.no_pcap {
         for old in std::fs::read_dir(&pcap_dir)?.flatten() {
             if old.path().extension().is_some_and(|e| e == "pcapng") {
@@ -235,7 +259,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
     let config = RunConfig {
         expectations,
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         sysctls: args.sysctl.clone(),
         trial_deadline: args
             .trial_deadline
@@ -254,7 +278,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         );
     });
     platform.run_as = run_as;
-    platform.capabilities = sockerr_harness::sandbox::capabilities::Capabilities::get().records();
+    platform.capabilities = config.capabilities.records();
     let mut report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
     report.errnos = sockerr::knowledge::errno_notes(&report);
     report.article = sockerr::article::mapping(&scenarios);
@@ -299,7 +323,7 @@ fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> anyh
     let config = RunConfig {
         expectations,
         pcap_dir: None,
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
@@ -365,6 +389,7 @@ fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<ExitCod
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let config = RunConfig {
         expectations,
+        capabilities: runner::probe(&planned, None),
         ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
@@ -389,8 +414,8 @@ fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| sockerr::compare::Input::load(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let matrix = sockerr::compare::Matrix::build(&inputs)?;
-    let written = matrix.write(&args.out)?;
+    let matrix = sockerr::compare::build(&inputs)?;
+    let written = sockerr::compare::write(&matrix, &args.out)?;
     print!("{}", matrix.summary());
     for path in written {
         println!("matrix: {}", path.display());

@@ -28,16 +28,19 @@ fn main() {
     if let Some(reason) = &skip_reason {
         eprintln!("conformance: namespace trials are ignored here: {reason}");
     }
+    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
+    let planned = runner::plan(scenarios);
     let config = Arc::new(RunConfig {
         expectations,
+        capabilities: runner::probe(&planned, skip_reason.clone()),
         ..RunConfig::default()
     });
-    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
-    let mut trials: Vec<Trial> = runner::plan(scenarios)
+    let mut trials: Vec<Trial> = planned
         .into_iter()
         .map(|planned| {
             let config = Arc::clone(&config);
-            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(skip_reason.is_some())
+            let unmet = runner::unmet_need(planned, &config);
+            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet.is_some())
         })
         .collect();
     trials.push(gate_self_test(scenarios, &config, skip_reason.is_some()));
@@ -59,7 +62,7 @@ fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<(), Failed> {
 fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Arc<RunConfig>, ignored: bool) -> Trial {
     let config = Arc::clone(config);
     Trial::test(
-        "selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback",
+        "selftest.a_wrong_expectation_fails_its_trial_with_a_readable_diff.v4.loopback",
         move || {
             let scenario = scenarios
                 .iter()
@@ -72,13 +75,14 @@ fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Ar
             )?;
             let wrong_config = RunConfig {
                 expectations: wrong,
-                skip_reason: config.skip_reason.clone(),
+                capabilities: config.capabilities.clone(),
                 ..RunConfig::default()
             };
             let planned = Planned {
                 scenario,
                 family: sockerr_harness::Family::V4,
                 topology: sockerr_harness::Topology::Loopback,
+                client: None,
             };
             let report = runner::run_trial(planned, &wrong_config);
             if report.status != Status::Fail {

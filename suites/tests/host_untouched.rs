@@ -1,6 +1,6 @@
 //! A whole run leaves the host as it found it: the same links, addresses, routes and
 //! firewall ruleset, no extra network namespace, no child process, no open descriptor.
-//! (DESIGN.md principle 3: one sealed world per trial.)
+//! (docs/design.md principle 3: one sealed world per trial.)
 
 mod common;
 
@@ -43,8 +43,7 @@ fn children() -> String {
 
 #[test]
 fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let before = host_snapshot();

@@ -5,7 +5,6 @@
 //! vanish when the trial's thread ends: there is no name to clean up and nothing on the host
 //! is touched. Links and addresses are set up through netlink, not by running `ip`.
 
-pub mod capabilities;
 pub mod netlink;
 
 use std::io;
@@ -51,6 +50,15 @@ pub const UNROUTED_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0xff, 0, 0, 0, 1);
 const NO_DAD: [(&str, &str); 2] = [
     ("net.ipv6.conf.all.accept_dad", "0"),
     ("net.ipv6.conf.default.accept_dad", "0"),
+];
+
+/// Every sysctl the `routed` topology writes, which it needs settable in a namespace.
+pub const ROUTER_SYSCTLS: [&str; 5] = [
+    NO_DAD[0].0,
+    NO_DAD[1].0,
+    FORWARDING[0].0,
+    FORWARDING[1].0,
+    FORWARDING[2].0,
 ];
 
 /// Sysctls that make the router namespace forward (ip-sysctl.rst: `ip_forward`,
@@ -160,16 +168,8 @@ impl Sandbox {
 
     /// Client, router and server: a veth pair on each side of the router, which forwards
     /// between the two subnets; client and server route the benchmarking ranges through it.
-    ///
-    /// A platform whose namespaces may not set the forwarding and DAD sysctls cannot build
-    /// it: the error then wraps a [`Skip`](crate::trial::Skip) with the reason.
+    /// It needs the sysctls of [`ROUTER_SYSCTLS`] ([`Topology::needs`]).
     fn build_routed(family: Family, sysctls: &[(String, String)], capture: &mut Capture) -> io::Result<Sandbox> {
-        for (key, _) in NO_DAD.iter().chain(FORWARDING.iter()) {
-            if let Err(why) = capabilities::sysctl(key) {
-                let skip = crate::trial::Skip(format!("no router here: {why}"));
-                return Err(io::Error::new(io::ErrorKind::Unsupported, skip));
-            }
-        }
         let no_dad: Vec<(String, String)> = NO_DAD.iter().map(|&(k, v)| (k.into(), v.into())).collect();
         let server_ns = NetNs::create()?;
         apply_sysctls(&no_dad)?;

@@ -2,8 +2,8 @@
 //! every namespace trial is skipped with this reason.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::RawFd;
+use std::time::Duration;
 
 use super::{ChildWrite, Privilege};
 
@@ -40,9 +40,6 @@ pub fn tcp_state(_fd: RawFd) -> Option<&'static str> {
     None
 }
 pub const POLL_ALL: libc::c_short = libc::POLLIN | libc::POLLPRI | libc::POLLOUT;
-pub fn tcp_info_len(_fd: RawFd) -> usize {
-    0
-}
 pub fn tcp_bytes_acked(_fd: RawFd) -> Option<u64> {
     None
 }
@@ -60,35 +57,6 @@ pub fn poll_one(fd: RawFd, events: libc::c_short, timeout: Option<Duration>) -> 
         (Ok(rc), pfd.revents)
     }
 }
-/// Blocks until `fd` is readable (true) or `deadline` passes (false), without sleeping in a
-/// loop: one poll(2) per wake-up, with the time left rounded up to whole milliseconds.
-pub fn wait_readable(fd: BorrowedFd<'_>, deadline: Instant) -> io::Result<bool> {
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd for the duration of the call.
-        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if rc > 0 {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            return Ok(false);
-        }
-    }
-}
-
 pub fn errno_name(code: i32) -> String {
     format!("{:?}", nix::errno::Errno::from_raw(code))
 }
@@ -135,15 +103,6 @@ pub fn acquire_namespace_privilege() -> Privilege {
 
 pub fn thread_id() -> libc::pid_t {
     0
-}
-pub fn thread_state(_tid: libc::pid_t) -> Option<char> {
-    None
-}
-pub fn probe_task_syscall() -> Result<(), String> {
-    Err(UNSUPPORTED.into())
-}
-pub fn probe_task_state() -> Result<(), String> {
-    Err(UNSUPPORTED.into())
 }
 pub fn sleeping_in_syscall(_tid: libc::pid_t) -> Option<libc::c_long> {
     None

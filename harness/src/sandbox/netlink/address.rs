@@ -2,7 +2,7 @@
 
 use std::io;
 use std::net::IpAddr;
-use std::os::fd::AsFd;
+use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use std::sync::OnceLock;
@@ -15,7 +15,7 @@ use netlink_sys::Socket;
 
 use super::socket::{messages, recv_datagram};
 use super::{Netlink, REPLY_TIMEOUT, failed, family_of, garbled};
-use crate::sys::{NetNs, wait_readable};
+use crate::sys::{NetNs, readable_before};
 
 impl Netlink {
     /// Adds an IPv4 or IPv6 address with its prefix (which also adds the prefix route once
@@ -83,7 +83,7 @@ impl Netlink {
                 local = self.is_local(addr, operation);
                 continue;
             };
-            if !wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))? {
+            if !readable_before(events.as_raw_fd(), deadline).map_err(|e| failed(operation, e))? {
                 let why = format!("{addr} was accepted but is not local after {REPLY_TIMEOUT:?}");
                 return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
@@ -186,6 +186,8 @@ fn is_local_route_to(payload: &[u8], addr: IpAddr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::os::fd::AsFd;
+
     use super::super::errno;
     use super::super::fixtures::*;
     use super::*;

@@ -22,8 +22,7 @@ pub const B6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 2);
 /// Runs `body` on a new thread (namespaces are per thread, so the runner's thread never
 /// moves), or skips it when namespaces are unavailable here.
 pub fn on_own_thread(body: impl FnOnce() + Send + 'static) {
-    if let Some(why) = crate::sys::namespaces_unavailable() {
-        eprintln!("skipped: {why}");
+    if crate::prerequisite::unmet(crate::sys::namespaces_unavailable()) {
         return;
     }
     if let Err(panic) = std::thread::spawn(body).join() {

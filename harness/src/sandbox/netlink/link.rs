@@ -2,7 +2,7 @@
 //! waiting until one can carry packets.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Instant;
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NlasIterator, ParseableParametrized};
@@ -14,7 +14,7 @@ use netlink_sys::Socket;
 
 use super::socket::{Message, messages, recv_datagram};
 use super::{Netlink, failed, garbled};
-use crate::sys::wait_readable;
+use crate::sys::readable_before;
 
 /// Size of `struct ifinfomsg`, which precedes the attributes of a link message.
 const IFINFOMSG_LEN: usize = 16;
@@ -194,7 +194,7 @@ impl Netlink {
                 return self.rtnl_barrier(status.index, operation);
             }
             let announced = match events {
-                Some(events) => wait_readable(events.as_fd(), deadline).map_err(|e| failed(operation, e))?,
+                Some(events) => readable_before(events.as_raw_fd(), deadline).map_err(|e| failed(operation, e))?,
                 None => {
                     std::thread::yield_now();
                     status = self.link_for(name, operation)?;
@@ -270,6 +270,8 @@ impl Netlink {
 mod tests {
     use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
     use std::sync::mpsc;
+
+    use std::os::fd::AsFd;
 
     use super::super::errno;
     use super::super::fixtures::*;
@@ -383,8 +385,7 @@ mod tests {
                 let mut nl_a = nl_a;
                 let waiter = tid_rx.recv().unwrap();
                 let deadline = soon();
-                let asleep_in_poll =
-                    || sys::sleeping_in_syscall(waiter).is_some_and(|call| sys::poll_syscalls().contains(&call));
+                let asleep_in_poll = || sys::sleeping_in(waiter, crate::Verb::Poll);
                 while !asleep_in_poll() && Instant::now() < deadline {
                     std::thread::yield_now();
                 }

@@ -3,7 +3,7 @@
 //! kernel's refusals with their extended-ack text, and the datagrams taken apart.
 
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use netlink_packet_core::{
@@ -15,7 +15,7 @@ use netlink_sys::protocols::NETLINK_ROUTE;
 use netlink_sys::{Socket, SocketAddr};
 
 use super::{NetlinkError, REPLY_TIMEOUT, failed, garbled};
-use crate::sys::wait_readable;
+use crate::sys::readable_before;
 
 /// Size of `struct nlmsghdr`.
 const NLMSGHDR_LEN: usize = 16;
@@ -103,7 +103,7 @@ impl Netlink {
         let mut replies = Vec::new();
         let mut interrupted = false;
         loop {
-            if !wait_readable(self.socket.as_fd(), deadline).map_err(|e| failed(operation, e))? {
+            if !readable_before(self.socket.as_raw_fd(), deadline).map_err(|e| failed(operation, e))? {
                 let why = format!("no answer from the kernel within {REPLY_TIMEOUT:?}");
                 return Err(failed(operation, io::Error::new(io::ErrorKind::TimedOut, why)));
             }
