@@ -150,6 +150,10 @@ mkdir -p "$OUT" "$CACHE"
 OUT=$(cd "$OUT" && pwd)
 CACHE=$(cd "$CACHE" && pwd)
 WORK=$CACHE/work
+# The runtime clients (Java, Python, Go, Node.js, Rust) are built once, by the host's run, into
+# the cache, where the gVisor run finds them (its root is read-only).
+export SOCKERR_RUNTIME_CACHE=$CACHE/runtimes
+mkdir -p "$SOCKERR_RUNTIME_CACHE"
 rm -rf "$WORK"
 mkdir -p "$WORK" "$CACHE/debs" "$CACHE/kernels"
 STARTED=$(date +%s)
@@ -725,9 +729,10 @@ EOF
 }
 
 # The OCI bundle of the gVisor run in directory $1: the host's / read-only as root, tmpfs on
-# /tmp and /run, directory $2 writable (bound at its own path: every mount point exists on
-# the host already, so runsc creates none there); the suite runs as root with NET_ADMIN,
-# NET_RAW and SYS_ADMIN only. Arguments from $3 on are the command.
+# /tmp and /run, directory $2 and the runtime clients' cache writable (each bound at its own
+# path: every mount point exists on the host already, so runsc creates none there); the suite
+# runs as root with NET_ADMIN, NET_RAW and SYS_ADMIN only. Arguments from $3 on are the
+# command.
 write_bundle() {
   local dir=$1 out=$2 arg args="" caps='"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"'
   shift 2
@@ -742,7 +747,7 @@ write_bundle() {
     "terminal": false,
     "user": {"uid": 0, "gid": 0},
     "args": [$args],
-    "env": ["PATH=$GVISOR_TOOLS:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"],
+    "env": ["PATH=$GVISOR_TOOLS:$PATH", "HOME=/tmp", "SOCKERR_RUNTIME_CACHE=$SOCKERR_RUNTIME_CACHE"],
     "cwd": "/tmp",
     "capabilities": {"bounding": [$caps], "effective": [$caps], "permitted": [$caps]},
     "noNewPrivileges": true
@@ -755,7 +760,8 @@ write_bundle() {
     {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro", "nosuid", "noexec", "nodev"]},
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
     {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
-    {"destination": "$out", "type": "bind", "source": "$out", "options": ["rbind", "rw"]}
+    {"destination": "$out", "type": "bind", "source": "$out", "options": ["rbind", "rw"]},
+    {"destination": "$SOCKERR_RUNTIME_CACHE", "type": "bind", "source": "$SOCKERR_RUNTIME_CACHE", "options": ["rbind", "rw"]}
   ],
   "linux": {
     "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}]

@@ -128,10 +128,12 @@ struct RunArgs {
     #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     label: String,
     /// How this run is obtained, recorded as platform.origin and shown by the reports and
-    /// `sockerr compare`: `host`, or for a run inside a virtual machine (what `make matrix`
+    /// `sockerr compare`: `host`; for a run inside a virtual machine (what `make matrix`
     /// passes) `guest,KEY=VALUE,...` with the keys kernel_package and accelerator (kvm or
-    /// tcg), and optionally kernel_package_version and vmm; values hold no commas
-    /// [default: host, or $SOCKERR_ORIGIN when set].
+    /// tcg), and optionally kernel_package_version and vmm; for a run inside a sandbox runtime
+    /// `sandbox,KEY=VALUE,...` with the keys runtime and runtime_platform, and optionally
+    /// runtime_version and host_kernel; values hold no commas [default: host, or
+    /// $SOCKERR_ORIGIN when set].
     #[arg(long, value_name = "ORIGIN")]
     origin: Option<Origin>,
     /// Stop a trial that runs longer than this and report it as failed with what it did so
