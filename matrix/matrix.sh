@@ -14,7 +14,7 @@ Debian kernel packages, and inside gVisor (runsc), then compares the reports ste
   1. builds a statically linked sockerr (target/matrix/, apart from the normal build)
   2. installs what is missing with apt-get: qemu-system-x86, busybox-static, cpio, kmod,
      xz-utils, zstd, nftables, binutils
-  3. runs the catalogue on the host (origin host)
+  3. runs the catalogue on the host (origin host), without the runtime clients' trials
   4. per kernel: resolves the package (a meta-package such as linux-image-cloud-amd64 names
      the versioned image it depends on), fetches it with `apt-get download` into the cache,
      extracts vmlinuz and the modules the suite needs (veth, nf_tables and its expressions,
@@ -30,7 +30,9 @@ Debian kernel packages, and inside gVisor (runsc), then compares the reports ste
      root, tmpfs on /tmp and /run, the output directory writable, the capabilities NET_ADMIN,
      NET_RAW and SYS_ADMIN) and runs `runsc --network=none --net-raw --platform=PLATFORM
      run` on it: the catalogue runs on gVisor's netstack, in namespaces of the sandbox
-     (origin sandbox, with runsc's version, its platform and the host's kernel)
+     (origin sandbox, with runsc's version, its platform and the host's kernel), without
+     the runtime clients' trials (`sockerr run --no-runtime-clients`, as in every column:
+     the guests have no runtimes, and each column holds the same trials)
   6. writes OUT/<column>.json and .md per column that ran (linux-<version>, and
      gvisor-<version>-<platform>), and OUT/matrix.md and OUT/matrix.html (`sockerr
      compare`), with a section saying how each column was obtained and which failed, and why
@@ -150,10 +152,6 @@ mkdir -p "$OUT" "$CACHE"
 OUT=$(cd "$OUT" && pwd)
 CACHE=$(cd "$CACHE" && pwd)
 WORK=$CACHE/work
-# The runtime clients (Java, Python, Go, Node.js, Rust) are built once, by the host's run, into
-# the cache, where the gVisor run finds them (its root is read-only).
-export SOCKERR_RUNTIME_CACHE=$CACHE/runtimes
-mkdir -p "$SOCKERR_RUNTIME_CACHE"
 rm -rf "$WORK"
 mkdir -p "$WORK" "$CACHE/debs" "$CACHE/kernels"
 STARTED=$(date +%s)
@@ -541,7 +539,7 @@ run_host() {
   mkdir -p "$dir"
   say "host: running the catalogue as $label"
   t0=$(now)
-  "$BIN" run --out "$dir/run" --label "$label" --origin host --no-pcap >"$dir/run.log" 2>&1 || rc=$?
+  "$BIN" run --out "$dir/run" --label "$label" --origin host --no-pcap --no-runtime-clients >"$dir/run.log" 2>&1 || rc=$?
   HOST_SECONDS=$(since "$t0")
   if [ "$rc" -gt 1 ] || [ ! -f "$dir/run/report.json" ]; then
     tail -n 20 "$dir/run.log" >&2
@@ -729,10 +727,9 @@ EOF
 }
 
 # The OCI bundle of the gVisor run in directory $1: the host's / read-only as root, tmpfs on
-# /tmp and /run, directory $2 and the runtime clients' cache writable (each bound at its own
-# path: every mount point exists on the host already, so runsc creates none there); the suite
-# runs as root with NET_ADMIN, NET_RAW and SYS_ADMIN only. Arguments from $3 on are the
-# command.
+# /tmp and /run, directory $2 writable (bound at its own path: every mount point exists on
+# the host already, so runsc creates none there); the suite runs as root with NET_ADMIN,
+# NET_RAW and SYS_ADMIN only. Arguments from $3 on are the command.
 write_bundle() {
   local dir=$1 out=$2 arg args="" caps='"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"'
   shift 2
@@ -747,7 +744,7 @@ write_bundle() {
     "terminal": false,
     "user": {"uid": 0, "gid": 0},
     "args": [$args],
-    "env": ["PATH=$GVISOR_TOOLS:$PATH", "HOME=/tmp", "SOCKERR_RUNTIME_CACHE=$SOCKERR_RUNTIME_CACHE"],
+    "env": ["PATH=$GVISOR_TOOLS:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"],
     "cwd": "/tmp",
     "capabilities": {"bounding": [$caps], "effective": [$caps], "permitted": [$caps]},
     "noNewPrivileges": true
@@ -760,8 +757,7 @@ write_bundle() {
     {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro", "nosuid", "noexec", "nodev"]},
     {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
     {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
-    {"destination": "$out", "type": "bind", "source": "$out", "options": ["rbind", "rw"]},
-    {"destination": "$SOCKERR_RUNTIME_CACHE", "type": "bind", "source": "$SOCKERR_RUNTIME_CACHE", "options": ["rbind", "rw"]}
+    {"destination": "$out", "type": "bind", "source": "$out", "options": ["rbind", "rw"]}
   ],
   "linux": {
     "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}]
@@ -786,7 +782,7 @@ run_gvisor() {
   rm -rf "$dir"
   mkdir -p "$dir/out" "$dir/state"
   write_bundle "$dir/bundle" "$dir/out" "$BIN" run --out "$dir/out/run" --label "$label" --origin "$origin" \
-    --no-pcap --trial-deadline "$GVISOR_TRIAL_DEADLINE"
+    --no-pcap --no-runtime-clients --trial-deadline "$GVISOR_TRIAL_DEADLINE"
   say "$label: running the catalogue under runsc (at most $TIMEOUT s; log: $dir/run.log)"
   t0=$(now)
   timeout -k 10 "$TIMEOUT" "$RUNSC" --root "$dir/state" --network=none --net-raw --platform="$GVISOR_PLATFORM" \

@@ -142,6 +142,10 @@ struct RunArgs {
     /// connect) [default: 60].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     trial_deadline: Option<u64>,
+    /// Run only the trials whose steps the harness makes itself, none whose client steps a
+    /// runtime's client makes (Java, Python, Go, Node.js, Rust).
+    #[arg(long)]
+    no_runtime_clients: bool,
 }
 
 fn main() -> ExitCode {
@@ -234,7 +238,10 @@ fn selected<'a>(
 fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
-    let planned = selected(&scenarios, &args.filter)?;
+    let mut planned = selected(&scenarios, &args.filter)?;
+    if args.no_runtime_clients {
+        planned.retain(|p| p.client.is_none());
+    }
     // Before any trial: the overrides are tried in a throw-away namespace, so that a refused
     // one stops the run here; the platform then shows the values in force.
     let mut platform = Platform::probe_with(&args.sysctl).context("a --sysctl override was refused")?;
