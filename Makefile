@@ -24,7 +24,7 @@ stress: ## Run the catalogue N times under CPU load and list trials whose outcom
 bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial; write reports/bench.json
 	$(CARGO) run --release -- bench --runs $(K)
 
-matrix: ## Run the catalogue on the host and on Debian kernels under QEMU; write reports/reference/
+matrix: ## Run the catalogue on the host, on Debian kernels under QEMU and on gVisor; write reports/reference/
 	CARGO="$(CARGO)" bash matrix/matrix.sh
 
 cross: ## cargo check for FreeBSD, macOS, Windows and OpenBSD (standard library built from source)

@@ -69,7 +69,7 @@ ip link set lo up
 
 say "running the catalogue as $LABEL ($ORIGIN)"
 start=$(date +%s)
-sockerr run --out "$out/run" --label "$LABEL" --origin "$ORIGIN" --no-pcap >"$out/run.log" 2>&1
+sockerr run --out "$out/run" --label "$LABEL" --origin "$ORIGIN" --no-pcap --no-runtime-clients >"$out/run.log" 2>&1
 status=$?
 echo "$status" >"$out/status"
 echo "run seconds: $(($(date +%s) - start))" >>"$info"

@@ -27,7 +27,7 @@ enum Command {
     /// report.schema.json and one pcapng per trial into DIR, and print a summary.
     ///
     /// Exit status: 0 when no trial failed, 1 when one did, 2 when the run could not start.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios: id, claim and the trials each one runs as.
     List {
         /// Instead, rewrite the parts of this README that the catalogue generates (the
@@ -88,6 +88,15 @@ enum Command {
     /// Exit status: 0 when the matrix was written (even when cells differ), 2 when an input
     /// cannot be read or the output cannot be written.
     Compare(CompareArgs),
+    /// Probe what this platform offers the trials and print it: packet capture (with a ring
+    /// or recvmsg), netlink notifications, route lookups of local addresses, nftables or
+    /// iptables, what /proc shows of a thread, TCP_INFO's bytes acknowledged, the TCP table,
+    /// the UDP error queue, and every need a scenario of the catalogue declares (each sysctl
+    /// it sets among them). A trial that needs what is missing is skipped with the reason;
+    /// where a fallback exists it is used.
+    ///
+    /// Exit status: 0.
+    Capabilities,
 }
 
 #[derive(clap::Args)]
@@ -120,12 +129,24 @@ struct RunArgs {
     #[arg(long, value_name = "NAME", default_value = "", hide_default_value = true)]
     label: String,
     /// How this run is obtained, recorded as platform.origin and shown by the reports and
-    /// `sockerr compare`: `host`, or for a run inside a virtual machine (what `make matrix`
+    /// `sockerr compare`: `host`; for a run inside a virtual machine (what `make matrix`
     /// passes) `guest,KEY=VALUE,...` with the keys kernel_package and accelerator (kvm or
-    /// tcg), and optionally kernel_package_version and vmm; values hold no commas
-    /// [default: host, or $SOCKERR_ORIGIN when set].
+    /// tcg), and optionally kernel_package_version and vmm; for a run inside a sandbox runtime
+    /// `sandbox,KEY=VALUE,...` with the keys runtime and runtime_platform, and optionally
+    /// runtime_version and host_kernel; values hold no commas [default: host, or
+    /// $SOCKERR_ORIGIN when set].
     #[arg(long, value_name = "ORIGIN")]
     origin: Option<Origin>,
+    /// Stop a trial that runs longer than this and report it as failed with what it did so
+    /// far. For platforms that do not shorten the protocol timers a scenario shortens (gVisor
+    /// keeps retransmitting SYNs past TCP_SYNCNT, and SO_SNDTIMEO does not bound its
+    /// connect) [default: 60].
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    trial_deadline: Option<u64>,
+    /// Run only the trials whose steps the harness makes itself, none whose client steps a
+    /// runtime's client makes (Java, Python, Go, Node.js, Rust).
+    #[arg(long)]
+    no_runtime_clients: bool,
 }
 
 fn main() -> ExitCode {
@@ -137,7 +158,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => run(args, run_as, skip_reason),
+        Command::Run(args) => run(*args, run_as, skip_reason),
         Command::List { readme: None } => list(),
         Command::List { readme: Some(path) } => update_readme(&path),
         Command::Show { report } => show(&report),
@@ -145,6 +166,7 @@ fn main() -> ExitCode {
         Command::Stress(args) => stress(args, run_as, skip_reason),
         Command::Bench(args) => bench(args, skip_reason),
         Command::Compare(args) => compare(args),
+        Command::Capabilities => capabilities(skip_reason),
     };
     match outcome {
         Ok(code) => code,
@@ -153,6 +175,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn capabilities(skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
+    if let Some(reason) = &skip_reason {
+        println!("no namespace trial can run here: {reason}");
+    }
+    let scenarios = catalogue::all();
+    let planned = runner::plan(&scenarios);
+    for record in runner::probe(&planned, skip_reason).records() {
+        let mark = if record.available { "yes" } else { "no " };
+        match record.detail.is_empty() {
+            true => println!("{mark}  {}", record.name),
+            false => println!("{mark}  {}: {}", record.name, record.detail),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list() -> anyhow::Result<ExitCode> {
@@ -201,7 +239,10 @@ fn selected<'a>(
 fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Result<ExitCode> {
     let scenarios = catalogue::all();
     let expectations = Expectations::for_run(args.expect.as_deref(), &catalogue::ids())?;
-    let planned = selected(&scenarios, &args.filter)?;
+    let mut planned = selected(&scenarios, &args.filter)?;
+    if args.no_runtime_clients {
+        planned.retain(|p| p.client.is_none());
+    }
     // Before any trial: the overrides are tried in a throw-away namespace, so that a refused
     // one stops the run here; the platform then shows the values in force.
     let mut platform = Platform::probe_with(&args.sysctl).context("a --sysctl override was refused")?;
@@ -230,6 +271,9 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         pcap_dir: (!args.no_pcap).then_some(pcap_dir),
         capabilities: runner::probe(&planned, skip_reason),
         sysctls: args.sysctl.clone(),
+        trial_deadline: args
+            .trial_deadline
+            .map_or(sockerr_harness::trial::TRIAL_DEADLINE, std::time::Duration::from_secs),
         ..RunConfig::default()
     };
     let jobs = args.jobs.unwrap_or_else(runner::default_jobs);
@@ -245,6 +289,7 @@ fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow::Re
         );
     });
     platform.run_as = run_as;
+    platform.capabilities = config.capabilities.records();
     let mut report = Report::new(platform, Some(config.expectations.origin()), trials);
     report.errnos = sockerr::knowledge::errno_notes(&report);
     report.article = sockerr::article::mapping(&scenarios);
