@@ -23,6 +23,7 @@ use crate::expectations::{self, Expectations};
 use crate::knowledge::{errno, runtimes};
 use crate::runner::{self, RunConfig};
 use crate::scenario::Scenario;
+use crate::suggest::edit_distance;
 
 /// Explain an errno or a scenario: meaning, where this platform produces it, the wire, what a
 /// client should do, and how runtimes show it.
@@ -31,9 +32,11 @@ use crate::scenario::Scenario;
 /// suggested) or the report cannot be read.
 #[derive(clap::Args, Debug)]
 pub struct ExplainArgs {
-    /// An errno name (ECONNRESET; any case) or number of this platform, or a scenario id
-    /// (abort.linger0.read_first; see `sockerr list`).
-    #[arg(value_name = "ERRNO|SCENARIO")]
+    /// An errno name (ECONNRESET; any case) or number of this platform, a scenario id
+    /// (abort.linger0.read_first), or trials as `--filter` names them: a trial id
+    /// (abort.linger0.read_first.v4.loopback, or with `::`), a part of one, or a glob
+    /// (abort.linger0.*); every scenario they belong to is explained. See `sockerr list`.
+    #[arg(value_name = "ERRNO|SCENARIO|TRIAL")]
     pub subject: String,
     /// The report whose observations to show. When the file does not exist, the catalogue is
     /// run in this process first (nothing is written), and the output says so.
@@ -63,7 +66,20 @@ pub fn run(args: ExplainArgs, run_as: String, skip_reason: Option<String>) -> an
             ids.push(t.scenario.clone());
         }
     }
-    let subject = resolve(&args.subject, &ids).map_err(anyhow::Error::msg)?;
+    let subjects = match resolve(&args.subject, &ids) {
+        Ok(subject) => vec![subject],
+        // Not an errno nor a scenario id: trials, named as `--filter` names them.
+        Err(unknown) => {
+            match crate::selection::select(&runner::plan(&scenarios), std::slice::from_ref(&args.subject)) {
+                Ok(selection) => {
+                    let mut ids: Vec<&str> = selection.trials.iter().map(|p| p.scenario.id).collect();
+                    ids.dedup();
+                    ids.into_iter().map(|id| Subject::Scenario(id.to_string())).collect()
+                }
+                Err(_) => anyhow::bail!(unknown),
+            }
+        }
+    };
     let (report, origin) = match existing {
         Some(report) => (report, args.report.display().to_string()),
         None => {
@@ -83,13 +99,15 @@ pub fn run(args: ExplainArgs, run_as: String, skip_reason: Option<String>) -> an
         }
     };
     let documented = documented_platforms();
-    let text = match &subject {
-        Subject::Errno { name, code } => explain_errno(name, *code, &report, &origin, &scenarios, &documented),
-        Subject::Scenario(id) => {
-            explain_scenario(id, scenarios.iter().find(|s| s.id == id), &report, &origin, &documented)
-        }
-    };
-    print!("{text}");
+    for subject in &subjects {
+        let text = match subject {
+            Subject::Errno { name, code } => explain_errno(name, *code, &report, &origin, &scenarios, &documented),
+            Subject::Scenario(id) => {
+                explain_scenario(id, scenarios.iter().find(|s| s.id == id), &report, &origin, &documented)
+            }
+        };
+        print!("{text}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -145,22 +163,6 @@ pub fn resolve(text: &str, scenario_ids: &[String]) -> Result<Subject, String> {
         "{text:?} is neither an errno name of this platform nor a scenario id; closest: {} (scenario ids: `sockerr list`)",
         closest.join(", ")
     ))
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
 
 /// One documented platform file, parsed.
@@ -219,7 +221,7 @@ const WIDTH: usize = 100;
 
 /// Wraps `text` to [`WIDTH`] columns for a place that starts at column `indent.len()` (after a
 /// prefix of that width); every line after the first starts with `indent`.
-fn wrap(text: &str, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut column = indent.len();
     let mut first = true;
@@ -683,14 +685,6 @@ mod tests {
         let err = resolve("abort.linger0.read_frist", &ids).unwrap_err();
         assert!(err.contains("closest: abort.linger0.read_first"), "{err}");
         assert!(resolve("ENOSUCH", &ids).is_err());
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("EPIPE", "EPIPE"), 0);
-        assert_eq!(edit_distance("EPIPE", "EPIP"), 1);
-        assert_eq!(edit_distance("ECONNRESTE", "ECONNRESET"), 2);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct RunConfig {
     /// Sysctls written in every namespace of every trial before any socket exists
     /// (`sockerr run --sysctl KEY=VALUE`; see [`parse_sysctl`]).
     pub sysctls: Vec<(String, String)>,
+    /// A trial that would be skipped (a prerequisite missing here) fails instead
+    /// (`sockerr run --strict`, `SOCKERR_REQUIRE_ALL=1` for the conformance target).
+    pub strict: bool,
 }
 
 impl Default for RunConfig {
@@ -48,6 +51,7 @@ impl Default for RunConfig {
             skip_reason: None,
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
+            strict: false,
         }
     }
 }
@@ -169,6 +173,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         error: None,
     };
     if config.skip_reason.is_some() {
+        fail_skip_if_strict(&mut report, config);
         return report;
     }
     let file_name = pcap_file_name(&id);
@@ -202,7 +207,20 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         report.skip_reason = Some(reason);
         report.mismatches.clear();
     }
+    fail_skip_if_strict(&mut report, config);
     report
+}
+
+/// Under [`RunConfig::strict`], a skipped trial fails: the skip reason stays, and the error
+/// says why the trial failed.
+fn fail_skip_if_strict(report: &mut TrialReport, config: &RunConfig) {
+    if config.strict && report.status == Status::Skip {
+        report.status = Status::Fail;
+        report.error = Some(format!(
+            "skipped, which a strict run counts as a failure: {}",
+            report.skip_reason.as_deref().unwrap_or("no reason given")
+        ));
+    }
 }
 
 fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
@@ -308,7 +326,14 @@ pub fn run_all_reporting(
 /// The text a failed trial shows: what differed, then every step and the wire.
 pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} differs from {origin}:", report.id);
+    match &report.error {
+        Some(error) if report.mismatches.is_empty() => {
+            let _ = writeln!(out, "{} failed: {error}", report.id);
+        }
+        _ => {
+            let _ = writeln!(out, "{} differs from {origin}:", report.id);
+        }
+    }
     for m in &report.mismatches {
         let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
     }

@@ -146,3 +146,12 @@ fn a_filter_that_matches_nothing_is_refused() {
         "the output directory was created for a run that did not start"
     );
 }
+
+#[rstest]
+#[case::run("run")]
+#[case::stress("stress")]
+#[case::bench("bench")]
+fn zero_trials_at_once_is_refused_naming_the_least_number(#[case] command: &str) {
+    let output = sockerr(&[command, "--jobs", "0"], &[]);
+    assert_refused(&output, "0 trials at once would run nothing: give 1 or more");
+}

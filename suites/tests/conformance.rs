@@ -1,18 +1,29 @@
 //! The conformance target: one libtest-mimic trial per scenario x family x topology, named
-//! `area::scenario::family::topology`, each judged against the platform's expectation file
-//! (or `SOCKERR_EXPECT=FILE`). A mismatch fails the trial with the step, the expected set,
-//! the observed outcome and the trial's segments.
+//! by its trial id, each judged against the platform's expectation file (or
+//! `SOCKERR_EXPECT=FILE`). A mismatch fails the trial with the step, the expected set, the
+//! observed outcome and the trial's segments.
+//!
+//! A trial that cannot run here (a prerequisite missing: namespaces, nftables, a sysctl of the
+//! kernel) is reported as ignored with the reason, never as passed; with
+//! `SOCKERR_REQUIRE_ALL=1` (which CI sets, where every prerequisite is installed) it fails
+//! instead.
 //!
 //! Every trial runs its scenario on a fresh thread of its own (namespaces are per thread, and
 //! libtest-mimic reuses its worker threads), so name filters, `--exact`, `--list`, and
 //! cargo-nextest's process per test all work.
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, Planned, RunConfig};
 use sockerr_reports::Status;
 use std::sync::Arc;
+
+/// Whether the environment promises every prerequisite: `SOCKERR_REQUIRE_ALL` set to
+/// anything but empty or `0`.
+fn every_prerequisite_required() -> bool {
+    std::env::var_os("SOCKERR_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 fn main() {
     // Before any thread exists: entering a user namespace needs a single-threaded process.
@@ -25,11 +36,19 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let strict = every_prerequisite_required();
     if let Some(reason) = &skip_reason {
-        eprintln!("conformance: namespace trials are ignored here: {reason}");
+        let fate = if strict {
+            "fail (SOCKERR_REQUIRE_ALL is set)"
+        } else {
+            "are ignored"
+        };
+        eprintln!("conformance: namespace trials {fate} here: {reason}");
     }
+    let ignored = skip_reason.is_some() && !strict;
     let config = Arc::new(RunConfig {
         expectations,
+        strict,
         ..RunConfig::default()
     });
     let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
@@ -37,18 +56,23 @@ fn main() {
         .into_iter()
         .map(|planned| {
             let config = Arc::clone(&config);
-            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(skip_reason.is_some())
+            Trial::ignorable_test(planned.id(), move || judge(planned, &config)).with_ignored_flag(ignored)
         })
         .collect();
-    trials.push(gate_self_test(scenarios, &config, skip_reason.is_some()));
+    trials.push(gate_self_test(scenarios, &config, ignored));
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<(), Failed> {
+/// Runs one trial: a failure with its diff, an ignored trial with the reason it could not run
+/// here (under `SOCKERR_REQUIRE_ALL` the runner fails it instead).
+fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<Completion, Failed> {
     let report = runner::run_trial(planned, config);
     match report.status {
         Status::Fail => Err(runner::failure_text(&report, &config.expectations.origin).into()),
-        Status::Pass | Status::Observed | Status::Skip => Ok(()),
+        Status::Skip => Ok(Completion::ignored_with(
+            report.skip_reason.as_deref().unwrap_or("skipped"),
+        )),
+        Status::Pass | Status::Observed => Ok(Completion::Completed),
     }
 }
 

@@ -1,0 +1,276 @@
+//! Which trials a command works on: the names a user gives (`--filter` of run, stress, bench
+//! and list; `explain`'s subject) matched against scenario ids and trial ids.
+//!
+//! One name for a trial everywhere: `<scenario id>.<family>.<topology>`
+//! (`abort.linger0.read_first.v4.loopback`), the scenario id being its prefix. A pattern is
+//! - a scenario id or a trial id, or any part of one (`linger0`, `v6.routed`): the trials
+//!   whose id contains it;
+//! - a glob with `*` (any run of characters, dots included) and `?` (one character), matched
+//!   against the whole trial id or the whole scenario id: `abort.linger0.*`, `*.v6.*`.
+//!
+//! The older spelling with `::` (`abort::linger0.read_first::v4::loopback`) is read as dots.
+//! Letters are compared without case.
+
+use std::fmt;
+
+use crate::runner::Planned;
+use crate::suggest;
+
+/// One name a user gave for trials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// As the user typed it, for messages.
+    given: String,
+    /// Trimmed, lower case, `::` read as `.`.
+    text: String,
+}
+
+impl Pattern {
+    pub fn new(given: &str) -> Pattern {
+        Pattern {
+            given: given.to_string(),
+            text: canonical_id(given.trim()).to_ascii_lowercase(),
+        }
+    }
+
+    /// Whether it holds `*` or `?`, and so must match a whole id.
+    pub fn is_glob(&self) -> bool {
+        self.text.contains(['*', '?'])
+    }
+
+    /// Whether the trial `trial_id` of scenario `scenario_id` is one this pattern names.
+    pub fn matches(&self, scenario_id: &str, trial_id: &str) -> bool {
+        let trial_id = canonical_id(trial_id);
+        if self.is_glob() {
+            glob_matches(&self.text, &trial_id) || glob_matches(&self.text, scenario_id)
+        } else {
+            trial_id.contains(self.text.as_str())
+        }
+    }
+
+    /// The pattern with its wildcards left out, for did-you-mean.
+    fn literal(&self) -> String {
+        self.text.replace(['*', '?'], "")
+    }
+}
+
+impl fmt::Display for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.given)
+    }
+}
+
+/// A trial id in its dotted spelling: `abort::linger0.read_first::v4::loopback` becomes
+/// `abort.linger0.read_first.v4.loopback`; a dotted id is returned as it is.
+pub fn canonical_id(id: &str) -> String {
+    id.replace("::", ".")
+}
+
+/// Whether `text` matches `glob` as a whole: `*` stands for any run of characters, `?` for
+/// one character, anything else for itself.
+pub fn glob_matches(glob: &str, text: &str) -> bool {
+    let glob: Vec<char> = glob.chars().collect();
+    let text: Vec<char> = text.chars().collect();
+    let (mut g, mut t) = (0, 0);
+    // Where the last `*` was, and the text position it currently stands in for.
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match glob.get(g) {
+            Some('*') => {
+                star = Some((g, t));
+                g += 1;
+            }
+            Some(&c) if c == '?' || c == text[t] => {
+                g += 1;
+                t += 1;
+            }
+            _ => match star {
+                // Let the last `*` take one more character and try again from there.
+                Some((star_g, star_t)) => {
+                    star = Some((star_g, star_t + 1));
+                    g = star_g + 1;
+                    t = star_t + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    glob[g..].iter().all(|&c| c == '*')
+}
+
+/// The trials a command works on, in plan (catalogue) order.
+pub struct Selection<'a> {
+    pub trials: Vec<Planned<'a>>,
+    /// How many trials there were to choose from.
+    pub of: usize,
+}
+
+impl Selection<'_> {
+    /// Whether every trial was selected: a run of it makes the full report.
+    pub fn is_whole(&self) -> bool {
+        self.trials.len() == self.of
+    }
+}
+
+/// A pattern that names no trial, with the ids closest to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoMatch {
+    pub pattern: String,
+    /// Scenario or trial ids, closest first.
+    pub closest: Vec<String>,
+}
+
+impl fmt::Display for NoMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no trial matches {:?}", self.pattern)?;
+        if !self.closest.is_empty() {
+            write!(f, "; closest: {}", self.closest.join(", "))?;
+        }
+        f.write_str(" (every scenario and trial id: `sockerr list`)")
+    }
+}
+
+impl std::error::Error for NoMatch {}
+
+/// How many ids a [`NoMatch`] suggests.
+const SUGGESTIONS: usize = 3;
+
+/// The trials of `planned` that any of `patterns` names, in plan order; all of them when there
+/// is no pattern. Each pattern must name at least one trial, so that a typo cannot make a run
+/// that checks less than was asked for: the first that names none is the error.
+pub fn select<'a>(planned: &[Planned<'a>], patterns: &[String]) -> Result<Selection<'a>, NoMatch> {
+    let patterns: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(p)).collect();
+    let ids: Vec<(&str, String)> = planned.iter().map(|p| (p.scenario.id, p.id())).collect();
+    if let Some(unmatched) = patterns
+        .iter()
+        .find(|pattern| !ids.iter().any(|(scenario, trial)| pattern.matches(scenario, trial)))
+    {
+        return Err(no_match(unmatched, &ids));
+    }
+    let trials = planned
+        .iter()
+        .zip(&ids)
+        .filter(|(_, (scenario, trial))| patterns.is_empty() || patterns.iter().any(|p| p.matches(scenario, trial)))
+        .map(|(planned, _)| *planned)
+        .collect();
+    Ok(Selection {
+        trials,
+        of: planned.len(),
+    })
+}
+
+fn no_match(pattern: &Pattern, ids: &[(&str, String)]) -> NoMatch {
+    let literal = pattern.literal();
+    let trial_ids: Vec<String> = ids.iter().map(|(_, trial)| canonical_id(trial)).collect();
+    let candidates = ids
+        .iter()
+        .map(|(scenario, _)| *scenario)
+        .chain(trial_ids.iter().map(String::as_str));
+    NoMatch {
+        pattern: pattern.to_string(),
+        closest: suggest::closest(&literal, candidates, SUGGESTIONS, suggest::substring_distance)
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue;
+    use crate::runner;
+
+    fn selected(patterns: &[&str]) -> Result<Vec<String>, NoMatch> {
+        let scenarios = catalogue::all();
+        let planned = runner::plan(&scenarios);
+        let patterns: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        select(&planned, &patterns).map(|s| s.trials.iter().map(|p| canonical_id(&p.id())).collect())
+    }
+
+    #[test]
+    fn a_scenario_id_selects_every_variant_of_that_scenario() {
+        let ids = selected(&["abort.linger0.read_first"]).unwrap();
+        assert_eq!(
+            ids,
+            [
+                "abort.linger0.read_first.v4.loopback",
+                "abort.linger0.read_first.v4.two_hosts",
+                "abort.linger0.read_first.v6.loopback",
+                "abort.linger0.read_first.v6.two_hosts",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_trial_id_selects_that_trial_in_the_dotted_and_the_older_spelling() {
+        let dotted = selected(&["abort.linger0.read_first.v6.two_hosts"]).unwrap();
+        assert_eq!(dotted, ["abort.linger0.read_first.v6.two_hosts"]);
+        assert_eq!(selected(&["abort::linger0.read_first::v6::two_hosts"]).unwrap(), dotted);
+    }
+
+    #[test]
+    fn a_glob_matches_whole_ids_with_stars_across_dots_and_a_question_mark_for_one_character() {
+        let linger0 = selected(&["abort.linger0.*"]).unwrap();
+        assert!(linger0.len() > 4, "{linger0:?}");
+        assert!(linger0.iter().all(|id| id.starts_with("abort.linger0.")), "{linger0:?}");
+        let v6 = selected(&["*.v6.*"]).unwrap();
+        assert!(v6.iter().all(|id| id.contains(".v6.")), "{v6:?}");
+        assert!(v6.iter().any(|id| id.starts_with("connect.")) && v6.iter().any(|id| id.starts_with("udp.")));
+        // A glob names whole ids: without a trailing star it names the scenario id itself.
+        let exact = selected(&["abort.linger0.read_firs?"]).unwrap();
+        assert_eq!(exact.len(), 4, "{exact:?}");
+    }
+
+    #[test]
+    fn several_patterns_select_the_union_in_catalogue_order() {
+        let ids = selected(&["unix.stream.no_such_path", "connect.closed_port.blocking.v4.loopback"]).unwrap();
+        assert_eq!(
+            ids,
+            [
+                "connect.closed_port.blocking.v4.loopback",
+                "unix.stream.no_such_path.unix.loopback"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_pattern_selects_the_whole_catalogue() {
+        let scenarios = catalogue::all();
+        let planned = runner::plan(&scenarios);
+        let selection = select(&planned, &[]).unwrap();
+        assert!(selection.is_whole());
+        assert_eq!(selection.trials.len(), planned.len());
+        let some = select(&planned, &["linger0".to_string()]).unwrap();
+        assert!(!some.is_whole());
+    }
+
+    #[test]
+    fn a_pattern_that_names_nothing_is_refused_with_the_closest_ids() {
+        let error = selected(&["abort.linger0.read_frist"]).unwrap_err();
+        assert_eq!(error.pattern, "abort.linger0.read_frist");
+        assert_eq!(error.closest[0], "abort.linger0.read_first");
+        let trial = selected(&["abort.linger0.read_first.v7.loopback"]).unwrap_err();
+        assert!(
+            trial.closest[0].starts_with("abort.linger0.read_first.v"),
+            "{:?}",
+            trial.closest
+        );
+        // One good pattern does not excuse a bad one.
+        let mixed = selected(&["linger0", "no_such_thing"]).unwrap_err();
+        assert_eq!(mixed.pattern, "no_such_thing");
+        assert!(mixed.to_string().contains("`sockerr list`"), "{mixed}");
+    }
+
+    #[test]
+    fn globs_match_as_shells_do() {
+        assert!(glob_matches("*", ""));
+        assert!(glob_matches("a*c", "abbbc"));
+        assert!(glob_matches("a*b*c", "axxbyyc"));
+        assert!(!glob_matches("a*b*c", "axxbyy"));
+        assert!(glob_matches("a?c", "abc"));
+        assert!(!glob_matches("a?c", "ac"));
+        assert!(glob_matches("*.v6.*", "connect.closed_port.blocking.v6.loopback"));
+        assert!(!glob_matches("abort", "abort.linger0"));
+    }
+}
