@@ -43,17 +43,18 @@ pub fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<Exi
     );
     let progress = Progress::new(runs * selected.len(), bar_or_silent(), Vec::new());
     progress.set_label(format!("run 1/{runs}"));
-    let result = crate::bench::bench_reporting(
-        selected,
-        &prepared.config,
-        runs,
-        prepared.jobs,
-        |t| progress.trial_done(t),
-        |run, wall| {
-            progress.set_label(format!("run {}/{runs}", (run + 1).min(runs)));
-            progress.say(&format!("run {run:>3}/{runs}: {:.2} s", wall.as_secs_f64()));
-        },
-    )?;
-    progress.finish();
+    let result = progress.while_running(|| {
+        crate::bench::bench_reporting(
+            selected,
+            &prepared.config,
+            runs,
+            prepared.jobs,
+            |t| progress.trial_done(t),
+            |run, wall| {
+                progress.set_label(format!("run {}/{runs}", (run + 1).min(runs)));
+                progress.say(&format!("run {run:>3}/{runs}: {:.2} s", wall.as_secs_f64()));
+            },
+        )
+    })?;
     write_result(&result, &prepared.out.join("bench.json"), result.clean())
 }

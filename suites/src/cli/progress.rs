@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sockerr_reports::{Status, TrialReport};
 
@@ -56,6 +56,10 @@ struct State {
 /// Width of the bar, in characters.
 const BAR_WIDTH: usize = 30;
 
+/// How often the bar is redrawn while no trial finishes, so that its clock moves on while
+/// the last trials wait out their timers.
+const TICK: Duration = Duration::from_millis(250);
+
 impl Progress {
     /// Progress over `total` trials; `told` are the skip reasons already said (at the start),
     /// which are not said again when a trial meets them.
@@ -78,6 +82,27 @@ impl Progress {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `work`, redrawing the bar every [`TICK`] meanwhile (a bar only), and takes the bar
+    /// off the screen when it returns.
+    pub fn while_running<R>(&self, work: impl FnOnce() -> R) -> R {
+        let result = std::thread::scope(|scope| {
+            let (stop, stopped) = std::sync::mpsc::channel::<()>();
+            if self.style == Style::Bar {
+                scope.spawn(move || {
+                    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
+                        let mut state = self.state();
+                        self.redraw(&mut state);
+                    }
+                });
+            }
+            let result = work();
+            drop(stop);
+            result
+        });
+        self.finish();
+        result
     }
 
     /// Sets what the bar says after its counts (`run 3/20`).
@@ -134,11 +159,9 @@ impl Progress {
         }
     }
 
-    /// Prints `line` on standard error, above the bar if there is one.
+    /// Prints `line` on standard error, above the bar if there is one (also when progress is
+    /// otherwise silent).
     pub fn say(&self, line: &str) {
-        if self.style == Style::Silent {
-            return;
-        }
         let mut state = self.state();
         self.say_locked(&mut state, line);
     }
@@ -191,7 +214,7 @@ impl Progress {
     }
 
     /// Takes the bar off the screen.
-    pub fn finish(&self) {
+    fn finish(&self) {
         let mut state = self.state();
         if state.drawn {
             let mut stderr = std::io::stderr().lock();

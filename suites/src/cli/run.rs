@@ -78,11 +78,12 @@ pub fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow
         console.progress_style(),
         missing.into_iter().map(|m| m.reason).collect(),
     );
-    let trials = runner::run_all_reporting(selected, &config, prepared.jobs, |t| {
-        progress.trial_done(t);
-        console.trial_done(t);
+    let trials = progress.while_running(|| {
+        runner::run_all_reporting(selected, &config, prepared.jobs, |t| {
+            progress.trial_done(t);
+            console.trial_done(t);
+        })
     });
-    progress.finish();
     let mut platform = prepared.platform;
     platform.label = args.label;
     platform.origin = origin;

@@ -45,26 +45,27 @@ pub fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> 
     );
     let progress = Progress::new(runs * selected.len(), bar_or_silent(), Vec::new());
     progress.set_label(format!("run 1/{runs}"));
-    let result = crate::stress::stress_reporting(
-        selected,
-        &prepared.config,
-        runs,
-        args.burners,
-        prepared.jobs,
-        |t| progress.trial_done(t),
-        |run, wall, trials| {
-            let failed = trials
-                .iter()
-                .filter(|t| t.status == sockerr_reports::Status::Fail)
-                .count();
-            progress.set_label(format!("run {}/{runs}", (run + 1).min(runs)));
-            progress.say(&format!(
-                "run {run:>3}/{runs}: {:.2} s, {failed} failed",
-                wall.as_secs_f64()
-            ));
-        },
-    )?;
-    progress.finish();
+    let result = progress.while_running(|| {
+        crate::stress::stress_reporting(
+            selected,
+            &prepared.config,
+            runs,
+            args.burners,
+            prepared.jobs,
+            |t| progress.trial_done(t),
+            |run, wall, trials| {
+                let failed = trials
+                    .iter()
+                    .filter(|t| t.status == sockerr_reports::Status::Fail)
+                    .count();
+                progress.set_label(format!("run {}/{runs}", (run + 1).min(runs)));
+                progress.say(&format!(
+                    "run {run:>3}/{runs}: {:.2} s, {failed} failed",
+                    wall.as_secs_f64()
+                ));
+            },
+        )
+    })?;
     write_result(&result, &prepared.out.join("stress.json"), result.clean())
 }
 
