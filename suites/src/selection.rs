@@ -14,7 +14,6 @@
 use std::fmt;
 
 use crate::runner::Planned;
-use crate::suggest;
 
 /// One name a user gave for trials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,11 +167,41 @@ fn no_match(pattern: &Pattern, ids: &[(&str, String)]) -> NoMatch {
         .chain(trial_ids.iter().map(String::as_str));
     NoMatch {
         pattern: pattern.to_string(),
-        closest: suggest::closest(&literal, candidates, SUGGESTIONS, suggest::substring_distance)
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
+        closest: closest_parts(&literal, candidates, SUGGESTIONS),
     }
+}
+
+/// The `n` candidates with a part closest to `text` ([`substring_distance`]), closest first;
+/// among equally close ones the shorter first (a scenario id before its trial ids), then in
+/// the order given. Each appears once.
+fn closest_parts<'a>(text: &str, candidates: impl IntoIterator<Item = &'a str>, n: usize) -> Vec<String> {
+    let mut scored: Vec<(usize, usize, usize, &str)> = Vec::new();
+    for (order, candidate) in candidates.into_iter().enumerate() {
+        if scored.iter().all(|(.., seen)| *seen != candidate) {
+            scored.push((substring_distance(text, candidate), candidate.len(), order, candidate));
+        }
+    }
+    scored.sort();
+    scored.into_iter().take(n).map(|(.., c)| c.to_string()).collect()
+}
+
+/// The edit distance from `needle` to the closest part of `haystack` (Sellers' approximate
+/// string matching: a match may start and end anywhere in `haystack` at no cost), 0 when
+/// `needle` occurs in it. Fits names matched as parts of ids, where `linger0.read_frist` is
+/// meant to be a part of `abort.linger0.read_first.v4.loopback`.
+pub fn substring_distance(needle: &str, haystack: &str) -> usize {
+    let haystack: Vec<char> = haystack.chars().collect();
+    let mut row = vec![0; haystack.len() + 1];
+    for (i, n) in needle.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, h) in haystack.iter().enumerate() {
+            let substitution = previous + usize::from(n != *h);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row.into_iter().min().unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -260,6 +289,31 @@ mod tests {
         let mixed = selected(&["linger0", "no_such_thing"]).unwrap_err();
         assert_eq!(mixed.pattern, "no_such_thing");
         assert!(mixed.to_string().contains("`sockerr list`"), "{mixed}");
+    }
+
+    #[test]
+    fn substring_distance_is_zero_for_a_part_and_counts_edits_to_the_closest_part() {
+        assert_eq!(substring_distance("linger0", "abort.linger0.read_first"), 0);
+        assert_eq!(
+            substring_distance("linger0.read_frist", "abort.linger0.read_first.v4.loopback"),
+            2
+        );
+        assert_eq!(substring_distance("", "abc"), 0);
+        assert_eq!(substring_distance("abcd", "ab"), 2);
+    }
+
+    #[test]
+    fn the_closest_ids_come_first_and_a_scenario_id_before_its_trials() {
+        let ids = [
+            "abort.linger0.read_first.v4.loopback",
+            "abort.linger0.read_first",
+            "abort.linger0.write_first",
+            "abort.linger0.read_first",
+        ];
+        assert_eq!(
+            closest_parts("linger0.read_frist", ids, 2),
+            ["abort.linger0.read_first", "abort.linger0.read_first.v4.loopback"]
+        );
     }
 
     #[test]
