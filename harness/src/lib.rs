@@ -1,28 +1,30 @@
 //! The machinery of sockerr: sandboxed namespaces, sockets whose every call is recorded, and
 //! packet capture. It knows no scenario and no expected answer; scenarios live in `suites`.
 
+pub mod atomic_file;
+pub mod capabilities;
 pub mod capture;
-pub mod counters;
-pub mod datagram;
 pub mod endpoint;
-pub mod firewall;
-pub mod linger;
+pub mod events;
 pub mod log;
 pub mod platform;
+pub mod prerequisite;
 pub mod record;
 pub mod sandbox;
-pub mod server_socket;
+pub mod sockopt;
 pub mod sys;
 pub mod trial;
-pub mod unix_socket;
 pub mod variant;
+pub mod verb;
 
-#[cfg(target_os = "linux")]
+pub use capabilities::{Capabilities, Missing, Need};
 pub use endpoint::peer_process::PeerProcess;
-pub use endpoint::{Background, Endpoint, Shut};
-pub use firewall::Hook;
+pub use endpoint::stream::Shut;
+pub use endpoint::{Background, Endpoint};
+pub use events::{EventApi, Events, Revents};
 pub use record::{CallResult, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
-pub use trial::{Host, ScriptResult, Skip, Trial, TrialSpec};
-pub use unix_socket::SocketDir;
-
+pub use sockopt::SockOpt;
+pub use trial::firewall::Hook;
+pub use trial::{Context, Host, ScriptResult, SetupError, SocketDir, Trial, TrialSpec};
 pub use variant::{Family, Topology};
+pub use verb::Verb;

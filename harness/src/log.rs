@@ -4,7 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
+use std::collections::BTreeSet;
+
+use crate::capabilities::Need;
 use crate::record::{Knob, Step};
+use crate::verb::Verb;
 
 /// Steps in the order they finished, and per (actor, verb) how many there were, so that the
 /// third read of the client is `client.read#3` whatever else happened in between.
@@ -15,7 +19,9 @@ struct Inner {
     start: Instant,
     steps: Vec<Step>,
     knobs: Vec<Knob>,
-    counts: HashMap<(String, String), u32>,
+    counts: HashMap<(String, Verb), u32>,
+    /// What the trial used of the platform (see [`crate::Trial::uses`]).
+    used: BTreeSet<Need>,
 }
 
 impl StepLog {
@@ -25,6 +31,7 @@ impl StepLog {
             steps: Vec::new(),
             knobs: Vec::new(),
             counts: HashMap::new(),
+            used: BTreeSet::new(),
         })))
     }
 
@@ -43,13 +50,23 @@ impl StepLog {
     }
 
     /// Labels the next `verb` of `actor`, builds the step with that label and appends it.
-    pub fn push(&self, actor: &str, verb: &str, build: impl FnOnce(String) -> Step) -> Step {
+    pub fn push(&self, actor: &str, verb: Verb, build: impl FnOnce(String) -> Step) -> Step {
         let mut inner = self.inner();
-        let n = inner.counts.entry((actor.to_string(), verb.to_string())).or_insert(0);
+        let n = inner.counts.entry((actor.to_string(), verb)).or_insert(0);
         *n += 1;
         let step = build(format!("{actor}.{verb}#{n}"));
         inner.steps.push(step.clone());
         step
+    }
+
+    /// Notes that the trial used `need` of the platform.
+    pub fn uses(&self, need: Need) {
+        self.inner().used.insert(need);
+    }
+
+    /// Everything the trial used of the platform so far.
+    pub fn used(&self) -> Vec<Need> {
+        self.inner().used.iter().copied().collect()
     }
 
     /// Records a setting the trial changed from the default.

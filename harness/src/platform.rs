@@ -251,8 +251,7 @@ mod tests {
     /// shows the override in force instead, and lists it.
     #[test]
     fn a_probe_with_overrides_shows_them_in_force_and_lists_them() {
-        if let Some(reason) = sys::namespaces_unavailable() {
-            eprintln!("skipped: {reason}");
+        if crate::prerequisite::unmet(sys::namespaces_unavailable()) {
             return;
         }
         let host_before = sys::read_sysctl("net.ipv4.tcp_rfc1337").ok();
@@ -288,8 +287,7 @@ mod tests {
     /// is refused with EINVAL. Either way the probe says which key.
     #[test]
     fn a_probe_with_an_override_the_kernel_refuses_names_the_key_and_the_kernels_error() {
-        if let Some(reason) = sys::namespaces_unavailable() {
-            eprintln!("skipped: {reason}");
+        if crate::prerequisite::unmet(sys::namespaces_unavailable()) {
             return;
         }
         let unknown = Platform::probe_with(&overrides(&[("net.ipv4.no_such_knob", "1")]))

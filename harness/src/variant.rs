@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::capabilities::Need;
+
 /// Address family of a trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +43,13 @@ pub enum Topology {
 impl Topology {
     /// The topologies every scenario runs in unless it needs a router.
     pub const ALL: [Topology; 2] = [Topology::Loopback, Topology::TwoHosts];
+
+    /// What every trial in this topology needs, whatever its scenario.
+    pub fn needs(self) -> &'static [Need] {
+        match self {
+            Topology::Loopback | Topology::TwoHosts | Topology::Routed => &[Need::Namespaces],
+        }
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

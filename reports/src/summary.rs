@@ -178,9 +178,10 @@ pub fn skip_groups(trials: &[TrialReport]) -> Vec<SkipGroup> {
     groups
 }
 
-/// `abort.linger0.read_first (4), connect.closed_port.blocking v4/loopback`: trials named by
-/// scenario, whole scenarios by their id and the count, others by scenario and variants.
-pub fn trials_by_scenario(report: &Report, ids: &[String]) -> String {
+/// The trials `ids` named by scenario, one item per scenario in report order: a whole
+/// scenario by its id and its count (`abort.linger0.read_first (4)`), part of one by its id
+/// and the variants (`connect.closed_port.blocking v4/loopback v6/loopback`).
+pub fn trials_by_scenario(report: &Report, ids: &[String]) -> Vec<String> {
     by_scenario(&report.trials)
         .into_iter()
         .filter_map(|(scenario, trials)| {
@@ -194,8 +195,7 @@ pub fn trials_by_scenario(report: &Report, ids: &[String]) -> String {
                 )),
             }
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
 /// Per scenario, the observed outcome of each step, with the variants named where they

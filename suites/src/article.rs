@@ -1,7 +1,6 @@
 //! The source article's eight situations ("the server sent [RST, ACK]: how should the client
-//! respond?", listed at the top of SCENARIOS.md) and which scenarios answer each. A scenario
-//! says which situation it reproduces where it cites its sources (`article situation 3`,
-//! `article situations 7 and 8`), so the mapping has one source of truth.
+//! respond?") and which scenarios answer each. A scenario declares the situations it answers
+//! (`Scenario::situations`), so the mapping has one source of truth.
 
 use sockerr_reports::ArticleSituation;
 
@@ -37,29 +36,6 @@ pub const SITUATIONS: [(u8, &str); 8] = [
     ),
 ];
 
-/// The situations a scenario cites: the numbers after `article situation` or `article
-/// situations` in its sources (`article situations 7 and 8 (...)` gives 7 and 8).
-pub fn situations_of(scenario: &Scenario) -> Vec<u8> {
-    let mut numbers = Vec::new();
-    for source in scenario.sources {
-        let lower = source.to_ascii_lowercase();
-        let Some(rest) = lower
-            .strip_prefix("article situations ")
-            .or_else(|| lower.strip_prefix("article situation "))
-        else {
-            continue;
-        };
-        let list = rest.split(['(', ':']).next().unwrap_or("");
-        for word in list.split([',', ' ']).filter(|w| !w.is_empty() && *w != "and") {
-            match word.parse::<u8>() {
-                Ok(n) if (1..=8).contains(&n) && !numbers.contains(&n) => numbers.push(n),
-                _ => break,
-            }
-        }
-    }
-    numbers
-}
-
 /// Every situation with the ids of the scenarios (of `scenarios`) that cite it.
 pub fn mapping(scenarios: &[Scenario]) -> Vec<ArticleSituation> {
     SITUATIONS
@@ -69,7 +45,7 @@ pub fn mapping(scenarios: &[Scenario]) -> Vec<ArticleSituation> {
             situation: situation.to_string(),
             scenarios: scenarios
                 .iter()
-                .filter(|s| situations_of(s).contains(&number))
+                .filter(|s| s.situations.contains(&number))
                 .map(|s| s.id.to_string())
                 .collect(),
         })
@@ -91,34 +67,16 @@ mod tests {
     use super::*;
     use crate::catalogue;
 
-    fn with_sources(sources: &'static [&'static str]) -> Scenario {
-        Scenario {
-            id: "x.y",
-            claim: "c.",
-            sources,
-            guidance: "",
-            timer: None,
-            families: &[],
-            topologies: &[],
-            script: |_| Ok(()),
+    #[test]
+    fn every_scenario_names_only_situations_the_article_has() {
+        for scenario in catalogue::all() {
+            for n in scenario.situations {
+                assert!((1..=8).contains(n), "{}: situation {n}", scenario.id);
+            }
         }
     }
 
-    #[test]
-    fn a_source_citing_one_or_several_situations_maps_to_each_of_them() {
-        assert_eq!(
-            situations_of(&with_sources(&["article situation 3 (early close)"])),
-            [3]
-        );
-        assert_eq!(
-            situations_of(&with_sources(&["article situations 7 and 8 (reset vs broken pipe)"])),
-            [7, 8]
-        );
-        assert_eq!(situations_of(&with_sources(&["Article situations 1, 2: x"])), [1, 2]);
-        assert!(situations_of(&with_sources(&["RFC 9293 §3.10.7.4", "situation 3"])).is_empty());
-    }
-
-    /// The issue's promise: a reader who arrives with any of the article's questions finds
+    /// A reader who arrives with any of the article's questions finds
     /// at least one scenario that answers it.
     #[test]
     fn every_situation_of_the_article_has_a_scenario_in_the_catalogue() {
@@ -129,16 +87,5 @@ mod tests {
             .map(|s| s.number)
             .collect();
         assert!(missing.is_empty(), "situations without a scenario: {missing:?}");
-    }
-
-    /// README shows the table; it must be the catalogue's (regenerate it from the message).
-    #[test]
-    fn the_readme_table_is_the_catalogue_s_mapping() {
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-        let table = markdown_table(&mapping(&catalogue::all()));
-        assert!(
-            readme.contains(&table),
-            "README.md should contain this table:\n\n{table}"
-        );
     }
 }

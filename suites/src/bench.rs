@@ -143,7 +143,7 @@ pub fn bench_reporting(
         },
         median_overhead_ms: median(&overheads),
         median_setup_wait_ms: median(&setup_waits),
-        peak_rss_kib: peak_rss_kib(),
+        peak_rss_kib: sockerr_harness::sys::peak_rss_kib(),
         differing: stress.differing().map(|t| t.id.clone()).collect(),
         failed: stress.failing().map(|t| t.id.clone()).collect(),
         trials: planned
@@ -168,11 +168,6 @@ fn most_frequent(ids: &[String]) -> Option<String> {
         }
     }
     best.map(|(id, _)| id.clone())
-}
-
-fn peak_rss_kib() -> u64 {
-    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
-        .map_or(0, |usage| usage.max_rss().max(0) as u64)
 }
 
 impl BenchResult {

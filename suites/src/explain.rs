@@ -118,13 +118,14 @@ fn run_catalogue(scenarios: &[Scenario], run_as: String, skip_reason: Option<Str
         Some((origin, text)) => Expectations::parse(origin, text, &ids)?,
         None => Expectations::default(),
     };
+    let planned = runner::plan(scenarios);
     let config = RunConfig {
         expectations,
-        skip_reason,
+        capabilities: runner::probe(&planned, skip_reason),
         ..RunConfig::default()
     };
     let jobs = runner::default_jobs();
-    let trials = runner::run_all(&runner::plan(scenarios), &config, jobs);
+    let trials = runner::run_all(&planned, &config, jobs);
     let mut platform = sockerr_harness::platform::Platform::probe();
     platform.run_as = run_as;
     let origin = (!config.expectations.origin.is_empty()).then(|| config.expectations.origin.clone());
@@ -221,7 +222,7 @@ const WIDTH: usize = 100;
 
 /// Wraps `text` to [`WIDTH`] columns for a place that starts at column `indent.len()` (after a
 /// prefix of that width); every line after the first starts with `indent`.
-pub(crate) fn wrap(text: &str, indent: &str) -> String {
+fn wrap(text: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut column = indent.len();
     let mut first = true;

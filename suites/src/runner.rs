@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sockerr_harness::{Family, Observation, Topology, TrialSpec, trial};
+use sockerr_harness::{Capabilities, Family, Missing, Need, Observation, Topology, TrialSpec, trial};
 use sockerr_reports::{Status, TrialReport};
 
 use crate::expectations::Expectations;
@@ -29,8 +29,9 @@ pub struct RunConfig {
     pub expectations: Expectations,
     /// Where to write one pcapng per trial; `None` writes none.
     pub pcap_dir: Option<PathBuf>,
-    /// Why namespace trials cannot run on this machine, if they cannot.
-    pub skip_reason: Option<String>,
+    /// What this platform offers the trials' needs; a trial whose need is missing is
+    /// skipped with the reason (see [`probe`]).
+    pub capabilities: Capabilities,
     /// How long one trial may take before it is stopped and reported as failed.
     pub trial_deadline: std::time::Duration,
     /// Sysctls written in every namespace of every trial before any socket exists
@@ -42,13 +43,13 @@ pub struct RunConfig {
 }
 
 impl Default for RunConfig {
-    /// The built-in expectations aside: no expectations, no pcapng, nothing skipped, the
-    /// standard trial deadline.
+    /// The built-in expectations aside: no expectations, no pcapng, every need taken as met,
+    /// the standard trial deadline.
     fn default() -> RunConfig {
         RunConfig {
             expectations: Expectations::default(),
             pcap_dir: None,
-            skip_reason: None,
+            capabilities: Capabilities::default(),
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
             strict: false,
@@ -83,6 +84,41 @@ pub fn parse_sysctl(text: &str) -> Result<(String, String), String> {
     Ok((key.to_string(), value.to_string()))
 }
 
+/// Probes, once, every need of the planned trials. `namespaces_problem` is why the process
+/// could not get the privileges namespaces need ([`prepare_process`]), which no probe could
+/// find out better.
+pub fn probe(planned: &[Planned<'_>], namespaces_problem: Option<String>) -> Capabilities {
+    let mut needs: Vec<Need> = planned
+        .iter()
+        .flat_map(|p| p.scenario.needs_in(p.topology).collect::<Vec<_>>())
+        .collect();
+    needs.sort();
+    needs.dedup();
+    match namespaces_problem {
+        Some(reason) => {
+            let missing = Missing {
+                what: "network namespaces".into(),
+                remedy: reason,
+            };
+            Capabilities::with_missing(
+                needs
+                    .into_iter()
+                    .filter(|&n| n == Need::Namespaces)
+                    .map(|n| (n, missing.clone())),
+            )
+        }
+        None => Capabilities::probe(needs),
+    }
+}
+
+/// Why a planned trial cannot run here: the first of its needs this platform lacks.
+pub fn unmet_need(planned: Planned<'_>, config: &RunConfig) -> Option<String> {
+    config
+        .capabilities
+        .first_missing(planned.scenario.needs_in(planned.topology))
+        .map(|(need, missing)| format!("needs {need}: {missing}"))
+}
+
 /// One trial to run.
 #[derive(Clone, Copy)]
 pub struct Planned<'a> {
@@ -111,9 +147,9 @@ pub fn plan(scenarios: &[Scenario]) -> Vec<Planned<'_>> {
         .collect()
 }
 
-/// The pcapng file name of a trial: its id with `::` as `__`.
+/// The pcapng file name of a trial: its id.
 pub fn pcap_file_name(id: &str) -> String {
-    format!("{}.pcapng", id.replace("::", "__"))
+    format!("{id}.pcapng")
 }
 
 /// What the harness needs to run a planned trial.
@@ -124,13 +160,14 @@ fn spec_for(planned: Planned<'_>, config: &RunConfig) -> TrialSpec {
         pcap: config.pcap_dir.as_ref().map(|d| d.join(pcap_file_name(&planned.id()))),
         deadline: config.trial_deadline,
         sysctls: config.sysctls.clone(),
+        declared: Some(planned.scenario.needs_in(planned.topology).collect()),
     }
 }
 
 /// Starts building a planned trial's sandbox ahead of it (see [`trial::prepare`]); `None`
 /// when the trial will be skipped or no thread could be started.
 fn prepare(planned: Planned<'_>, config: &RunConfig) -> Option<trial::Prepared> {
-    match config.skip_reason {
+    match unmet_need(planned, config) {
         Some(_) => None,
         None => trial::prepare(&spec_for(planned, config)),
     }
@@ -157,7 +194,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         family: planned.family,
         topology: planned.topology,
         status: Status::Skip,
-        skip_reason: config.skip_reason.clone(),
+        skip_reason: unmet_need(planned, config),
         elapsed_ms: 0.0,
         script_ms: 0.0,
         setup_ms: 0.0,
@@ -172,7 +209,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         mismatches: Vec::new(),
         error: None,
     };
-    if config.skip_reason.is_some() {
+    if report.skip_reason.is_some() {
         fail_skip_if_strict(&mut report, config);
         return report;
     }

@@ -1,15 +1,32 @@
-//! A scenario: one documented situation, as a value. Its script drives endpoints and labels
-//! each step; it never decides what the right answer is.
+//! A scenario: one documented situation, as one declared value. Its script drives endpoints
+//! and labels each step; it never decides what the right answer is.
+//!
+//! Most fields have a default in [`Scenario::BASE`], which each scenario updates:
+//!
+//! ```ignore
+//! Scenario {
+//!     id: "abort.linger0.read_first",
+//!     claim: "...",
+//!     sources: &["socket(7): SO_LINGER with a zero timeout"],
+//!     situations: &[7, 8],
+//!     guidance: "...",
+//!     script: linger0_read_first,
+//!     ..Scenario::BASE
+//! }
+//! ```
 
-use sockerr_harness::{Family, ScriptResult, Topology, Trial};
+use sockerr_harness::{Family, Need, ScriptResult, Topology, Trial};
 
 pub struct Scenario {
-    /// `area.situation.twist`, stable once published: expectation files and reports key on it.
+    /// `area.situation.twist`, stable once published: expectation files and reports key on
+    /// it. The area names the catalogue file that holds it (`suites/src/catalogue/<area>.rs`).
     pub id: &'static str,
-    /// One sentence: what the scenario shows.
+    /// One sentence: what the scenario's trials show.
     pub claim: &'static str,
-    /// Where the claim comes from: the source article's situation, RFC sections, man pages.
+    /// Where the claim comes from: RFC sections, man pages.
     pub sources: &'static [&'static str],
+    /// The source article's situations (1 to 8, see [`crate::article::SITUATIONS`]) it answers.
+    pub situations: &'static [u8],
     /// What a client should do when it meets this situation (the source article's question
     /// "the server sent RST: how should the client respond?"): interpretation, kept apart from
     /// the observations; short and specific.
@@ -18,20 +35,39 @@ pub struct Scenario {
     /// inside the trial's namespaces (e.g. "the initial SYN retransmission timeout: 1 s, fixed
     /// by the kernel"); `None` when the trial waits only for packets and readiness.
     pub timer: Option<&'static str>,
+    /// What the trial needs from the platform beyond its topology (nftables, a sysctl it
+    /// writes, a wait on the capture or on /proc ...). A trial whose need is missing is
+    /// skipped with the reason; a trial that uses something it did not declare fails.
+    pub needs: &'static [Need],
     pub families: &'static [Family],
     pub topologies: &'static [Topology],
     pub script: fn(&mut Trial) -> ScriptResult,
 }
 
+/// The script of [`Scenario::BASE`]: a scenario that forgets its own fails with this.
+fn unscripted(_: &mut Trial) -> ScriptResult {
+    Err("this scenario has no script".into())
+}
+
 impl Scenario {
+    /// The defaults most scenarios share: both IP families, loopback and two hosts, no timer,
+    /// no needs beyond the topology, no article situation.
+    pub const BASE: Scenario = Scenario {
+        id: "",
+        claim: "",
+        sources: &[],
+        situations: &[],
+        guidance: "",
+        timer: None,
+        needs: &[],
+        families: &Family::ALL,
+        topologies: &Topology::ALL,
+        script: unscripted,
+    };
+
     /// The first part of the id: `abort` for `abort.linger0.read_first`.
     pub fn area(&self) -> &'static str {
         self.id.split('.').next().unwrap_or(self.id)
-    }
-
-    /// The id without its area: `linger0.read_first`.
-    pub fn name(&self) -> &'static str {
-        self.id.split_once('.').map_or(self.id, |(_, rest)| rest)
     }
 
     /// Every (family, topology) this scenario runs in.
@@ -41,13 +77,16 @@ impl Scenario {
             .flat_map(|&f| self.topologies.iter().map(move |&t| (f, t)))
     }
 
-    /// The trial's test name: `area::scenario::family::topology`.
+    /// The trial's id: `<scenario id>.<family>.<topology>`, e.g.
+    /// `abort.linger0.read_first.v4.loopback`. The scenario id is its prefix, so a filter by
+    /// scenario id matches every trial of the scenario.
     pub fn trial_name(&self, family: Family, topology: Topology) -> String {
-        format!("{}::{}::{}::{}", self.area(), self.name(), family, topology)
+        format!("{}.{}.{}", self.id, family, topology)
+    }
+
+    /// Everything a trial of this scenario in `topology` needs: the topology's own needs,
+    /// then the declared ones.
+    pub fn needs_in(&self, topology: Topology) -> impl Iterator<Item = Need> + '_ {
+        topology.needs().iter().chain(self.needs).copied()
     }
 }
-
-/// Both families.
-pub const BOTH_FAMILIES: &[Family] = &Family::ALL;
-/// Loopback and two hosts.
-pub const BOTH_TOPOLOGIES: &[Topology] = &Topology::ALL;

@@ -158,7 +158,10 @@ pub fn stress_reporting(
         trials_per_run: planned.len(),
         jobs,
         burner_pids,
-        skip_reason: config.skip_reason.clone(),
+        skip_reason: config
+            .capabilities
+            .missing(sockerr_harness::Need::Namespaces)
+            .map(ToString::to_string),
         wall_ms,
         trials,
     })
@@ -231,33 +234,16 @@ impl Drop for Burners {
     }
 }
 
-/// One process spinning forever on a CPU: `sh -c 'while :; do :; done'`, which asks the
-/// kernel for SIGKILL when the thread that started it exits.
+/// One process spinning forever on a CPU: `sh -c 'while :; do :; done'`, which dies with
+/// the thread that started it.
 fn spawn_burner() -> io::Result<Child> {
-    use std::os::unix::process::CommandExt;
-    let parent = std::process::id() as libc::pid_t;
     let mut command = Command::new("sh");
     command
         .args(["-c", "while :; do :; done"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    // SAFETY: between fork and exec the closure makes only async-signal-safe calls (prctl,
-    // getppid) and does not allocate: io::Error from an errno number holds no heap data.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // A parent that died before the prctl sends no signal: give up instead.
-            if libc::getppid() != parent {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        })
-    };
-    command
-        .spawn()
+    sockerr_harness::sys::spawn_tied_to_this_thread(&mut command)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot start a CPU burner (sh): {e}")))
 }
 
@@ -406,12 +392,7 @@ mod tests {
         assert_eq!(diff_excerpt("  a\n", 3), "  ...\n");
     }
 
-    /// Whether `pid` is a process (a zombie included) whose parent is this process.
-    fn is_our_child(pid: u32) -> bool {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let ours = format!("PPid:\t{}", std::process::id());
-        status.lines().any(|l| l == ours)
-    }
+    use sockerr_harness::sys::is_child_of_this_process as is_our_child;
 
     #[test]
     fn burners_are_killed_and_reaped_on_drop() {

@@ -84,8 +84,7 @@ fn differing_outcomes(a: &Report, b: &Report) -> BTreeSet<(String, String)> {
 /// (network_namespaces(7)): in force in the trials, unchanged on the host.
 #[test]
 fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose_outcomes_differ() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let key = "net.ipv4.tcp_abort_on_overflow";
@@ -194,20 +193,19 @@ fn path(p: &Path) -> &str {
 /// scenario leaves one, so the labelled run matches the plain one: `Differences (0)`.
 #[test]
 fn the_cli_compares_a_plain_run_with_a_labelled_rfc1337_run_and_finds_no_difference() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let key = "net.ipv4.tcp_rfc1337";
     let host_before = host_sysctl(key);
     let dir = tempfile::tempdir().unwrap();
     let (a, b, out) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("matrix"));
-    let plain = sockerr(&["run", "--filter", "abort::linger0", "--no-pcap", "--out", path(&a)]);
+    let plain = sockerr(&["run", "--filter", "abort.linger0", "--no-pcap", "--out", path(&a)]);
     assert_eq!(plain.status.code(), Some(0), "{:?}", text(&plain));
     let labelled = sockerr(&[
         "run",
         "--filter",
-        "abort::linger0",
+        "abort.linger0",
         "--no-pcap",
         "--sysctl",
         "net.ipv4.tcp_rfc1337=1",
@@ -266,8 +264,7 @@ fn an_override_of_a_sysctl_that_is_not_per_namespace_is_refused_naming_the_key()
 /// the probe in a throw-away namespace finds it before any trial runs.
 #[test]
 fn an_override_of_a_sysctl_the_kernel_does_not_have_is_refused_before_any_trial_naming_the_key() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

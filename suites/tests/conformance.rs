@@ -16,14 +16,9 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, Planned, RunConfig};
+use sockerr_harness::prerequisite;
 use sockerr_reports::Status;
 use std::sync::Arc;
-
-/// Whether the environment promises every prerequisite: `SOCKERR_REQUIRE_ALL` set to
-/// anything but empty or `0`.
-fn every_prerequisite_required() -> bool {
-    std::env::var_os("SOCKERR_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0")
-}
 
 fn main() {
     // Before any thread exists: entering a user namespace needs a single-threaded process.
@@ -36,7 +31,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let strict = every_prerequisite_required();
+    let strict = prerequisite::required();
     if let Some(reason) = &skip_reason {
         let fate = if strict {
             "fail (SOCKERR_REQUIRE_ALL is set)"
@@ -45,21 +40,25 @@ fn main() {
         };
         eprintln!("conformance: namespace trials {fate} here: {reason}");
     }
-    let ignored = skip_reason.is_some() && !strict;
+    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
+    let planned = runner::plan(scenarios);
     let config = Arc::new(RunConfig {
         expectations,
+        capabilities: runner::probe(&planned, skip_reason.clone()),
         strict,
         ..RunConfig::default()
     });
-    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
-    let mut trials: Vec<Trial> = runner::plan(scenarios)
+    let mut trials: Vec<Trial> = planned
         .into_iter()
         .map(|planned| {
             let config = Arc::clone(&config);
-            Trial::ignorable_test(planned.id(), move || judge(planned, &config)).with_ignored_flag(ignored)
+            // Known before it runs: a need this platform lacks (under SOCKERR_REQUIRE_ALL the
+            // trial runs, and fails naming it).
+            let unmet = runner::unmet_need(planned, &config).is_some();
+            Trial::ignorable_test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet && !strict)
         })
         .collect();
-    trials.push(gate_self_test(scenarios, &config, ignored));
+    trials.push(gate_self_test(scenarios, &config, skip_reason.is_some() && !strict));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -83,7 +82,7 @@ fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<Completion, Failed>
 fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Arc<RunConfig>, ignored: bool) -> Trial {
     let config = Arc::clone(config);
     Trial::test(
-        "selftest::a_wrong_expectation_fails_its_trial_with_a_readable_diff::v4::loopback",
+        "selftest.a_wrong_expectation_fails_its_trial_with_a_readable_diff.v4.loopback",
         move || {
             let scenario = scenarios
                 .iter()
@@ -96,7 +95,7 @@ fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Ar
             )?;
             let wrong_config = RunConfig {
                 expectations: wrong,
-                skip_reason: config.skip_reason.clone(),
+                capabilities: config.capabilities.clone(),
                 ..RunConfig::default()
             };
             let planned = Planned {

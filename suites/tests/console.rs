@@ -10,7 +10,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{prerequisite_met, texts, trials_unavailable};
+use common::{texts, trials_unavailable};
+use sockerr_harness::prerequisite;
 
 /// Two scenarios, named in the reverse of catalogue order (connect comes before abort).
 const TWO_SCENARIOS: [&str; 4] = [
@@ -34,7 +35,7 @@ fn run_two(extra: &[&str]) -> (Option<i32>, String, String) {
 
 #[test]
 fn a_run_shows_one_line_per_scenario_in_catalogue_order_then_the_counts() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let (code, stdout, stderr) = run_two(&[]);
@@ -60,7 +61,7 @@ fn a_run_shows_one_line_per_scenario_in_catalogue_order_then_the_counts() {
 
 #[test]
 fn verbose_shows_every_step_of_every_scenario() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let (code, stdout, stderr) = run_two(&["--verbose"]);
@@ -81,7 +82,7 @@ fn verbose_shows_every_step_of_every_scenario() {
 
 #[test]
 fn quiet_shows_only_the_counts_when_nothing_failed_or_was_skipped() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let (code, stdout, stderr) = run_two(&["--quiet"]);
@@ -95,7 +96,7 @@ fn quiet_shows_only_the_counts_when_nothing_failed_or_was_skipped() {
 
 #[test]
 fn a_failure_is_recapped_at_the_end_with_what_differed() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -123,7 +124,7 @@ fn a_failure_is_recapped_at_the_end_with_what_differed() {
 
 #[test]
 fn json_gives_one_object_per_trial_as_it_finishes_then_a_summary() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let (code, stdout, stderr) = run_two(&["--format", "json"]);
@@ -152,7 +153,7 @@ fn json_gives_one_object_per_trial_as_it_finishes_then_a_summary() {
 
 #[test]
 fn output_to_a_pipe_is_plain_with_a_line_per_trial_on_standard_error() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let (code, stdout, stderr) = run_two(&[]);
@@ -220,7 +221,7 @@ fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
 
 #[test]
 fn a_terminal_gets_a_progress_bar_and_colour_unless_no_color_is_set() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -31,7 +31,7 @@ use common::{differences, host_snapshot};
 use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, Planned, RunConfig};
-use sockerr::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use sockerr::scenario::Scenario;
 use sockerr_harness::{ScriptResult, Trial};
 use sockerr_reports::{Report, Status};
 
@@ -394,8 +394,7 @@ fn describe(status: Option<ExitStatus>) -> String {
 /// host, the processes and the output directory are then checked, and a later normal run into
 /// the same directory must succeed.
 fn a_run_ended_by(signal: Option<libc::c_int>) {
-    if let Some(reason) = namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(namespaces_unavailable()) {
         return;
     }
     let _serial = serial();
@@ -505,10 +504,8 @@ static PANICKING: Scenario = Scenario {
     claim: "A script that panics with sockets open fails its trial and leaves nothing behind.",
     sources: &["README: What the suite touches", "network_namespaces(7)"],
     guidance: "None: a scenario of the suite's own tests.",
-    timer: None,
-    families: BOTH_FAMILIES,
-    topologies: BOTH_TOPOLOGIES,
     script: panics_after_opening_sockets,
+    ..Scenario::BASE
 };
 
 fn open_descriptors() -> usize {
@@ -519,8 +516,7 @@ fn open_descriptors() -> usize {
 fn a_scenario_that_panics_with_sockets_open_fails_its_trial_and_leaves_no_descriptor_namespace_or_host_change() {
     // std::thread::JoinHandle::join: a panic on the trial's thread comes back as an Err; the
     // unwinding drops its sockets and namespace handles (network_namespaces(7): then freed).
-    if let Some(reason) = namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(namespaces_unavailable()) {
         return;
     }
     let _serial = serial();

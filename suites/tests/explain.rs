@@ -15,13 +15,7 @@ fn text(bytes: &[u8]) -> String {
 /// Whether namespace trials can run here; when not, says why (the trials would all be skipped,
 /// and a report of skipped trials names no step).
 fn can_run_trials() -> bool {
-    match sockerr_harness::sys::namespaces_unavailable() {
-        Some(reason) => {
-            eprintln!("skipped: {reason}");
-            false
-        }
-        None => true,
-    }
+    !sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable())
 }
 
 /// The lines of the block of `scenario` in an errno explanation: from its heading to the empty

@@ -43,8 +43,7 @@ fn children() -> String {
 
 #[test]
 fn a_whole_run_leaves_links_addresses_routes_firewall_and_namespaces_unchanged() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let before = host_snapshot();

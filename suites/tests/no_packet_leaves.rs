@@ -401,8 +401,8 @@ fn capture_unavailable() -> Option<String> {
 #[test]
 fn a_whole_run_puts_no_frame_with_a_sandbox_address_or_a_suite_port_on_any_host_interface() {
     // packet(7) ETH_P_ALL; README "What the suite touches"; RFC 2544, RFC 5180.
-    if let Some(reason) = capture_unavailable().or_else(sockerr_harness::sys::namespaces_unavailable) {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(capture_unavailable().or_else(sockerr_harness::sys::namespaces_unavailable))
+    {
         return;
     }
     let _serial = serial();
@@ -416,13 +416,14 @@ fn a_whole_run_puts_no_frame_with_a_sandbox_address_or_a_suite_port_on_any_host_
     let run = std::thread::spawn(move || {
         let _done = done; // Closed when the run returns: `run_ended` then reads end of file.
         let scenarios = catalogue::all();
+        let planned = runner::plan(&scenarios);
         let config = RunConfig {
             expectations: Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations"),
             pcap_dir: None,
-            skip_reason: None,
+            capabilities: runner::probe(&planned, None),
             ..RunConfig::default()
         };
-        runner::run_all(&runner::plan(&scenarios), &config, 2)
+        runner::run_all(&planned, &config, 2)
     });
 
     let mut tally = Tally::default();
@@ -487,8 +488,7 @@ fn a_whole_run_puts_no_frame_with_a_sandbox_address_or_a_suite_port_on_any_host_
 #[test]
 fn a_packet_sent_from_the_host_with_a_sandbox_address_is_caught() {
     // packet(7): a packet socket sees outgoing and incoming frames of lo; ip(7) INADDR_LOOPBACK.
-    if let Some(reason) = capture_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(capture_unavailable()) {
         return;
     }
     let _serial = serial();

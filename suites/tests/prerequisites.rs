@@ -8,7 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{prerequisite_met, texts, trials_unavailable};
+use common::{texts, trials_unavailable};
+use sockerr_harness::prerequisite;
 use sockerr_reports::{Report, Status};
 
 /// A firewall scenario (nft) and one without a firewall.
@@ -36,7 +37,7 @@ fn run_without_nft(out: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn a_missing_nft_is_told_once_with_the_trials_it_costs_and_how_to_install_it() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +71,7 @@ fn a_missing_nft_is_told_once_with_the_trials_it_costs_and_how_to_install_it() {
 
 #[test]
 fn strict_turns_every_skip_into_a_failure_naming_what_is_missing() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -101,7 +102,7 @@ const NOBODY: u32 = 65534;
 fn an_output_directory_an_ordinary_user_cannot_write_is_refused_before_any_trial_runs() {
     use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    if !prerequisite_met(
+    if prerequisite::unmet(
         (!nix::unistd::geteuid().is_root()).then(|| "switching to an unprivileged user needs root".to_string()),
     ) {
         return;

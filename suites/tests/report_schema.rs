@@ -19,8 +19,7 @@ const SCENARIOS: &[&str] = &[
 
 #[test]
 fn a_report_of_trials_run_now_validates_against_the_schema() {
-    if let Some(reason) = sockerr_harness::sys::namespaces_unavailable() {
-        eprintln!("skipped: {reason}");
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
         return;
     }
     let scenarios: Vec<_> = catalogue::all()

@@ -14,8 +14,9 @@ const NOBODY: u32 = 65534;
 
 #[test]
 fn an_ordinary_user_runs_every_trial_inside_a_user_namespace() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: switching to an unprivileged user needs root");
+    if sockerr_harness::prerequisite::unmet(
+        (!nix::unistd::geteuid().is_root()).then(|| "switching to an unprivileged user needs root".to_string()),
+    ) {
         return;
     }
     // A directory the unprivileged user can enter and write, holding its own copy of the
@@ -45,7 +46,8 @@ fn an_ordinary_user_runs_every_trial_inside_a_user_namespace() {
             reason.contains("user namespace") && reason.contains("sysctl"),
             "the skip names no remedy: {reason}"
         );
-        eprintln!("skipped: user namespaces are not available to unprivileged users here: {reason}");
+        let missing = format!("user namespaces are not available to unprivileged users here: {reason}");
+        sockerr_harness::prerequisite::unmet(Some(missing));
         return;
     }
     assert_eq!(report.platform.run_as, format!("uid {NOBODY} in a user namespace"));

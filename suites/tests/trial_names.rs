@@ -9,7 +9,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{prerequisite_met, texts, trials_unavailable};
+use common::{texts, trials_unavailable};
+use sockerr_harness::prerequisite;
 use sockerr_reports::Report;
 
 /// Runs the binary in `dir` (its default output directories are relative to it).
@@ -78,7 +79,7 @@ fn a_name_that_matches_no_trial_stops_list_and_run_naming_the_closest_ids() {
 
 #[test]
 fn a_filtered_run_without_out_writes_beside_the_full_report_and_says_where() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -108,7 +109,7 @@ fn a_filtered_run_without_out_writes_beside_the_full_report_and_says_where() {
 
 #[test]
 fn bench_without_out_writes_where_run_and_stress_write() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -131,7 +132,7 @@ fn explained(report: &Path, subject: &str) -> String {
 
 #[test]
 fn explain_takes_a_trial_id_in_either_spelling_and_a_glob_as_well_as_a_scenario_id() {
-    if !prerequisite_met(trials_unavailable()) {
+    if prerequisite::unmet(trials_unavailable()) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -304,15 +304,7 @@ impl Capture {
     /// held. `what` is tested at once and then each time new frames arrive, never on a timer:
     /// in between, the thread sleeps in poll(2) on the sources.
     pub fn wait_for(&mut self, deadline: Instant, mut what: impl FnMut(&[Segment]) -> bool) -> io::Result<bool> {
-        let mut fds: Vec<libc::pollfd> = self
-            .sources
-            .iter()
-            .map(|s| libc::pollfd {
-                fd: s.sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
+        let fds: Vec<std::os::fd::RawFd> = self.sources.iter().map(|s| s.sock.as_raw_fd()).collect();
         let mut fresh = true;
         loop {
             fresh |= self.drain()? > 0;
@@ -324,15 +316,9 @@ impl Capture {
             if now >= deadline || fds.is_empty() {
                 return Ok(false);
             }
-            // Round up, so as not to wake a fraction of a millisecond early and spin.
-            let ms = (deadline - now).as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-            // SAFETY: `fds` is a valid array of `fds.len()` pollfds.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-            if rc < 0 {
-                let err = io::Error::last_os_error();
-                if err.kind() != io::ErrorKind::Interrupted {
-                    return Err(err);
-                }
+            match crate::sys::wait_readable(&fds, deadline - now) {
+                Err(e) if e.kind() != io::ErrorKind::Interrupted => return Err(e),
+                _ => {}
             }
         }
     }

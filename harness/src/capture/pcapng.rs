@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::Duration;
@@ -68,22 +67,12 @@ pub(crate) fn write_to<'a, W: Write>(out: W, frames: impl IntoIterator<Item = &'
 /// Writes `frames` to `path` through a temporary file in the same directory, renamed into
 /// place once complete, so that the path never holds half a file.
 pub(crate) fn write_file<'a>(path: &Path, frames: impl IntoIterator<Item = &'a Frame>) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "pcapng path has no file name"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| {
-        let file = write_to(BufWriter::new(File::create(&tmp)?), frames)?;
-        file.into_inner().map_err(|e| e.into_error())?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::write(path, |file| {
+        write_to(BufWriter::new(file), frames)?
+            .into_inner()
+            .map(drop)
+            .map_err(|e| e.into_error())
+    })
 }
 
 #[cfg(test)]
@@ -142,8 +131,8 @@ mod tests {
 
     #[test]
     fn tcpdump_reads_the_timestamps_to_the_nanosecond() {
-        if std::process::Command::new("tcpdump").arg("--version").output().is_err() {
-            eprintln!("skipped: tcpdump is not installed");
+        let missing = std::process::Command::new("tcpdump").arg("--version").output().is_err();
+        if crate::prerequisite::unmet(missing.then(|| "tcpdump is not installed".to_string())) {
             return;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -765,8 +765,7 @@ mod tests {
     /// Runs `body` on a new thread (namespaces are per thread, so the runner's thread never
     /// moves), or skips it when namespaces are unavailable here.
     fn on_own_thread(body: impl FnOnce() + Send + 'static) {
-        if let Some(why) = crate::sys::namespaces_unavailable() {
-            eprintln!("skipped: {why}");
+        if crate::prerequisite::unmet(crate::sys::namespaces_unavailable()) {
             return;
         }
         if let Err(panic) = std::thread::spawn(body).join() {

@@ -3,14 +3,12 @@
 use std::time::Duration;
 
 use sockerr_harness::endpoint::BLOCKING_CALL_LIMIT;
-use sockerr_harness::endpoint::epoll::epoll_wait_syscalls;
-use sockerr_harness::{Direction, Endpoint, ScriptResult, Shut, Trial, sys};
+use sockerr_harness::{Direction, Endpoint, Events, Need, ScriptResult, SetupError, Shut, SockOpt, Trial, Verb};
 
 use super::common::await_reset;
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 const LINGER0_SOURCES: &[&str] = &[
-    "article situations 7 and 8 (reset vs broken pipe; abortive release)",
     "socket(7): SO_LINGER with a zero timeout",
     "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
     "RFC 1122 §4.2.2.13 (ABORT sends a reset)",
@@ -22,93 +20,88 @@ pub fn scenarios() -> Vec<Scenario> {
             id: "abort.linger0.read_first",
             claim: "After the peer's abortive close (SO_LINGER {on, 0}) the first read fails with ECONNRESET, later reads return end of file, and writes fail with EPIPE and raise SIGPIPE.",
             sources: LINGER0_SOURCES,
+            situations: &[7, 8],
             guidance: "ECONNRESET on read: the peer aborted the connection; data in flight either way is lost, and whether the last request was processed is unknown. Close the socket (it is dead: later reads return 0 and writes fail), reconnect, and replay only idempotent requests; report the others as failed.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: linger0_read_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.linger0.write_first",
             claim: "After the peer's abortive close the first write fails with ECONNRESET (no signal), the second with EPIPE and SIGPIPE, and reads return end of file.",
             sources: LINGER0_SOURCES,
+            situations: &[7, 8],
             guidance: "A write after the peer's reset fails with ECONNRESET or EPIPE depending on the system and on which call came first: treat both alike. The connection is gone and what was written is lost: close, reconnect, replay only idempotent requests, and suppress SIGPIPE (MSG_NOSIGNAL), which later writes raise.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: linger0_write_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.linger0.so_error_first",
             claim: "After the peer's abortive close, reading SO_ERROR returns ECONNRESET and clears it, so the next read returns end of file instead of the error.",
             sources: &[
-                "article situation 7 (the error depends on which call comes first)",
                 "socket(7): SO_ERROR \"get and clear the pending socket error\"",
                 "socket(7): SO_LINGER with a zero timeout",
             ],
+            situations: &[7],
             guidance: "SO_ERROR returns the pending error and clears it: read it only to learn a non-blocking connect's result or after poll reports POLLERR/POLLHUP, and act on its value (ECONNRESET: close, reconnect, replay only idempotent requests). Once it is consumed the next read returns 0, which must not be taken for an orderly close.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: linger0_so_error_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.unread_data.read_first",
             claim: "A peer that closes while the client's request is still unread in its receive buffer sends a reset instead of a FIN, and the client's next read fails with ECONNRESET.",
             sources: &[
-                "article situation 3 (early close with unread data)",
                 "RFC 2525 §2.17 (\"Failure to RST on close with data pending\")",
                 "RFC 1122 §4.2.2.13 (close with pending receive data should send a reset)",
             ],
+            situations: &[3],
             guidance: "The server closed with the request unread (it rejected it early, say), so a reset replaced its FIN, and that reset may destroy a response the client has not read yet. Read any response before writing more; on ECONNRESET close, reconnect and replay only idempotent requests. Servers avoid this with a lingering close: shutdown(SHUT_WR), drain the input, then close.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: unread_data_read_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.unread_data.write_first",
             claim: "A peer that closes with the client's request unread sends a reset, and the client's next write fails with ECONNRESET, the one after with EPIPE and SIGPIPE.",
             sources: &[
-                "article situation 3 (early close with unread data)",
                 "RFC 2525 §2.17 (\"Failure to RST on close with data pending\")",
                 "RFC 1122 §4.2.2.13 (close with pending receive data should send a reset)",
                 "write(2): EPIPE and SIGPIPE",
             ],
+            situations: &[3],
             guidance: "The server rejected the request unread and reset the connection; a client that writes on reports ECONNRESET once, then EPIPE with SIGPIPE. Treat both as a dead connection: suppress SIGPIPE (MSG_NOSIGNAL), close, reconnect, and replay only idempotent requests.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: unread_data_write_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.linger0.poll",
             claim: "The peer's reset makes poll report POLLIN, POLLOUT, POLLRDHUP, POLLERR and POLLHUP and wakes a poll blocked for input, and once read has reported ECONNRESET only POLLERR is gone.",
             sources: &[
-                "article situation 7 (the peer's abortive close)",
                 "poll(2): POLLERR and POLLHUP are reported whether asked for or not",
                 "socket(7): SO_LINGER with a zero timeout",
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
+            situations: &[7],
             guidance: "POLLERR or POLLHUP means the connection is over: do not wait for more input. Read (or take SO_ERROR) once to learn why: ECONNRESET means the peer aborted. After that the socket stays readable at end of file and POLLHUP stays set, so remove it from the poll set and close it, or the loop spins.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::ProcTaskState],
             script: linger0_poll,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.pending_local_data",
             claim: "Data the client had received but not read when the peer's reset arrived is still read first, then read fails with ECONNRESET, then returns end of file.",
             sources: &[
-                "article situation 7 (reset vs orderly close)",
                 "RFC 9293 §3.10.7.4 (on a reset, queued receives are flushed: the socket API keeps them)",
                 "socket(7): SO_LINGER with a zero timeout",
             ],
+            situations: &[7],
             guidance: "Data already received survives the peer's reset here: keep reading until the error and use what arrived (a complete response is valid), but treat a response cut short by ECONNRESET as lost. Other systems may discard it, so never rely on reading it after a reset.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: pending_local_data,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.after_reset.getpeername",
@@ -118,10 +111,9 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
             guidance: "Once the peer reset the connection the socket no longer knows its peer: log the peer address when the connection is made, not when it fails. getpeername's ENOTCONN does not replace the real error: read or take SO_ERROR to learn it (ECONNRESET), then close.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: after_reset_getpeername,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.after_reset.shutdown",
@@ -131,10 +123,9 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
             guidance: "ENOTCONN from shutdown after a reset is harmless: the connection is already gone. Ignore it, close the socket, and learn why the connection ended from read or SO_ERROR (ECONNRESET: the peer aborted, the last request may be lost).",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: after_reset_shutdown,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.after_reset.setsockopt",
@@ -144,61 +135,57 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
             guidance: "Options can still be set on a reset socket, so a successful setsockopt proves nothing about the connection: check the result of the reads and writes. The pending ECONNRESET is reported by the next read or SO_ERROR; then close.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: after_reset_setsockopt,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.blocked_reader",
             claim: "A read blocked when the peer's reset arrives wakes and fails with ECONNRESET, and the next read returns end of file.",
             sources: &[
-                "article situation 7 (the peer's abortive close)",
                 "socket(7): SO_LINGER with a zero timeout",
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
+            situations: &[7],
             guidance: "A blocked read does not hang on a reset: it returns ECONNRESET at once. Close the connection, reconnect and replay only idempotent requests; a later read on the same socket returns 0, which must not be taken for the peer's orderly close.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::ProcTaskState],
             script: blocked_reader,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.blocked_writer",
             claim: "A write blocked on a full send buffer when the peer's reset arrives wakes and fails with ECONNRESET, without SIGPIPE, and the next write fails with EPIPE.",
             sources: &[
-                "article situation 7 (reset vs broken pipe)",
                 "write(2): EPIPE; socket(7): SO_LINGER with a zero timeout, SO_SNDBUF, SO_RCVBUF",
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
+            situations: &[7],
             guidance: "A writer blocked because the peer stopped reading does not hang on the peer's reset: the write fails with ECONNRESET (a write that had copied part of its data returns that count instead, and the error comes with the next call). Everything unacknowledged is lost: close, reconnect, replay only idempotent requests.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::ProcTaskState, Need::TcpInfoBytesAcked],
             script: blocked_writer,
+            ..Scenario::BASE
         },
         Scenario {
             id: "abort.linger0.epoll",
             claim: "The peer's reset makes epoll report EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLERR and EPOLLHUP and wakes an epoll_wait blocked for input, and once read has reported ECONNRESET only EPOLLERR is gone.",
             sources: &[
-                "article situation 7 (the peer's abortive close)",
                 "epoll_ctl(2): EPOLLERR and EPOLLHUP are always reported; EPOLLRDHUP",
                 "socket(7): SO_LINGER with a zero timeout",
             ],
+            situations: &[7],
             guidance: "An event loop sees EPOLLERR|EPOLLHUP with the reset: stop waiting for input, read (or take SO_ERROR) once to learn the error (ECONNRESET), then remove the descriptor from the epoll set and close it: level-triggered EPOLLHUP stays set and would wake the loop forever.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::ProcTaskState, Need::Epoll],
             script: linger0_epoll,
+            ..Scenario::BASE
         },
     ]
 }
 
 /// What the poll steps ask for: input, output and the peer's half-close.
-const READ_WRITE_RDHUP: libc::c_short = libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP;
+const READ_WRITE_RDHUP: Events = Events::IN.union(Events::OUT).union(Events::RDHUP);
 
 /// A connection whose server end was reset (linger 0), once the client's socket has the reset.
-fn reset_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
+fn reset_by_server(t: &mut Trial) -> Result<Endpoint, SetupError> {
     let (client, mut server, _listener) = t.connected_pair()?;
     server.abort();
     await_reset(t, &client);
@@ -237,12 +224,12 @@ fn linger0_so_error_first(t: &mut Trial) -> ScriptResult {
 
 /// The client's request sits unread in the server's receive buffer when the server closes
 /// normally, which sends a reset instead of a FIN; returns the client once its socket has it.
-fn reset_by_unread_close(t: &mut Trial) -> std::io::Result<Endpoint> {
+fn reset_by_unread_close(t: &mut Trial) -> Result<Endpoint, SetupError> {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     client.write(b"request");
     t.wait_for_events(
         &server,
-        libc::POLLIN,
+        Events::IN,
         "the request is in the server's receive buffer (POLLIN)",
     );
     server.close();
@@ -273,13 +260,9 @@ fn linger0_poll(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     client.poll(READ_WRITE_RDHUP, Duration::ZERO);
     let blocked = client.spawn("client_thread", |c| {
-        c.poll(libc::POLLIN | libc::POLLRDHUP, BLOCKING_CALL_LIMIT)
+        c.poll(Events::IN | Events::RDHUP, BLOCKING_CALL_LIMIT)
     })?;
-    t.wait_until_blocked(
-        &blocked,
-        &sys::poll_syscalls(),
-        "the client's second thread is asleep in poll",
-    );
+    t.wait_until_blocked(&blocked, Verb::Poll, "the client's second thread is asleep in poll");
     server.abort();
     t.wait_for_segment(Direction::ServerToClient, 'R');
     blocked.join()?;
@@ -295,7 +278,7 @@ fn pending_local_data(t: &mut Trial) -> ScriptResult {
     server.write(b"response");
     t.wait_for_events(
         &client,
-        libc::POLLIN,
+        Events::IN,
         "the response is in the client's receive buffer (POLLIN)",
     );
     // The client acknowledges the data from its softirq just after waking readers, so an
@@ -316,7 +299,7 @@ fn pending_local_data(t: &mut Trial) -> ScriptResult {
     t.wait_for_segment(Direction::ServerToClient, 'R');
     t.wait_for_events(
         &client,
-        libc::POLLRDHUP,
+        Events::RDHUP,
         "the client's socket has the reset (POLLRDHUP: receiving is over)",
     );
     client.read(64);
@@ -346,8 +329,8 @@ fn after_reset_shutdown(t: &mut Trial) -> ScriptResult {
 
 fn after_reset_setsockopt(t: &mut Trial) -> ScriptResult {
     let mut client = reset_by_server(t)?;
-    client.setsockopt(libc::IPPROTO_TCP, libc::TCP_NODELAY, "TCP_NODELAY", 1);
-    client.setsockopt(libc::SOL_SOCKET, libc::SO_KEEPALIVE, "SO_KEEPALIVE", 1);
+    client.setsockopt(SockOpt::TcpNodelay, 1);
+    client.setsockopt(SockOpt::SoKeepalive, 1);
     client.read(64);
     client.close();
     Ok(())
@@ -356,11 +339,7 @@ fn after_reset_setsockopt(t: &mut Trial) -> ScriptResult {
 fn blocked_reader(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     let blocked = client.spawn("client_thread", |c| c.read(64))?;
-    t.wait_until_blocked(
-        &blocked,
-        &sys::read_syscalls(),
-        "the client's second thread is asleep in read",
-    );
+    t.wait_until_blocked(&blocked, Verb::Read, "the client's second thread is asleep in read");
     server.abort();
     t.wait_for_segment(Direction::ServerToClient, 'R');
     blocked.join()?;
@@ -370,17 +349,17 @@ fn blocked_reader(t: &mut Trial) -> ScriptResult {
 }
 
 /// What the epoll steps ask for: input, output and the peer's half-close.
-const EPOLL_READ_WRITE_RDHUP: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP) as u32;
+const EPOLL_READ_WRITE_RDHUP: Events = Events::IN.union(Events::OUT).union(Events::RDHUP);
 
 fn linger0_epoll(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     client.epoll_wait(EPOLL_READ_WRITE_RDHUP, Duration::ZERO);
     let blocked = client.spawn("client_thread", |c| {
-        c.epoll_wait((libc::EPOLLIN | libc::EPOLLRDHUP) as u32, BLOCKING_CALL_LIMIT)
+        c.epoll_wait(Events::IN | Events::RDHUP, BLOCKING_CALL_LIMIT)
     })?;
     t.wait_until_blocked(
         &blocked,
-        &epoll_wait_syscalls(),
+        Verb::EpollWait,
         "the client's second thread is asleep in epoll_wait",
     );
     server.abort();
@@ -394,7 +373,7 @@ fn linger0_epoll(t: &mut Trial) -> ScriptResult {
 }
 
 /// Writes without blocking until the send buffer is full (set-up: not steps).
-fn fill_send_buffer(client: &Endpoint) -> std::io::Result<()> {
+fn fill_send_buffer(client: &Endpoint) -> Result<(), SetupError> {
     use std::io::Write;
     let chunk = [0u8; 16 * 1024];
     let mut socket = client.socket()?;
@@ -402,7 +381,7 @@ fn fill_send_buffer(client: &Endpoint) -> std::io::Result<()> {
         match socket.write(&chunk) {
             Ok(_) => continue,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
 }
@@ -411,9 +390,9 @@ fn blocked_writer(t: &mut Trial) -> ScriptResult {
     let mut listener = t.listener(16)?;
     // Small buffers on both sides (the accepted socket inherits the listener's), so that a
     // few segments fill them; the kernel raises both to its minimum.
-    listener.tune(libc::SOL_SOCKET, libc::SO_RCVBUF, "SO_RCVBUF", 2048);
+    listener.tune(SockOpt::SoRcvbuf, 2048);
     let mut client = t.client()?;
-    client.tune(libc::SOL_SOCKET, libc::SO_SNDBUF, "SO_SNDBUF", 4096);
+    client.tune(SockOpt::SoSndbuf, 4096);
     client.connect(&t.server_addr(sockerr_harness::trial::SERVER_PORT));
     let (_, Some(mut server)) = listener.accept("server") else {
         return Err("set-up accept failed".into());
@@ -435,11 +414,7 @@ fn blocked_writer(t: &mut Trial) -> ScriptResult {
     fill_send_buffer(&client)?;
     client.socket()?.set_nonblocking(false)?;
     let blocked = client.spawn("client_thread", |c| c.write(&[0u8; 16 * 1024]))?;
-    t.wait_until_blocked(
-        &blocked,
-        &[libc::SYS_write],
-        "the client's second thread is asleep in write",
-    );
+    t.wait_until_blocked(&blocked, Verb::Write, "the client's second thread is asleep in write");
     server.abort();
     t.wait_for_segment(Direction::ServerToClient, 'R');
     blocked.join()?;

@@ -4,26 +4,25 @@
 use std::net::SocketAddr;
 
 use sockerr_harness::trial::{Host, SERVER_PORT};
-use sockerr_harness::{Direction, ScriptResult, Trial};
+use sockerr_harness::{Direction, Events, Need, ScriptResult, Trial};
 
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![Scenario {
         id: "accept.reset_before_accept",
         claim: "A connection reset by the client after the handshake but before the server accepts it is still returned by accept, whose first read fails with ECONNRESET and whose getpeername fails with ENOTCONN.",
         sources: &[
-            "article situation 8 (abortive release) and situation 7 (reset seen by the reader)",
             "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             "accept(2): ECONNABORTED \"a connection has been aborted\"",
             "getpeername(2): ENOTCONN",
             "socket(7): SO_LINGER with a zero timeout",
         ],
+        situations: &[8, 7],
         guidance: "accept() can hand over a connection that is already dead. Treat an error on its first read (ECONNRESET) or from getpeername (ENOTCONN) as a client that went away: close that socket and keep accepting; never stop the accept loop over it (nor over ECONNABORTED from accept itself, which other systems return).",
-        timer: None,
-        families: BOTH_FAMILIES,
-        topologies: BOTH_TOPOLOGIES,
+        needs: &[Need::PacketCapture, Need::TcpTable],
         script: reset_before_accept,
+        ..Scenario::BASE
     }]
 }
 
@@ -35,7 +34,7 @@ fn reset_before_accept(t: &mut Trial) -> ScriptResult {
     let local: Option<SocketAddr> = client.socket()?.local_addr()?.as_socket();
     t.wait_for_events(
         &listener,
-        libc::POLLIN,
+        Events::IN,
         "the handshaken connection waits in the listener's queue (POLLIN)",
     );
     client.abort();
@@ -51,7 +50,7 @@ fn reset_before_accept(t: &mut Trial) -> ScriptResult {
                 .iter()
                 .any(|e| Some(e.remote) == local && e.local == server && e.state != "LISTEN")
         },
-    );
+    )?;
     let (_, accepted) = listener.accept("server");
     if let Some(mut accepted) = accepted {
         accepted.read(64);

@@ -4,18 +4,15 @@
 
 use std::time::Duration;
 
-use sockerr_harness::sys::POLL_ALL;
-use sockerr_harness::trial::WAIT_DEADLINE;
-use sockerr_harness::{Direction, Endpoint, Hook, Host, ScriptResult, Segment, Trial};
+use sockerr_harness::{Direction, Events, Hook, Host, Need, ScriptResult, Trial};
 
-use super::common::await_reset;
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use super::common::{connect_client, of_port, start_connect};
+use crate::scenario::Scenario;
 
 const BACKLOG_SOURCES: &[&str] = &[
     "listen(2): the backlog bounds the queue of completely established sockets waiting to be accepted",
     "tcp(7): tcp_abort_on_overflow, tcp_max_syn_backlog",
     "RFC 9293 §3.5 (the three-way handshake) and §3.8.1 (retransmission)",
-    "article situation 6 (lost segments are retransmitted)",
 ];
 
 /// The protocol timer these trials wait out (default: client4's data is sent again).
@@ -29,35 +26,28 @@ pub fn scenarios() -> Vec<Scenario> {
             id: "backlog.full.default",
             claim: "With the accept queue full the listener silently drops a handshake's final ACK (the client believes it is connected, its data goes unanswered and is sent again) and drops new SYNs, and no client is told anything.",
             sources: BACKLOG_SOURCES,
+            situations: &[6],
             guidance: "A full backlog is silent: connect may succeed with the server never accepting, or hang in SYN retransmissions. Bound every connect and every first response with an application deadline; on timeout close and retry with backoff (the request may not have reached the server).",
             timer: SYN_TIMER,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::Nftables, Need::PacketCapture, Need::TcpTable],
             script: full_default,
+            ..Scenario::BASE
         },
         Scenario {
             id: "backlog.full.abort_on_overflow",
-            claim: "With net.ipv4.tcp_abort_on_overflow=1 the listener answers a final ACK it has no room for with a reset, so that client's read fails with ECONNRESET, while SYNs that meet a full queue are still dropped silently.",
+            claim: "With net.ipv4.tcp_abort_on_overflow=1 the listener answers the segment that would complete a handshake it has no room for (client4's data) with a reset, so that client's SO_ERROR returns ECONNRESET and its next read end of file, while a SYN that meets a full queue is still dropped silently.",
             sources: BACKLOG_SOURCES,
+            situations: &[6],
             guidance: "ECONNRESET on a connection that just succeeded, before any reply: the server was overloaded and refused it (tcp_abort_on_overflow); the request was not processed, so retrying after a backoff is safe. A connect that hangs is the same overload seen earlier: bound it with a deadline.",
             timer: SYN_TIMER,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
-            script: full_abort_on_overflow,
-        },
-        Scenario {
-            id: "listener.closed_with_pending",
-            claim: "Closing a listener resets every connection still waiting in its accept queue, so those clients' reads fail with ECONNRESET and their writes with EPIPE.",
-            sources: &[
-                "close(2) on a listening socket; listen(2)",
-                "RFC 9293 §3.10.4 (ABORT: send a reset)",
-                "Linux inet_csk_listen_stop: queued children are disconnected with a reset",
+            needs: &[
+                Need::Nftables,
+                Need::Sysctl("net.ipv4.tcp_abort_on_overflow"),
+                Need::PacketCapture,
+                Need::TcpTable,
             ],
-            guidance: "A connection can be reset before the server ever accepted it (the server restarted or stopped listening): the request was not processed. Treat ECONNRESET before any reply as retryable: close, reconnect with backoff, and resend.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
-            script: listener_closed_with_pending,
+            script: full_abort_on_overflow,
+            ..Scenario::BASE
         },
     ]
 }
@@ -65,41 +55,6 @@ pub fn scenarios() -> Vec<Scenario> {
 /// The listener's backlog: Linux queues backlog + 1 connections (sk_acceptq_is_full is
 /// `sk_ack_backlog > sk_max_ack_backlog`), so three fit.
 const BACKLOG: i32 = 2;
-
-/// Segments of the connection whose client end is bound to `port`.
-fn of_port(segments: &[Segment], port: u16) -> impl Iterator<Item = &Segment> + Clone {
-    let suffix = format!(":{port}");
-    segments
-        .iter()
-        .filter(move |s| s.src.ends_with(&suffix) || s.dst.ends_with(&suffix))
-}
-
-fn local_port(endpoint: &Endpoint) -> std::io::Result<u16> {
-    let addr = endpoint.socket()?.local_addr()?;
-    addr.as_socket()
-        .map(|a| a.port())
-        .ok_or_else(|| std::io::Error::other("no local port"))
-}
-
-/// A non-blocking client named `actor` whose connect has started (step `connect#1`).
-fn start_connect(t: &mut Trial, actor: &str) -> std::io::Result<(Endpoint, u16)> {
-    let mut client = t.client_named(actor)?;
-    client.socket()?.set_nonblocking(true)?;
-    client.connect(&t.server_addr(sockerr_harness::trial::SERVER_PORT));
-    let port = local_port(&client)?;
-    Ok((client, port))
-}
-
-/// A client whose handshake completed on its side, and whose final ACK is on the wire
-/// (steps `connect#1`, `poll#1`).
-fn connect_client(t: &mut Trial, actor: &str) -> std::io::Result<(Endpoint, u16)> {
-    let (mut client, port) = start_connect(t, actor)?;
-    client.poll(libc::POLLOUT, WAIT_DEADLINE);
-    t.wait_for_wire(&format!("{actor}'s final ACK of the handshake"), |segments| {
-        of_port(segments, port).any(|s| s.dir == Direction::ClientToServer && s.flags == ".")
-    });
-    Ok((client, port))
-}
 
 /// Both backlog scenarios: two clients fill the queue up to one place; two more clients
 /// complete the handshake on their side while the server's firewall drops their final ACK
@@ -134,7 +89,7 @@ fn overflow(t: &mut Trial) -> ScriptResult {
             data >= 2 || seen.any(|s| s.dir == Direction::ServerToClient && s.flags.contains('R'))
         },
     );
-    client5.poll(POLL_ALL, Duration::ZERO);
+    client5.poll(Events::REQUESTABLE, Duration::ZERO);
     for client in [&mut client1, &mut client2, &mut client3, &mut client4] {
         client.so_error();
         client.read(64);
@@ -147,7 +102,7 @@ fn overflow(t: &mut Trial) -> ScriptResult {
     }
     t.wait_for_tcp_table(Host::Server, "the server holds nothing but its listener", |entries| {
         entries.iter().all(|e| e.state == "LISTEN")
-    });
+    })?;
     listener.close();
     Ok(())
 }
@@ -159,24 +114,4 @@ fn full_default(t: &mut Trial) -> ScriptResult {
 fn full_abort_on_overflow(t: &mut Trial) -> ScriptResult {
     t.sysctl(Host::Server, "net.ipv4.tcp_abort_on_overflow", "1")?;
     overflow(t)
-}
-
-fn listener_closed_with_pending(t: &mut Trial) -> ScriptResult {
-    let mut listener = t.listener(16)?;
-    let (mut client1, port1) = connect_client(t, "client1")?;
-    let (mut client2, _) = connect_client(t, "client2")?;
-    client1.write(b"request");
-    t.wait_for_wire("the server's ACK of client1's request", |segments| {
-        of_port(segments, port1).any(|s| s.dir == Direction::ServerToClient && s.flags == "." && s.ack > 1)
-    });
-    listener.close();
-    await_reset(t, &client1);
-    await_reset(t, &client2);
-    client1.read(64);
-    client1.write(b"x");
-    client2.write(b"x");
-    client2.read(64);
-    client1.close();
-    client2.close();
-    Ok(())
 }

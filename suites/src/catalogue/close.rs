@@ -3,17 +3,16 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use sockerr_harness::sys::POLL_ALL;
+use sockerr_harness::trial::actors::accept_as;
 use sockerr_harness::trial::{Host, SERVER_PORT};
-use sockerr_harness::{Direction, Endpoint, Hook, ScriptResult, Segment, Shut, Trial};
+use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Segment, SetupError, Shut, Trial};
 
 use super::peer_close::{fin_ack_on_wire, fin_acked};
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 const TIME_WAIT_RST_SOURCES: &[&str] = &[
-    "article situation 8 (orderly release: TIME_WAIT on the side that closes first)",
     "RFC 1337 (TIME-WAIT assassination hazards; fix F1: ignore a reset in TIME-WAIT)",
-    "RFC 9293 §3.10.7.4 (SYN-SENT: an unacceptable ACK is answered with a reset)",
+    "RFC 9293 §3.10.7.4 (a reset in TIME-WAIT closes the connection) and §3.10.7.3 (SYN-SENT: an unacceptable ACK is answered with a reset)",
     "ip-sysctl.rst: tcp_rfc1337",
 ];
 
@@ -23,54 +22,63 @@ pub fn scenarios() -> Vec<Scenario> {
             id: "close.orderly",
             claim: "When both sides close normally the connection ends with a FIN each way and no reset, and the side that closed first keeps the connection in TIME_WAIT, out of reach of its descriptor.",
             sources: &[
-                "article situation 8 (orderly release versus abortive release)",
                 "RFC 9293 §3.6 (closing a connection; TIME-WAIT on the side that closes first)",
                 "RFC 1122 §4.2.2.13 (graceful close)",
                 "shutdown(2): SHUT_WR; tcp(7): tcp_fin_timeout, TIME_WAIT",
             ],
+            situations: &[8],
             guidance: "Close by shutdown(SHUT_WR), read until end of file, then close: nothing is lost and no reset is sent. The side that closes first holds TIME_WAIT (60 s on Linux) for that address pair; let servers close first only when they can afford it, and set SO_REUSEADDR on listeners so a restart can bind.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::TcpTable],
             script: orderly,
+            ..Scenario::BASE
         },
         Scenario {
             id: "close.linger_timeout",
             claim: "With SO_LINGER {on, 1 s} and data the peer never acknowledges, close blocks for the linger time and then returns 0 as if all went well, and the kernel goes on retransmitting the orphaned connection without a reset.",
             sources: &[
-                "article situation 8 (orderly versus abortive release)",
                 "socket(7): SO_LINGER \"close() ... will not return until all queued messages for the socket have been successfully sent or the linger timeout has been reached\"",
                 "RFC 1122 §4.2.2.13 (a graceful close goes on delivering queued data)",
             ],
+            situations: &[8],
             guidance: "A lingering close does not tell whether the peer got the data: close returns 0 on timeout too. To know, shut down the write side, read until end of file (or an application-level acknowledgement) with a deadline, and only then close; abort (linger 0) if the deadline passes.",
             timer: Some("SO_LINGER 1 s: the option counts in whole seconds, so 1 s is the floor"),
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::Nftables, Need::PacketCapture, Need::TcpTable],
             script: linger_timeout,
+            ..Scenario::BASE
         },
         Scenario {
             id: "close.time_wait.rst.rfc1337_off",
-            claim: "With tcp_rfc1337 = 0 a reset that reaches a connection in TIME_WAIT ends the TIME_WAIT (RFC 1337's assassination), so the server's reconnect from the same port is then refused by the client's host.",
+            claim: "With tcp_rfc1337 = 0 a reset that reaches a connection in TIME_WAIT ends it, as RFC 9293 §3.10.7.4 prescribes (the assassination RFC 1337 warns of), so the server's reconnect from the same port is then refused by the client's host.",
             sources: TIME_WAIT_RST_SOURCES,
+            situations: &[8],
             guidance: "TIME_WAIT protects a new connection on the same address pair from old segments; a stray reset can end it early (Linux default). Nothing is reported to any program: the closed socket has no descriptor. Servers that reconnect from their service port meet the old TIME_WAIT: bind an ephemeral port instead.",
             timer: Some(
                 "the SYN retransmission the kernel schedules right after an unacceptable ACK in SYN_SENT (TCP_TIMEOUT_MIN, 2 jiffies): fixed by the kernel",
             ),
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[
+                Need::Sysctl("net.ipv4.tcp_rfc1337"),
+                Need::PacketCapture,
+                Need::TcpTable,
+            ],
             script: time_wait_rst_rfc1337_off,
+            ..Scenario::BASE
         },
         Scenario {
             id: "close.time_wait.rst.rfc1337_on",
-            claim: "With tcp_rfc1337 = 1 a reset that reaches a connection in TIME_WAIT is ignored, so the TIME_WAIT keeps answering the server's reconnect from the same port with an ACK and the connect never completes.",
+            claim: "With tcp_rfc1337 = 1 Linux departs from RFC 9293 as RFC 1337 recommends: a reset that reaches a connection in TIME_WAIT is ignored, so the TIME_WAIT keeps answering the server's reconnect from the same port with an ACK and the connect never completes.",
             sources: TIME_WAIT_RST_SOURCES,
+            situations: &[8],
             guidance: "With tcp_rfc1337 = 1 TIME_WAIT survives stray resets, as RFC 1337 recommends: a peer that reconnects from the same port is stalled until TIME_WAIT ends (60 s on Linux). Servers that open connections should not bind their service port; clients should let the kernel choose ports.",
             timer: Some(
                 "the SYN retransmission the kernel schedules right after an unacceptable ACK in SYN_SENT (TCP_TIMEOUT_MIN, 2 jiffies): fixed by the kernel",
             ),
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[
+                Need::Sysctl("net.ipv4.tcp_rfc1337"),
+                Need::PacketCapture,
+                Need::TcpTable,
+            ],
             script: time_wait_rst_rfc1337_on,
+            ..Scenario::BASE
         },
     ]
 }
@@ -83,10 +91,7 @@ fn orderly(t: &mut Trial) -> ScriptResult {
     client.shutdown(Shut::Write);
     fin_acked(t, &server, Direction::ClientToServer)?;
     t.wait_for_state(&client, "FIN_WAIT2");
-    client.poll(
-        libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP,
-        std::time::Duration::ZERO,
-    );
+    client.poll(Events::IN | Events::OUT | Events::RDHUP, std::time::Duration::ZERO);
     server.read(64);
     server.close();
     // The client, in FIN_WAIT2, acknowledges the server's FIN at once (tcp_fin) and its
@@ -97,7 +102,7 @@ fn orderly(t: &mut Trial) -> ScriptResult {
         Host::Client,
         "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
         |table| table.iter().any(|e| Some(e.local) == local && e.state == "TIME_WAIT"),
-    );
+    )?;
     client.close();
     Ok(())
 }
@@ -122,7 +127,7 @@ fn linger_timeout(t: &mut Trial) -> ScriptResult {
         Host::Client,
         "the client's host still holds the orphaned connection (/proc/net/tcp)",
         |table| table.iter().any(|e| Some(e.local) == local && e.state != "TIME_WAIT"),
-    );
+    )?;
     Ok(())
 }
 
@@ -154,7 +159,7 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
         Host::Server,
         "the server's host holds nothing on its service port any more (/proc/net/tcp)",
         |table| !table.iter().any(|e| e.local.port() == SERVER_PORT),
-    );
+    )?;
     let mut again = t.server_socket("server2")?;
     again.bind(&t.server_addr(SERVER_PORT));
     again.socket()?.set_nonblocking(true)?;
@@ -163,7 +168,7 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
         "the server's second SYN and the client host's answer to it",
         |segments| answer_to_second_syn(segments).is_some(),
     );
-    again.poll(POLL_ALL, Duration::ZERO);
+    again.poll(Events::REQUESTABLE, Duration::ZERO);
     again.so_error();
     again.close();
     Ok(())
@@ -174,7 +179,7 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
 const CLIENT_PORT: u16 = 40000;
 
 /// connected_pair, with the client bound to [`CLIENT_PORT`] first (step `client.bind#1`).
-fn pair_from_fixed_port(t: &mut Trial) -> std::io::Result<(Endpoint, Endpoint, Endpoint)> {
+fn pair_from_fixed_port(t: &mut Trial) -> Result<(Endpoint, Endpoint, Endpoint), SetupError> {
     let server_addr = t.server_addr(SERVER_PORT);
     let any: IpAddr = match server_addr {
         SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
@@ -184,15 +189,9 @@ fn pair_from_fixed_port(t: &mut Trial) -> std::io::Result<(Endpoint, Endpoint, E
     let mut client = t.client()?;
     client.bind(&SocketAddr::new(any, CLIENT_PORT));
     if let Some(errno) = client.connect(&server_addr).result.errno {
-        return Err(std::io::Error::other(format!("set-up connect failed: {errno}")));
+        return Err(SetupError::step("connect", errno));
     }
-    match listener.accept("server") {
-        (_, Some(server)) => Ok((client, server, listener)),
-        (step, None) => Err(std::io::Error::other(format!(
-            "set-up accept failed: {:?}",
-            step.result.errno
-        ))),
-    }
+    accept_as(&mut listener, "server").map(|server| (client, server, listener))
 }
 
 /// An orderly close with the client closing first; returns once the client's host lists the
@@ -210,7 +209,7 @@ fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) 
         Host::Client,
         "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
         |table| table.iter().any(|e| Some(e.local) == local && e.state == "TIME_WAIT"),
-    );
+    )?;
     Ok(())
 }
 

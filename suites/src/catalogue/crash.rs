@@ -1,10 +1,10 @@
 //! crash: the peer is a process that dies (SIGKILL) mid-conversation; its kernel closes the
 //! connection for it.
 
-use sockerr_harness::{Direction, Endpoint, ScriptResult, Trial};
+use sockerr_harness::{Direction, Endpoint, Need, ScriptResult, SetupError, Trial};
 
 use super::common::await_reset;
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
@@ -12,37 +12,35 @@ pub fn scenarios() -> Vec<Scenario> {
             id: "crash.process_killed.idle",
             claim: "When the peer process is killed with nothing unread, its kernel closes the connection with a FIN: the client reads end of file, its first write is answered with a reset, and the next write fails with EPIPE.",
             sources: &[
-                "article situation 4 (a peer crashes: process killed)",
                 "exit(2)/_exit(2): open file descriptors are closed when the process terminates",
-                "RFC 9293 §3.6 (CLOSE: FIN) and §3.10.7.1 (data for a closed connection: reset)",
+                "RFC 9293 §3.6 (CLOSE: FIN) and §3.6.1 (data that arrives after CLOSE is answered with a reset)",
             ],
+            situations: &[4],
             guidance: "A killed peer process looks exactly like an orderly close: end of file on read. Treat end of file in the middle of a request as a failure of that request; do not write more (the reply is a reset, then EPIPE). Close, reconnect, and replay only idempotent requests.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::Fork],
             script: process_killed_idle,
+            ..Scenario::BASE
         },
         Scenario {
             id: "crash.process_killed.unread_data",
             claim: "When the peer process is killed while the client's request is unread in its receive buffer, its kernel sends a reset instead of a FIN, and the client's read fails with ECONNRESET.",
             sources: &[
-                "article situations 3 and 4 (early close with unread data; a peer crashes)",
                 "exit(2)/_exit(2): open file descriptors are closed when the process terminates",
                 "RFC 2525 §2.17 (\"Failure to RST on close with data pending\")",
                 "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
             ],
+            situations: &[3, 4],
             guidance: "ECONNRESET after a request: the server may have crashed with the request unread (or read it and crashed: the client cannot tell). Close, reconnect, and replay only idempotent requests; report the others as failed with an unknown outcome.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::Fork],
             script: process_killed_unread_data,
+            ..Scenario::BASE
         },
     ]
 }
 
 /// A connection whose server end lives in a child process of the server's namespace
 /// (actor `peer`), and the client.
-fn pair_with_peer_process(t: &mut Trial) -> std::io::Result<(Endpoint, sockerr_harness::PeerProcess)> {
+fn pair_with_peer_process(t: &mut Trial) -> Result<(Endpoint, sockerr_harness::PeerProcess), SetupError> {
     let (client, server, _listener) = t.connected_pair()?;
     let peer = server.hand_to_child_process("peer")?;
     Ok((client, peer))

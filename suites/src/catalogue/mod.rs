@@ -1,38 +1,26 @@
-//! The scenario catalogue, one file per area (see SCENARIOS.md).
+//! The scenario catalogue, one file per area: the first word of a scenario's id names its file.
 
-mod abort;
-mod accept;
-mod backlog;
-mod close;
 mod common;
-mod connect;
-mod crash;
-mod peer_close;
-mod stray;
-mod timeout;
-mod udp;
-mod unix;
+
+/// Declares each area's module (`<area>.rs`) and lists it with its name, in catalogue order,
+/// so that an area's name is its file's by construction.
+macro_rules! areas {
+    ($($area:ident),* $(,)?) => {
+        $(mod $area;)*
+        /// Every area: its name (the first word of its scenarios' ids) and its scenarios.
+        const AREAS: &[(&str, fn() -> Vec<Scenario>)] = &[$((stringify!($area), $area::scenarios)),*];
+    };
+}
+
+areas!(
+    connect, accept, backlog, listener, peer_close, abort, crash, stray, timeout, keepalive, close, udp, unix,
+);
 
 use crate::scenario::Scenario;
 
 /// Every scenario, in catalogue order.
 pub fn all() -> Vec<Scenario> {
-    [
-        connect::scenarios(),
-        accept::scenarios(),
-        backlog::scenarios(),
-        peer_close::scenarios(),
-        abort::scenarios(),
-        crash::scenarios(),
-        stray::scenarios(),
-        timeout::scenarios(),
-        close::scenarios(),
-        udp::scenarios(),
-        unix::scenarios(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+    AREAS.iter().flat_map(|(_, scenarios)| scenarios()).collect()
 }
 
 /// The ids of every scenario.
@@ -45,14 +33,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scenario_ids_are_unique_and_named_area_situation_twist() {
+    fn scenario_ids_are_unique_and_their_area_names_the_file_that_holds_them() {
         let ids = ids();
         let mut sorted = ids.clone();
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), ids.len(), "duplicate scenario ids");
-        for id in ids {
-            assert!(id.split('.').count() >= 2, "{id} is not area.situation[.twist]");
+        for (area, scenarios) in AREAS {
+            for s in scenarios() {
+                assert!(s.id.split('.').count() >= 2, "{} is not area.situation[.twist]", s.id);
+                assert_eq!(s.area(), *area, "{} lives in {area}.rs", s.id);
+            }
         }
     }
 
@@ -61,6 +52,58 @@ mod tests {
         for s in all() {
             assert!(s.claim.ends_with('.'), "{}: the claim is one sentence", s.id);
             assert!(!s.sources.is_empty(), "{}: no sources", s.id);
+        }
+    }
+
+    fn linux_expectations() -> crate::expectations::Expectations {
+        let (origin, text) = crate::expectations::built_in().expect("a built-in expectation file for Linux");
+        crate::expectations::Expectations::parse(origin, text, &ids()).expect("linux.toml parses")
+    }
+
+    /// A scenario without an expectation would be judged `observed` and pass whatever the
+    /// system does: every scenario of the catalogue states what Linux must show.
+    #[test]
+    fn every_scenario_has_an_expectation_on_linux() {
+        let expectations = linux_expectations();
+        for s in all() {
+            let expected = expectations.scenarios.get(s.id);
+            assert!(
+                expected.is_some_and(|e| !e.steps.is_empty() || !e.wire.has.is_empty() || !e.wire.lacks.is_empty()),
+                "{}: no expectation in {}",
+                s.id,
+                expectations.origin
+            );
+        }
+    }
+
+    /// A claim is what users quote: an errno it names must be one that a step of its scenario
+    /// is expected to return on Linux, or the claim says more than the trials measured.
+    #[test]
+    fn every_errno_a_claim_names_is_an_expected_outcome_of_its_scenario() {
+        let expectations = linux_expectations();
+        for s in all() {
+            let expected: Vec<String> = expectations
+                .scenarios
+                .get(s.id)
+                .map(|e| {
+                    e.steps
+                        .values()
+                        .filter_map(|step| step.result.clone())
+                        .flatten()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let named = s
+                .claim
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|word| crate::knowledge::errno::code(word).is_some());
+            for errno in named {
+                assert!(
+                    expected.iter().any(|outcome| outcome == errno),
+                    "{}: the claim names {errno}, which no step is expected to return (expected: {expected:?})",
+                    s.id
+                );
+            }
         }
     }
 

@@ -1,9 +1,9 @@
 //! peer closes (orderly): the peer sends FIN, then the local side reads and writes.
 
-use sockerr_harness::{Direction, Endpoint, ScriptResult, Shut, Trial};
+use sockerr_harness::{Direction, Endpoint, Events, Need, ScriptResult, SetupError, Shut, Trial};
 
 use super::common::await_reset;
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
@@ -11,59 +11,55 @@ pub fn scenarios() -> Vec<Scenario> {
             id: "peer_close.fin.read_then_write",
             claim: "After the peer's orderly close the client reads end of file, its first send is accepted and answered with a reset by the closed peer, and its second send fails with EPIPE (MSG_NOSIGNAL: no signal).",
             sources: &[
-                "article situations 7 and 8 (reset vs broken pipe; orderly release)",
-                "RFC 9293 §3.10.7.4 (data for a closed connection is answered with a reset)",
+                "RFC 9293 §3.6.1 and RFC 1122 §4.2.2.13 (data that arrives after CLOSE is answered with a reset)",
                 "send(2): EPIPE, MSG_NOSIGNAL",
                 "read(2): 0 at end of file",
             ],
+            situations: &[7, 8],
             guidance: "read() returning 0 means the peer sent FIN: it will send nothing more and has usually closed. Use what was received, close the socket, and send further requests on a new connection. Data written after the FIN is lost even when the write succeeds (the closed peer answers it with a reset); EPIPE then means: close, the peer is gone.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: fin_read_then_write,
+            ..Scenario::BASE
         },
         Scenario {
             id: "peer_close.fin.write_first",
             claim: "After the peer's orderly close a client that writes before reading has its first send accepted, its second fail with EPIPE once the peer's reset is in, and then reads end of file.",
             sources: &[
-                "article situations 7 and 8 (reset vs broken pipe; orderly release)",
-                "RFC 9293 §3.10.7.4 (data for a closed connection is answered with a reset)",
+                "RFC 9293 §3.6.1 and RFC 1122 §4.2.2.13 (data that arrives after CLOSE is answered with a reset)",
                 "send(2): EPIPE, MSG_NOSIGNAL",
             ],
+            situations: &[7, 8],
             guidance: "A successful write proves nothing about delivery: after the peer's FIN the first write is accepted, then discarded with a reset. Before reusing an idle or pooled connection, poll it for POLLIN/POLLRDHUP and read; on end of file or EPIPE close it and resend on a new connection, replaying only idempotent requests.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: fin_write_first,
+            ..Scenario::BASE
         },
         Scenario {
             id: "peer_close.fin.sigpipe",
             claim: "A plain write() to a peer that closed and then reset the connection kills a process whose SIGPIPE is at its default disposition, before write returns.",
             sources: &[
-                "article situation 7 (\"Broken pipe\")",
                 "write(2): EPIPE, \"the writing process will also receive a SIGPIPE signal\"",
                 "signal(7): SIGPIPE default action is to terminate the process",
             ],
+            situations: &[7],
             guidance: "A write to a connection the peer has closed and reset raises SIGPIPE, which by default kills the process before write() returns. Send with MSG_NOSIGNAL, set SO_NOSIGPIPE where it exists (macOS, FreeBSD), or ignore SIGPIPE process-wide (signal(SIGPIPE, SIG_IGN)); then handle EPIPE: close, the peer is gone.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture, Need::Fork],
             script: fin_sigpipe,
+            ..Scenario::BASE
         },
         Scenario {
             id: "peer_close.shutdown_wr",
             claim: "After the peer's half-close (shutdown SHUT_WR) the client reads end of file yet can still send, the peer still reads what it sent, and no reset goes on the wire.",
             sources: &[
-                "article situation 8 (orderly release)",
                 "RFC 9293 §3.6 (a FIN closes only its sender's direction: CLOSE_WAIT may still send)",
                 "shutdown(2): SHUT_WR, further transmissions are disallowed",
                 "read(2): 0 at end of file",
             ],
+            situations: &[8],
             guidance: "End of file means the peer will send nothing more, not that it is gone: a half-closed peer (shutdown(SHUT_WR), e.g. after sending its whole request) still reads. Finish sending what it waits for, then close. Only a write error (EPIPE, ECONNRESET) says the peer stopped reading.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: shutdown_wr,
+            ..Scenario::BASE
         },
         Scenario {
             id: "peer_close.shutdown_rd",
@@ -74,17 +70,16 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 1122 §4.2.2.13 (a half-closed connection still receives)",
             ],
             guidance: "A peer's shutdown(SHUT_RD) is invisible to the client on Linux: its sends succeed and are acknowledged, so no error tells it the peer stopped reading; the peer still reads queued data, then end of file. Rely on the application protocol (a response, a FIN), never on a successful send.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[Need::PacketCapture],
             script: shutdown_rd,
+            ..Scenario::BASE
         },
     ]
 }
 
 /// The server closes; the client waits until its socket has seen the FIN and acknowledged
 /// it (see [`fin_acked`]).
-fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
+fn closed_by_server(t: &mut Trial) -> Result<Endpoint, SetupError> {
     let (client, mut server, _listener) = t.connected_pair()?;
     server.close();
     fin_acked(t, &client, Direction::ServerToClient)?;
@@ -99,14 +94,14 @@ fn closed_by_server(t: &mut Trial) -> std::io::Result<Endpoint> {
 /// setting TCP_QUICKACK now sends that ACK at once (tcp(7)), so the wire is the same in every
 /// run. A receiver that already shut its reading half reports POLLRDHUP from the start, so
 /// the ACK on the wire is what this waits for, after the poll.
-pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> std::io::Result<()> {
+pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> Result<(), SetupError> {
     let who = match fin {
         Direction::ServerToClient | Direction::RouterToClient => "client",
         Direction::ClientToServer | Direction::RouterToServer => "server",
     };
     t.wait_for_events(
         receiver,
-        libc::POLLRDHUP,
+        Events::RDHUP,
         &format!("the {who}'s socket has its peer's FIN (POLLRDHUP)"),
     );
     receiver.socket()?.set_tcp_quickack(true)?;

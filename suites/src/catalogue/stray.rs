@@ -1,26 +1,25 @@
 //! stray: segments that match no connection, because one end lost its state without a word.
 
 use sockerr_harness::trial::Host;
-use sockerr_harness::{Endpoint, Hook, ScriptResult, Trial};
+use sockerr_harness::{Endpoint, Hook, Need, ScriptResult, Trial};
 
 use super::common::await_reset;
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![Scenario {
         id: "stray.peer_lost_state",
         claim: "When the server has lost a connection without telling the client (a reboot, or a reset nobody received), the client's next data is answered with a reset, and only the calls after that fail: read with ECONNRESET, write with EPIPE.",
         sources: &[
-            "article situation 5 (a segment that belongs to no connection: data to a peer that lost its state)",
-            "RFC 9293 §3.10.7.1 (a segment for a CLOSED connection is answered with a reset)",
+            "RFC 9293 §3.10.7.2 (the listener answers a segment carrying an ACK with <SEQ=SEG.ACK><CTL=RST>)",
             "RFC 9293 §3.5.3 (half-open connections: \"the other end has crashed\")",
             "RFC 9293 §3.10.7.4 (a reset in ESTABLISHED: connection reset)",
         ],
+        situations: &[5],
         guidance: "A connection idle for a while may be dead without any sign: the write that follows succeeds, and the failure (ECONNRESET) shows only at the next call. Send requests on idle pooled connections only if a reset there can be retried: replay idempotent requests on a fresh connection, and let keepalive or an idle timeout retire old connections first.",
-        timer: None,
-        families: BOTH_FAMILIES,
-        topologies: BOTH_TOPOLOGIES,
+        needs: &[Need::Nftables, Need::PacketCapture],
         script: peer_lost_state,
+        ..Scenario::BASE
     }]
 }
 

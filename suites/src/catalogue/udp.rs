@@ -2,9 +2,11 @@
 //! host: the ICMP error comes back, and whether the socket reports it depends on whether it
 //! is connected and on IP_RECVERR (ip(7), ipv6(7)).
 
-use sockerr_harness::{Direction, Endpoint, Family, Hook, Host, Proto, ScriptResult, Topology, Trial};
+use sockerr_harness::{
+    Direction, Endpoint, Events, Family, Hook, Host, Need, Proto, ScriptResult, SockOpt, Topology, Trial,
+};
 
-use crate::scenario::{BOTH_FAMILIES, BOTH_TOPOLOGIES, Scenario};
+use crate::scenario::Scenario;
 
 const PAYLOAD: &[u8] = b"ping";
 
@@ -20,10 +22,14 @@ pub fn scenarios() -> Vec<Scenario> {
                 "udp(7): ECONNREFUSED \"no receiver was associated with the destination address\"",
             ],
             guidance: "ECONNREFUSED on a UDP socket is a report about an earlier datagram, not about the call that returned it: nothing listens on that port of the server right now. The call that returned it did nothing else (a send that returns it sent nothing): treat it as a hint, retry the request after a backoff, and give up or try another address after a few tries.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[
+                Need::Sysctl("net.ipv4.icmp_ratelimit"),
+                Need::Sysctl("net.ipv6.icmp.ratelimit"),
+                Need::PacketCapture,
+                Need::ProtocolCounters,
+            ],
             script: connected_port_unreachable,
+            ..Scenario::BASE
         },
         Scenario {
             id: "udp.unconnected.port_unreachable",
@@ -34,10 +40,14 @@ pub fn scenarios() -> Vec<Scenario> {
                 "net/ipv4/udp.c __udp4_lib_err and net/ipv6/udp.c __udp6_lib_err (without recverr, only a hard error on a connected socket is reported)",
             ],
             guidance: "An unconnected UDP socket never learns that a datagram went nowhere: use a timeout on the reply and retransmit with backoff (RFC 8085 §3.1.3), or connect the socket (or set IP_RECVERR) to hear about ICMP errors.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[
+                Need::Sysctl("net.ipv4.icmp_ratelimit"),
+                Need::Sysctl("net.ipv6.icmp.ratelimit"),
+                Need::PacketCapture,
+                Need::ProtocolCounters,
+            ],
             script: unconnected_port_unreachable,
+            ..Scenario::BASE
         },
         Scenario {
             id: "udp.unconnected.recverr",
@@ -48,10 +58,15 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 1122 §4.1.3.3 (UDP must pass ICMP errors up to the application)",
             ],
             guidance: "With IP_RECVERR every call may return the error of an earlier datagram to any destination: read the error queue (recvmsg with MSG_ERRQUEUE) to learn which destination and which ICMP error, drop or back off that destination, and go on using the socket for the others.",
-            timer: None,
-            families: BOTH_FAMILIES,
-            topologies: BOTH_TOPOLOGIES,
+            needs: &[
+                Need::Sysctl("net.ipv4.icmp_ratelimit"),
+                Need::Sysctl("net.ipv6.icmp.ratelimit"),
+                Need::PacketCapture,
+                Need::ProtocolCounters,
+                Need::ErrorQueue,
+            ],
             script: unconnected_recverr,
+            ..Scenario::BASE
         },
         Scenario {
             id: "udp.connected.host_unreachable",
@@ -63,10 +78,17 @@ pub fn scenarios() -> Vec<Scenario> {
                 "net/ipv4/icmp.c icmp_err_convert (host unreachable: EHOSTUNREACH, not fatal); net/ipv4/udp.c __udp4_lib_err",
             ],
             guidance: "A router's host unreachable is not reported to a UDP socket by default: a reply timeout with retransmission is the only reliable signal. Set IP_RECVERR (IPV6_RECVERR) to hear soft errors too, and treat EHOSTUNREACH as transient (routes change): back off and retry, or try another address.",
-            timer: None,
-            families: BOTH_FAMILIES,
             topologies: &[Topology::Routed],
+            needs: &[
+                Need::Nftables,
+                Need::Sysctl("net.ipv4.icmp_ratelimit"),
+                Need::Sysctl("net.ipv6.icmp.ratelimit"),
+                Need::PacketCapture,
+                Need::ProtocolCounters,
+                Need::ErrorQueue,
+            ],
             script: connected_host_unreachable,
+            ..Scenario::BASE
         },
     ]
 }
@@ -74,8 +96,8 @@ pub fn scenarios() -> Vec<Scenario> {
 /// The error-queue option of the trial's family (ip(7) IP_RECVERR, ipv6(7) IPV6_RECVERR).
 fn recverr(t: &Trial, client: &mut Endpoint) {
     match t.family() {
-        Family::V6 => client.setsockopt(libc::SOL_IPV6, libc::IPV6_RECVERR, "IPV6_RECVERR", 1),
-        _ => client.setsockopt(libc::SOL_IP, libc::IP_RECVERR, "IP_RECVERR", 1),
+        Family::V6 => client.setsockopt(SockOpt::Ipv6Recverr, 1),
+        _ => client.setsockopt(SockOpt::IpRecverr, 1),
     };
 }
 
@@ -97,8 +119,8 @@ fn dest_unreach_counter(t: &Trial) -> &'static str {
 }
 
 /// Waits until the `n`th ICMP error from `dir` is on the wire and the client's stack has
-/// taken it (its ICMP counter moved). Returns nothing: the waits are recorded.
-fn await_icmp(t: &mut Trial, dir: Direction, n: usize) {
+/// taken it (its ICMP counter moved). The waits are recorded.
+fn await_icmp(t: &mut Trial, dir: Direction, n: usize) -> ScriptResult {
     t.wait_for_wire(
         &format!("ICMP error #{n} from the {} on the wire", who(dir)),
         |segments| {
@@ -115,7 +137,8 @@ fn await_icmp(t: &mut Trial, dir: Direction, n: usize) {
         counter,
         n as u64,
         &format!("the client's stack received ICMP error #{n} ({counter})"),
-    );
+    )?;
+    Ok(())
 }
 
 fn who(dir: Direction) -> &'static str {
@@ -134,8 +157,8 @@ fn connected_port_unreachable(t: &mut Trial) -> ScriptResult {
     client.connect(&addr);
     for round in 1..=3 {
         client.send_nosignal(PAYLOAD);
-        await_icmp(t, Direction::ServerToClient, round);
-        t.wait_for_events(&client, 0, "the client's socket has the error (POLLERR)");
+        await_icmp(t, Direction::ServerToClient, round)?;
+        t.wait_for_events(&client, Events::NONE, "the client's socket has the error (POLLERR)");
         match round {
             1 => {
                 client.recv_nowait(64);
@@ -160,10 +183,10 @@ fn unconnected_port_unreachable(t: &mut Trial) -> ScriptResult {
     let addr = t.closed_port();
     let mut client = t.udp_client()?;
     client.sendto(&addr, PAYLOAD);
-    await_icmp(t, Direction::ServerToClient, 1);
+    await_icmp(t, Direction::ServerToClient, 1)?;
     client.recv_nowait(64);
     client.sendto(&addr, PAYLOAD);
-    await_icmp(t, Direction::ServerToClient, 2);
+    await_icmp(t, Direction::ServerToClient, 2)?;
     client.so_error();
     client.close();
     Ok(())
@@ -177,15 +200,15 @@ fn unconnected_recverr(t: &mut Trial) -> ScriptResult {
     let mut client = t.udp_client()?;
     recverr(t, &mut client);
     client.sendto(&addr, PAYLOAD);
-    await_icmp(t, Direction::ServerToClient, 1);
-    t.wait_for_events(&client, 0, "the client's socket has the error (POLLERR)");
+    await_icmp(t, Direction::ServerToClient, 1)?;
+    t.wait_for_events(&client, Events::NONE, "the client's socket has the error (POLLERR)");
     client.recv_nowait(64);
     client.recv_errqueue(64);
     client.recv_errqueue(64);
     client.recv_nowait(64);
     client.sendto(&addr, PAYLOAD);
-    await_icmp(t, Direction::ServerToClient, 2);
-    t.wait_for_events(&client, 0, "the client's socket has the error (POLLERR)");
+    await_icmp(t, Direction::ServerToClient, 2)?;
+    t.wait_for_events(&client, Events::NONE, "the client's socket has the error (POLLERR)");
     client.sendto(&addr, PAYLOAD);
     client.recv_errqueue(64);
     client.so_error();
@@ -206,13 +229,13 @@ fn connected_host_unreachable(t: &mut Trial) -> ScriptResult {
     let mut client = t.udp_client()?;
     client.connect(&addr);
     client.send_nosignal(PAYLOAD);
-    await_icmp(t, Direction::RouterToClient, 1);
+    await_icmp(t, Direction::RouterToClient, 1)?;
     client.recv_nowait(64);
     client.so_error();
     recverr(t, &mut client);
     client.send_nosignal(PAYLOAD);
-    await_icmp(t, Direction::RouterToClient, 2);
-    t.wait_for_events(&client, 0, "the client's socket has the error (POLLERR)");
+    await_icmp(t, Direction::RouterToClient, 2)?;
+    t.wait_for_events(&client, Events::NONE, "the client's socket has the error (POLLERR)");
     client.recv_nowait(64);
     client.recv_errqueue(64);
     client.so_error();

@@ -5,7 +5,8 @@
 //! abstract names: an abstract name nobody bound gives ECONNREFUSED, and so could not show the
 //! ENOENT of a missing socket file, nor the file a closed listener leaves behind (unix(7)).
 
-use sockerr_harness::{Endpoint, Family, ScriptResult, SocketDir, Topology, Trial};
+use sockerr_harness::trial::actors::accept_as;
+use sockerr_harness::{Endpoint, Family, Need, ScriptResult, SetupError, SocketDir, Topology, Trial};
 
 use crate::scenario::Scenario;
 
@@ -16,59 +17,60 @@ pub fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario {
             id: "unix.stream.no_such_path",
-            claim: "A connect to a Unix socket path that does not exist fails at once with ENOENT, where TCP's closed port gives ECONNREFUSED.",
+            claim: "A connect to a Unix socket path that does not exist fails at once with ENOENT, where a connect to a closed TCP port is refused.",
             sources: &[
-                "article situation 1 (the port is not open), its Unix-domain counterpart",
                 "unix(7): \"ENOENT The pathname in remote address specified to connect() did not exist\"",
                 "connect(2)",
             ],
+            situations: &[1],
             guidance: "ENOENT from connect on a Unix socket: the server is not running, or the path is wrong (check the configured path, its directory, and whether the server runs in another mount namespace or container). Retry with backoff while the server starts, then report it down.",
-            timer: None,
             families: UNIX,
             topologies: LOOPBACK,
             script: no_such_path,
+            ..Scenario::BASE
         },
         Scenario {
             id: "unix.stream.no_listener",
             claim: "A connect to a Unix socket file whose socket is bound but not listening, or whose listener has closed and left the file behind, fails at once with ECONNREFUSED.",
             sources: &[
-                "article situation 1 (the port is not open), its Unix-domain counterpart",
                 "unix(7): ECONNREFUSED \"The remote address specified by connect() was not a listening socket\"",
                 "unix(7): the socket file remains after close; unlink(2) removes it",
             ],
+            situations: &[1],
             guidance: "ECONNREFUSED on a Unix socket: the file exists but nobody accepts on it (a server that crashed or exited without unlinking it, or one not yet listening). Retry with backoff; a server should unlink a stale file before bind, or bind would fail with EADDRINUSE.",
-            timer: None,
             families: UNIX,
             topologies: LOOPBACK,
             script: no_listener,
+            ..Scenario::BASE
         },
         Scenario {
             id: "unix.stream.peer_closed_write",
             claim: "Writing to a Unix stream socket whose peer has closed fails with EPIPE on the very first write (TCP's first write succeeds), raising SIGPIPE unless MSG_NOSIGNAL is given.",
             sources: &[
-                "article situation 4 (the peer closed, the client writes), its Unix-domain counterpart",
                 "unix(7): EPIPE \"The remote socket was closed on a stream socket\", SIGPIPE",
                 "send(2): MSG_NOSIGNAL; write(2): EPIPE, SIGPIPE",
             ],
+            situations: &[4],
             guidance: "EPIPE: the peer is gone and nothing more can be sent; close the socket and reconnect if the work must go on. Ignore SIGPIPE (or use MSG_NOSIGNAL) so the error arrives as a return value instead of killing the process.",
-            timer: None,
             families: UNIX,
             topologies: LOOPBACK,
+            needs: &[Need::Fork],
             script: peer_closed_write,
+            ..Scenario::BASE
         },
         Scenario {
             id: "unix.stream.peer_closed_read",
             claim: "Reading a Unix stream socket whose peer has closed returns the data it sent and then end of file; if the peer closed with data of ours unread, the first read fails with ECONNRESET and the next returns end of file.",
             sources: &[
-                "article situation 3 (the peer closed, the client reads), its Unix-domain counterpart",
                 "unix(7), read(2)",
                 "net/unix/af_unix.c unix_release_sock (a peer closing with unread data sets ECONNRESET on the other end)",
             ],
+            situations: &[3],
             guidance: "A read of 0 is an orderly end: finish, then close. ECONNRESET means the peer exited without reading what was sent: treat the last requests as not processed, close, and reconnect before retrying them.",
-            timer: None,
             families: UNIX,
             topologies: LOOPBACK,
             script: peer_closed_read,
+            ..Scenario::BASE
         },
     ]
 }
@@ -104,25 +106,25 @@ fn no_listener(t: &mut Trial) -> ScriptResult {
     Ok(())
 }
 
-type SetUp<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
 /// A connected pair over the socket file `name`, actors named `[listener, client, server]`:
 /// (client, server, listener). Steps listen#1, connect#1, accept#1.
-fn pair(t: &mut Trial, dir: &SocketDir, name: &str, actors: [&str; 3]) -> SetUp<(Endpoint, Endpoint, Endpoint)> {
+fn pair(
+    t: &mut Trial,
+    dir: &SocketDir,
+    name: &str,
+    actors: [&str; 3],
+) -> Result<(Endpoint, Endpoint, Endpoint), SetupError> {
     let [listener_actor, client_actor, server_actor] = actors;
     let path = dir.path(name);
     let mut listener = t.unix_stream(listener_actor)?;
     if let Some(errno) = listener.listen_path(&path, 16).result.errno {
-        return Err(format!("set-up listen failed: {errno}").into());
+        return Err(SetupError::step("listen", errno));
     }
     let mut client = t.unix_stream(client_actor)?;
     if let Some(errno) = client.connect_path(&path).result.errno {
-        return Err(format!("set-up connect failed: {errno}").into());
+        return Err(SetupError::step("connect", errno));
     }
-    match listener.accept(server_actor) {
-        (_, Some(server)) => Ok((client, server, listener)),
-        (step, None) => Err(format!("set-up accept failed: {:?}", step.result.errno).into()),
-    }
+    accept_as(&mut listener, server_actor).map(|server| (client, server, listener))
 }
 
 /// server closes; the client sends without the signal, writes with it, and writes from a

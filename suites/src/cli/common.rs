@@ -100,12 +100,14 @@ pub struct Prepared<'a> {
 impl TrialArgs {
     /// Checks everything that can be checked before a trial runs, in this order: the
     /// expectation file, the selection, the sysctl overrides, the output directory (created,
-    /// then written to and cleaned up). `subdirectory` is one more directory to create under
-    /// the output directory and check likewise (`pcap`).
+    /// then written to and cleaned up); then probes what the selected trials need of the
+    /// platform. `subdirectory` is one more directory to create under the output directory
+    /// and check likewise (`pcap`). `namespaces_problem` is why this process cannot create
+    /// namespaces, if it cannot ([`runner::prepare_process`]).
     pub fn prepare<'a>(
         &self,
         scenarios: &'a [Scenario],
-        skip_reason: Option<String>,
+        namespaces_problem: Option<String>,
         subdirectory: Option<&str>,
     ) -> anyhow::Result<Prepared<'a>> {
         let expectations = Expectations::for_run(self.expect.as_deref(), &catalogue::ids())?;
@@ -127,7 +129,7 @@ impl TrialArgs {
         }
         let config = RunConfig {
             expectations,
-            skip_reason,
+            capabilities: runner::probe(&selection.trials, namespaces_problem),
             sysctls: self.sysctl.clone(),
             strict: self.strict,
             ..RunConfig::default()

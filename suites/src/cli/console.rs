@@ -97,7 +97,9 @@ impl Console {
         }
         let recap = recap(report, self.paint);
         if !recap.is_empty() {
-            out.push('\n');
+            if !out.is_empty() {
+                out.push('\n');
+            }
             out.push_str(&recap);
         }
         if !out.is_empty() {
@@ -233,7 +235,7 @@ pub fn recap(report: &Report, paint: Paint) -> String {
             group.trials.len(),
             group.reason
         );
-        let _ = writeln!(out, "    {}", trials_text(report, &group.trials));
+        let _ = writeln!(out, "{}", trials_text(report, &group.trials));
     }
     let skipped = summary::skip_groups(&report.trials);
     let total: usize = skipped.iter().map(|g| g.trials.len()).sum();
@@ -242,15 +244,34 @@ pub fn recap(report: &Report, paint: Paint) -> String {
     }
     for group in skipped {
         let _ = writeln!(out, "  {} trials: {}", group.trials.len(), group.reason);
-        let _ = writeln!(out, "    {}", trials_text(report, &group.trials));
+        let _ = writeln!(out, "{}", trials_text(report, &group.trials));
     }
     out
 }
 
-/// The trials `ids`, named by scenario, wrapped under a recap entry.
+/// The trials `ids`, named by scenario, as lines of the recap: indented, at most
+/// [`WIDTH`] columns, broken between scenarios only.
 fn trials_text(report: &Report, ids: &[String]) -> String {
-    crate::explain::wrap(&summary::trials_by_scenario(report, ids), "    ")
+    let mut out = String::new();
+    let mut line = String::new();
+    for item in summary::trials_by_scenario(report, ids) {
+        if !line.is_empty() && INDENT.len() + line.len() + 2 + item.len() > WIDTH {
+            let _ = writeln!(out, "{INDENT}{line},");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(", ");
+        }
+        line.push_str(&item);
+    }
+    let _ = write!(out, "{INDENT}{line}");
+    out
 }
+
+/// Width of the recap's lines of trials.
+const WIDTH: usize = 100;
+/// Indentation of the recap's lines of trials.
+const INDENT: &str = "    ";
 
 /// [`summary::skip_groups`] of trials that failed under `--strict` (they keep their skip
 /// reason).

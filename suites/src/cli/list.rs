@@ -1,6 +1,9 @@
 //! `sockerr list`: the scenarios and their trials.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 use super::common::FilterArgs;
 use crate::catalogue;
@@ -15,9 +18,17 @@ use crate::catalogue;
 pub struct ListArgs {
     #[command(flatten)]
     filter: FilterArgs,
+    /// Instead, rewrite the parts of this README that the catalogue generates (the counts,
+    /// the article's situations, every scenario), between their `<!-- generated: NAME -->`
+    /// and `<!-- end: NAME -->` markers.
+    #[arg(long, value_name = "FILE", conflicts_with = "filter")]
+    readme: Option<PathBuf>,
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.readme {
+        return update_readme(path);
+    }
     let scenarios = catalogue::all();
     let selection = args.filter.select(&scenarios)?;
     let mut current: Option<&str> = None;
@@ -28,6 +39,17 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             current = Some(s.id);
         }
         println!("    - {}", crate::selection::canonical_id(&planned.id()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn update_readme(path: &Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let updated = crate::readme::update(&text, &catalogue::all()).with_context(|| path.display().to_string())?;
+    if updated != text {
+        sockerr_reports::model::write_atomically(path, updated.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!("updated {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

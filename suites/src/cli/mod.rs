@@ -53,9 +53,14 @@ enum Command {
 
 /// The `sockerr` program. Call it first thing in `main`, before any thread exists: running as
 /// an ordinary user, the process enters a user namespace, which only a single-threaded process
-/// may do. Exit status 2 when a command could not start (its message names why).
+/// may do, and SIGINT and SIGTERM are taken by a thread of their own, which the other threads
+/// must inherit. Exit status 2 when a command could not start (its message names why).
 pub fn main() -> ExitCode {
     let (run_as, skip_reason) = runner::prepare_process();
+    // An interrupted run removes the files it was writing before it dies of the signal.
+    if let Err(e) = sockerr_harness::sys::on_termination(sockerr_harness::atomic_file::remove_unfinished) {
+        eprintln!("sockerr: cannot take SIGINT and SIGTERM ({e}): an interrupted run may leave temporary files");
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run::run(args, run_as, skip_reason),

@@ -66,6 +66,10 @@ pub fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow
         console.note(&prerequisites::line(m, selected.len(), prepared.config.strict));
     }
     let pcap_dir = pcap.map(|sub| prepared.out.join(sub));
+    // Temporary files an earlier run left (one killed outright), and its captures.
+    for dir in std::iter::once(&prepared.out).chain(&pcap_dir) {
+        sockerr_harness::atomic_file::remove_stale(dir);
+    }
     if let Some(dir) = &pcap_dir {
         remove_old_captures(dir)?;
     }

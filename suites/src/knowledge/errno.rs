@@ -1,8 +1,6 @@
 //! errno names, numbers and texts on this platform (live), and what each errno the suite
 //! meets means for a TCP connection (documented, with the man page or RFC it rests on).
 
-use std::ffi::CStr;
-
 /// Error numbers are small; this bounds the search for a name.
 const MAX_ERRNO: i32 = 4096;
 
@@ -31,20 +29,9 @@ pub fn names() -> Vec<String> {
     names
 }
 
-/// The C library's text for an errno (`strerror_r`), as C programs, Python and Java show it;
-/// nix's copy of it when the C library has none.
+/// The C library's text for an errno, as C programs, Python and Java show it.
 pub fn strerror(code: i32) -> String {
-    let mut buf = [0 as libc::c_char; 256];
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the XSI strerror_r (the libc
-    // crate links that variant) writes a NUL-terminated string into it and returns 0, or
-    // returns an error number and leaves it unspecified.
-    let rc = unsafe { libc::strerror_r(code, buf.as_mut_ptr(), buf.len()) };
-    if rc == 0 {
-        // SAFETY: strerror_r succeeded, so `buf` holds a NUL-terminated string.
-        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
-    } else {
-        nix::errno::Errno::from_raw(code).desc().to_string()
-    }
+    sockerr_harness::sys::strerror(code)
 }
 
 /// What an errno means for a TCP connection: documented, not observed.

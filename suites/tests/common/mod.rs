@@ -99,18 +99,6 @@ pub fn schema_errors(json: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// Whether a test whose prerequisite may be missing can go on: `true` when `missing` is
-/// `None`. Otherwise it says why it is skipped and returns `false`, or, where the environment
-/// promises every prerequisite (`SOCKERR_REQUIRE_ALL=1`, as CI sets it), fails.
-#[track_caller]
-pub fn prerequisite_met(missing: Option<String>) -> bool {
-    let Some(why) = missing else { return true };
-    let required = std::env::var_os("SOCKERR_REQUIRE_ALL").is_some_and(|v| !v.is_empty() && v != "0");
-    assert!(!required, "SOCKERR_REQUIRE_ALL is set, but {why}");
-    eprintln!("skipped: {why}");
-    false
-}
-
 /// Why trials cannot run here, if they cannot (no namespaces for this process).
 pub fn trials_unavailable() -> Option<String> {
     sockerr_harness::sys::namespaces_unavailable()

@@ -52,7 +52,7 @@ fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
     actions.dup2(errors_write.as_raw_fd(), 2)?;
     actions.close_from(3)?;
     let mut pid: libc::pid_t = 0;
-    let forking = super::forking();
+    let forking = crate::sys::forking();
     // SAFETY: every pointer is valid for the call: NUL-terminated strings in a null-terminated
     // array, initialised file actions, default attributes, and the process's environment.
     let rc = unsafe {
@@ -148,6 +148,28 @@ impl Drop for FileActions {
         // SAFETY: initialised in `new`, destroyed once.
         unsafe { libc::posix_spawn_file_actions_destroy(&mut self.0) };
     }
+}
+
+/// Spawns `command` so that it dies with the thread that started it (prctl(2)
+/// PR_SET_PDEATHSIG): a child that must never outlive a run, even one killed with SIGKILL.
+pub fn spawn_tied_to_this_thread(command: &mut std::process::Command) -> io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: between fork and exec the closure makes only async-signal-safe calls (prctl,
+    // getppid) and does not allocate: io::Error from an errno number holds no heap data.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // A parent that died before the prctl sends no signal: give up instead.
+            if libc::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        })
+    };
+    command.spawn()
 }
 
 fn check(rc: libc::c_int) -> io::Result<()> {

@@ -3,7 +3,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::RawFd;
+use std::os::fd::AsRawFd;
 
 /// `sock_extended_err.ee_origin` names (linux/errqueue.h).
 fn origin_name(origin: u8) -> String {
@@ -39,7 +39,8 @@ fn offender(bytes: &[u8]) -> Option<IpAddr> {
 /// recvmsg(MSG_ERRQUEUE | MSG_DONTWAIT) of up to `len` bytes of the quoted payload: the
 /// return value, and a detail naming each extended error of the control data
 /// (`ee_errno ECONNREFUSED, SO_EE_ORIGIN_ICMP type 3 code 3, offender 127.0.0.1`).
-pub fn recv_errqueue(fd: RawFd, len: usize) -> (io::Result<i64>, Option<String>) {
+pub fn recv_errqueue(socket: &socket2::Socket, len: usize) -> (io::Result<i64>, Option<String>) {
+    let fd = socket.as_raw_fd();
     let mut data = vec![0u8; len];
     let mut control = [0u64; 64]; // 512 bytes, aligned for cmsghdr
     let mut iov = libc::iovec {

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use crate::endpoint::{Endpoint, Returned};
+use super::{Endpoint, Returned};
 use crate::record::{Knob, Step};
+use crate::verb::Verb;
 
 impl Endpoint {
     /// setsockopt(SO_LINGER, {1, `seconds`}): close(2) then blocks until the peer has
@@ -16,9 +17,11 @@ impl Endpoint {
             None => "off".to_string(),
             Some(d) => format!("{{1, {}}}", d.as_secs()),
         });
-        let step = self.step("setsockopt", format!("setsockopt(SO_LINGER, {{1, {seconds}}})"), |s| {
-            Returned::from_io(s.set_linger(Some(Duration::from_secs(seconds.into()))).map(|()| 0))
-        });
+        let step = self.step(
+            Verb::Setsockopt,
+            format!("setsockopt(SO_LINGER, {{1, {seconds}}})"),
+            |s| Returned::from_io(s.set_linger(Some(Duration::from_secs(seconds.into()))).map(|()| 0)),
+        );
         if step.result.errno.is_none() {
             self.log.knob(Knob {
                 name: "setsockopt SO_LINGER".into(),

@@ -6,8 +6,10 @@
 use std::io;
 use std::time::Instant;
 
+use super::{Host, ScriptResult, SetupError, Trial};
+use crate::capabilities::Need;
 use crate::record::{CallResult, Step};
-use crate::trial::{Host, ScriptResult, Skip, Trial};
+use crate::verb::Verb;
 
 /// The table every rule of a trial lives in (family `inet`: IPv4 and IPv6 alike).
 const TABLE: &str = "sockerr";
@@ -56,6 +58,7 @@ impl Trial {
     }
 
     fn nft(&mut self, host: Host, op: String, script: &str) -> ScriptResult {
+        self.uses(Need::Nftables);
         self.enter(host)?;
         let started = Instant::now();
         let ran = run_nft(script);
@@ -63,21 +66,21 @@ impl Trial {
         self.enter(Host::Client)?;
         let (status, stderr) = match ran {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(Box::new(Skip(
+                return Err(SetupError::Skip(
                     "the nft command is missing: install nftables (apt-get install nftables)".into(),
-                )));
+                ));
             }
             Err(e) => return Err(format!("could not run nft: {e}").into()),
             Ok(done) => done,
         };
         if status != 0 && (stderr.contains("Operation not supported") || stderr.contains("Protocol not supported")) {
-            return Err(Box::new(Skip(format!(
+            return Err(SetupError::Skip(format!(
                 "this kernel has no nftables support ({}): load nf_tables (modprobe nf_tables)",
                 stderr.lines().next().unwrap_or("").trim()
-            ))));
+            )));
         }
         let t_us = self.log().micros_since_start(started);
-        let step = self.log().push("firewall", "nft", |label| Step {
+        let step = self.log().push("firewall", Verb::Nft, |label| Step {
             label,
             actor: "firewall".into(),
             op,
@@ -95,7 +98,10 @@ impl Trial {
         });
         match status {
             0 => Ok(()),
-            _ => Err(format!("{}: nft exited with {status}: {}", step.op, stderr.trim()).into()),
+            _ => Err(SetupError::step(
+                format!("firewall rule {}", step.op),
+                format!("nft exited with {status}: {}", stderr.trim()),
+            )),
         }
     }
 }
@@ -116,13 +122,7 @@ mod tests {
     use crate::{Direction, sys};
 
     fn spec(topology: Topology, family: Family) -> TrialSpec {
-        TrialSpec {
-            topology,
-            family,
-            pcap: None,
-            deadline: crate::trial::TRIAL_DEADLINE,
-            sysctls: Vec::new(),
-        }
+        TrialSpec::new(family, topology)
     }
 
     fn wire(o: &Observation) -> Vec<String> {
@@ -134,11 +134,7 @@ mod tests {
     }
 
     fn unavailable() -> bool {
-        if let Some(reason) = sys::namespaces_unavailable() {
-            eprintln!("skipped: {reason}");
-            return true;
-        }
-        false
+        crate::prerequisite::unmet(sys::namespaces_unavailable())
     }
 
     /// RFC 1812 §4.3.2.3 / RFC 792: a router that refuses to forward a datagram answers its
@@ -236,7 +232,7 @@ mod tests {
         });
         let error = observed.error.unwrap_or_default();
         assert!(
-            error.contains("server input: tcp dport 9 frobnicate: nft exited with 1"),
+            error.contains("firewall rule server input: tcp dport 9 frobnicate failed: nft exited with 1"),
             "{error}"
         );
         assert_eq!(observed.steps[0].result.ret, Some(1));

@@ -1,0 +1,113 @@
+//! The calls on a socket that socket2 makes differently from a C program: read(2) and
+//! write(2) themselves (socket2's `send` adds MSG_NOSIGNAL), close(2) whose result is
+//! recorded, and integer options by their typed name.
+
+use std::io;
+use std::os::fd::{AsRawFd, IntoRawFd};
+
+use socket2::Socket;
+
+use crate::sockopt::SockOpt;
+
+fn cvt(rc: libc::ssize_t) -> io::Result<i64> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc as i64)
+    }
+}
+
+/// read(2) into `buf`.
+pub fn read(socket: &Socket, buf: &mut [u8]) -> io::Result<i64> {
+    // SAFETY: `buf` is valid for writes of its length.
+    cvt(unsafe { libc::read(socket.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+}
+
+/// write(2) of `data`: SIGPIPE is raised where the system raises it.
+pub fn write(socket: &Socket, data: &[u8]) -> io::Result<i64> {
+    // SAFETY: `data` is valid for reads of its length.
+    cvt(unsafe { libc::write(socket.as_raw_fd(), data.as_ptr().cast(), data.len()) })
+}
+
+/// send(2) with MSG_NOSIGNAL: the error without the signal.
+pub fn send_nosignal(socket: &Socket, data: &[u8]) -> io::Result<i64> {
+    // SAFETY: `data` is valid for reads of its length.
+    cvt(unsafe { libc::send(socket.as_raw_fd(), data.as_ptr().cast(), data.len(), libc::MSG_NOSIGNAL) })
+}
+
+/// The flag of sendto(2) that keeps a datagram send from raising SIGPIPE.
+pub const SEND_NOSIGNAL: libc::c_int = libc::MSG_NOSIGNAL;
+
+/// recv(2) with MSG_DONTWAIT into `buf`: a pending error, data, or EAGAIN.
+pub fn recv_dontwait(socket: &Socket, buf: &mut [u8]) -> io::Result<i64> {
+    // SAFETY: `buf` is valid for writes of its length.
+    cvt(unsafe {
+        libc::recv(
+            socket.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    })
+}
+
+/// close(2), its result as the program sees it. The socket is gone whatever it returns.
+pub fn close(socket: Socket) -> io::Result<()> {
+    let fd = socket.into_raw_fd();
+    // SAFETY: `fd` was just released by its owner and is closed exactly once.
+    cvt(unsafe { libc::close(fd) } as libc::ssize_t).map(|_| ())
+}
+
+/// The (level, name) of an option on this platform.
+fn sockopt_id(option: SockOpt) -> (libc::c_int, libc::c_int) {
+    match option {
+        SockOpt::SoKeepalive => (libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+        SockOpt::SoRcvbuf => (libc::SOL_SOCKET, libc::SO_RCVBUF),
+        SockOpt::SoSndbuf => (libc::SOL_SOCKET, libc::SO_SNDBUF),
+        SockOpt::TcpNodelay => (libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        SockOpt::TcpUserTimeout => (libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT),
+        SockOpt::TcpKeepidle => (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE),
+        SockOpt::TcpKeepintvl => (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL),
+        SockOpt::TcpKeepcnt => (libc::IPPROTO_TCP, libc::TCP_KEEPCNT),
+        SockOpt::TcpSyncnt => (libc::IPPROTO_TCP, libc::TCP_SYNCNT),
+        SockOpt::IpRecverr => (libc::SOL_IP, libc::IP_RECVERR),
+        SockOpt::Ipv6Recverr => (libc::SOL_IPV6, libc::IPV6_RECVERR),
+    }
+}
+
+/// setsockopt(2) of an integer option.
+pub fn set_int_option(socket: &Socket, option: SockOpt, value: i32) -> io::Result<()> {
+    let (level, name) = sockopt_id(option);
+    // SAFETY: `value` is a valid c_int for the duration of the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            level,
+            name,
+            (&raw const value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    cvt(rc as libc::ssize_t).map(|_| ())
+}
+
+/// getsockopt(2) of an integer option.
+pub fn int_option(socket: &Socket, option: SockOpt) -> io::Result<i32> {
+    let (level, name) = sockopt_id(option);
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for writes of the sizes given.
+    let rc = unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, (&raw mut value).cast(), &mut len) };
+    cvt(rc as libc::ssize_t).map(|_| value)
+}
+
+/// The socket's descriptor number, for showing which one a call returned.
+pub fn raw_handle(socket: &Socket) -> i64 {
+    i64::from(socket.as_raw_fd())
+}
+
+/// Creates a directory only this user can enter (mode 0700).
+pub fn create_private_dir(path: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(path)
+}
