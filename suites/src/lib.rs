@@ -8,6 +8,7 @@ pub mod compare;
 pub mod expectations;
 pub mod explain;
 pub mod knowledge;
+pub mod prerequisites;
 pub mod readme;
 pub mod runner;
 pub mod scenario;

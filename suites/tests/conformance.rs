@@ -13,9 +13,9 @@
 //! cargo-nextest's process per test all work.
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use sockerr::catalogue;
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, Planned, RunConfig};
+use sockerr::{catalogue, prerequisites};
 use sockerr_harness::prerequisite;
 use sockerr_reports::Status;
 use std::sync::Arc;
@@ -32,14 +32,6 @@ fn main() {
         }
     };
     let strict = prerequisite::required();
-    if let Some(reason) = &skip_reason {
-        let fate = if strict {
-            "fail (SOCKERR_REQUIRE_ALL is set)"
-        } else {
-            "are ignored"
-        };
-        eprintln!("conformance: namespace trials {fate} here: {reason}");
-    }
     let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
     let planned = runner::plan(scenarios);
     let config = Arc::new(RunConfig {
@@ -48,6 +40,15 @@ fn main() {
         strict,
         ..RunConfig::default()
     });
+    // What the trials miss here, once each (namespaces, nft, a sysctl of the kernel).
+    let fate = if strict {
+        "fail (SOCKERR_REQUIRE_ALL is set)"
+    } else {
+        "be ignored"
+    };
+    for missing in prerequisites::before_run(&planned, &config) {
+        eprintln!("conformance: {}", prerequisites::line(&missing, planned.len(), fate));
+    }
     let mut trials: Vec<Trial> = planned
         .into_iter()
         .map(|planned| {

@@ -41,7 +41,8 @@ pub fn bench(args: BenchArgs, skip_reason: Option<String>) -> anyhow::Result<Exi
         selected.len(),
         prepared.jobs
     );
-    let progress = Progress::new(runs * selected.len(), bar_or_silent(), Vec::new());
+    let told = prepared.tell_missing();
+    let progress = Progress::new(runs * selected.len(), bar_or_silent(), told);
     progress.set_label(format!("run 1/{runs}"));
     let result = progress.while_running(|| {
         crate::bench::bench_reporting(

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use sockerr_harness::platform::Platform;
 
-use crate::catalogue;
 use crate::expectations::Expectations;
 use crate::runner::{self, RunConfig};
 use crate::scenario::Scenario;
 use crate::selection::{self, Selection};
+use crate::{catalogue, prerequisites};
 
 /// Where results go when `--out` is not given, for a run of the whole catalogue.
 pub const DEFAULT_OUT: &str = "reports/local";
@@ -142,6 +142,24 @@ impl TrialArgs {
             out_is_filtered_default,
             jobs: self.jobs.unwrap_or_else(runner::default_jobs),
         })
+    }
+}
+
+impl Prepared<'_> {
+    /// Tells each prerequisite the selected trials miss, once, on standard error, with the
+    /// trials it costs; returns the skip reasons told, which need not be told again.
+    pub fn tell_missing(&self) -> Vec<String> {
+        let fate = if self.config.strict {
+            "fail (--strict)"
+        } else {
+            "be skipped"
+        };
+        let selected = &self.selection.trials;
+        let missing = prerequisites::before_run(selected, &self.config);
+        for m in &missing {
+            eprintln!("sockerr: {}", prerequisites::line(m, selected.len(), fate));
+        }
+        missing.into_iter().map(|m| m.reason).collect()
     }
 }
 

@@ -7,7 +7,6 @@ mod compare;
 mod console;
 mod list;
 mod paint;
-mod prerequisites;
 mod progress;
 mod run;
 mod show;

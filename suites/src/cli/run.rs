@@ -9,7 +9,6 @@ use sockerr_reports::{Report, Status};
 
 use super::common::{FILTERED_OUT, TrialArgs};
 use super::console::{Console, ConsoleArgs};
-use super::prerequisites;
 use super::progress::Progress;
 use crate::{catalogue, runner};
 
@@ -61,10 +60,7 @@ pub fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow
             prepared.selection.of
         ));
     }
-    let missing = prerequisites::before_run(selected, &prepared.config);
-    for m in &missing {
-        console.note(&prerequisites::line(m, selected.len(), prepared.config.strict));
-    }
+    let told = prepared.tell_missing();
     let pcap_dir = pcap.map(|sub| prepared.out.join(sub));
     // Temporary files an earlier run left (one killed outright), and its captures.
     for dir in std::iter::once(&prepared.out).chain(&pcap_dir) {
@@ -77,11 +73,7 @@ pub fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow
         pcap_dir,
         ..prepared.config
     };
-    let progress = Progress::new(
-        selected.len(),
-        console.progress_style(),
-        missing.into_iter().map(|m| m.reason).collect(),
-    );
+    let progress = Progress::new(selected.len(), console.progress_style(), told);
     let trials = progress.while_running(|| {
         runner::run_all_reporting(selected, &config, prepared.jobs, |t| {
             progress.trial_done(t);

@@ -43,7 +43,8 @@ pub fn stress(args: StressArgs, run_as: String, skip_reason: Option<String>) -> 
         prepared.jobs,
         args.burners
     );
-    let progress = Progress::new(runs * selected.len(), bar_or_silent(), Vec::new());
+    let told = prepared.tell_missing();
+    let progress = Progress::new(runs * selected.len(), bar_or_silent(), told);
     progress.set_label(format!("run 1/{runs}"));
     let result = progress.while_running(|| {
         crate::stress::stress_reporting(

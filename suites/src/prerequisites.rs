@@ -1,6 +1,6 @@
-//! Prerequisites this machine lacks, told once each before any trial runs: what is missing,
-//! how many of the selected trials it costs, and what to do about it; not the same reason
-//! once per trial.
+//! Prerequisites this machine lacks, told once each before any trial runs (by `sockerr run`,
+//! `stress`, `bench` and the conformance target): what is missing, how many of the selected
+//! trials it costs, and what to do about it; not the same reason once per trial.
 
 use sockerr_harness::Need;
 
@@ -47,11 +47,10 @@ pub fn before_run(selected: &[Planned<'_>], config: &RunConfig) -> Vec<Missing> 
 }
 
 /// The line that tells one missing prerequisite: `the nft program: not available, so 59 of
-/// 185 trials will be skipped; install it: apt-get install nftables`; under `--strict`, they
-/// will fail.
-pub fn line(missing: &Missing, selected: usize, strict: bool) -> String {
+/// 185 trials will be skipped; install it: apt-get install nftables`. `fate` is what becomes
+/// of those trials: `be skipped`, `fail (--strict)`, `be ignored`.
+pub fn line(missing: &Missing, selected: usize, fate: &str) -> String {
     let n = missing.trials.len();
-    let fate = if strict { "fail (--strict)" } else { "be skipped" };
     let trials = if n == selected {
         format!("every trial ({n}) will {fate}")
     } else {
@@ -108,11 +107,11 @@ mod tests {
             trials: vec!["a.b.v4.loopback".into(), "a.b.v6.loopback".into()],
         };
         assert_eq!(
-            line(&missing, 185, false),
+            line(&missing, 185, "be skipped"),
             "the nft program: not available, so 2 of 185 trials will be skipped; install it: apt-get install nftables"
         );
         assert_eq!(
-            line(&missing, 2, true),
+            line(&missing, 2, "fail (--strict)"),
             "the nft program: not available, so every trial (2) will fail (--strict); install it: apt-get install nftables"
         );
     }
