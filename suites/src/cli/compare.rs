@@ -35,9 +35,10 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let matrix = crate::compare::Matrix::build(&inputs)?;
     let written = matrix.write(&args.out)?;
-    print!("{}", matrix.summary());
+    let mut text = matrix.summary();
     for path in written {
-        println!("matrix: {}", path.display());
+        text.push_str(&format!("matrix: {}\n", path.display()));
     }
+    super::out(&text);
     Ok(ExitCode::SUCCESS)
 }

@@ -76,7 +76,7 @@ impl Console {
     /// (progress is the [`super::progress::Progress`]'s business).
     pub fn trial_done(&self, trial: &TrialReport) {
         if self.args.format == Format::Json {
-            println!("{}", trial_json(trial));
+            super::out(&format!("{}\n", trial_json(trial)));
         }
     }
 
@@ -84,7 +84,7 @@ impl Console {
     /// files written; in `--format json` the summary object.
     pub fn finish(&self, report: &Report, written: &[PathBuf]) {
         if self.args.format == Format::Json {
-            println!("{}", summary_json(report, written));
+            super::out(&format!("{}\n", summary_json(report, written)));
             return;
         }
         let mut out = String::new();
@@ -110,7 +110,7 @@ impl Console {
         if !self.args.quiet && !written.is_empty() {
             let _ = writeln!(out, "{}", written_line(written));
         }
-        print!("{out}");
+        super::out(&out);
     }
 }
 

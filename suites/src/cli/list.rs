@@ -31,15 +31,17 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     }
     let scenarios = catalogue::all();
     let selection = args.filter.select(&scenarios)?;
+    let mut text = String::new();
     let mut current: Option<&str> = None;
     for planned in &selection.trials {
         let s = planned.scenario;
         if current != Some(s.id) {
-            println!("{}\n    {}", s.id, s.claim);
+            text.push_str(&format!("{}\n    {}\n", s.id, s.claim));
             current = Some(s.id);
         }
-        println!("    - {}", crate::selection::canonical_id(&planned.id()));
+        text.push_str(&format!("    - {}\n", crate::selection::canonical_id(&planned.id())));
     }
+    super::out(&text);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -49,7 +51,7 @@ fn update_readme(path: &Path) -> anyhow::Result<ExitCode> {
     if updated != text {
         sockerr_reports::model::write_atomically(path, updated.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        println!("updated {}", path.display());
+        super::out(&format!("updated {}\n", path.display()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -79,6 +79,14 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output. A reader that went away (`sockerr list | head`) is no
+/// error: what is left is not written, and the command goes on (SIGPIPE cannot end it, as the
+/// trials need it ignored).
+fn out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// Writes a stress or bench result as JSON to `path` (through a temporary file), prints it
 /// and where it went; the exit status is 0 when it is `clean`, 1 otherwise.
 fn write_result<T: serde::Serialize + std::fmt::Display>(
@@ -90,7 +98,6 @@ fn write_result<T: serde::Serialize + std::fmt::Display>(
     let json = serde_json::to_string_pretty(result)?;
     sockerr_reports::model::write_atomically(path, json.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))?;
-    print!("{result}");
-    println!("result: {}", path.display());
+    out(&format!("{result}result: {}\n", path.display()));
     Ok(if clean { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
