@@ -10,6 +10,8 @@ pub mod log;
 pub mod platform;
 pub mod prerequisite;
 pub mod record;
+#[cfg(target_os = "linux")]
+pub mod runtime;
 pub mod sandbox;
 pub mod sockopt;
 pub mod sys;

@@ -1,39 +1,29 @@
 //! `report.html`: one self-contained page (inline style, a few lines of inline script for the
 //! filters, inline SVG ladders; nothing fetched from anywhere) with the platform, the matrix
 //! of scenarios x variants, and per trial its steps, waits, mismatches and packet ladder.
+//! Scenarios and trials are folded (`<details>`) so that the page of a whole catalogue opens
+//! on its matrix and stays short; a failed trial (and its scenario) is open from the start, and
+//! a link to a trial opens it. Citations in sources are links ([`crate::links`]).
 //!
 //! The page is rendered from `templates/report.html.j2` with minijinja (HTML autoescape on);
 //! this module turns the report into the plain view the template shows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use minijinja::value::Serde;
-use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::Serialize;
 use sockerr_harness::variant::{Family, Topology};
 
 use crate::ladder;
+use crate::links::{self, Piece};
 use crate::markdown;
 use crate::model::{Report, Status, TrialReport};
 use crate::summary::Counts;
-
-const TEMPLATE_NAME: &str = "report.html.j2";
-const TEMPLATE: &str = include_str!("../templates/report.html.j2");
-
-/// Why the page could not be rendered (a template error: a bug, not bad input).
-#[derive(Debug, thiserror::Error)]
-pub enum RenderError {
-    #[error("rendering the HTML report: {0:#}")]
-    Template(#[from] minijinja::Error),
-}
+use crate::templates;
+pub use crate::templates::RenderError;
 
 /// The report as one self-contained HTML page.
 pub fn render_html(report: &Report) -> Result<String, RenderError> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.add_template(TEMPLATE_NAME, TEMPLATE)?;
-    let page = Page::of(report);
-    Ok(env.get_template(TEMPLATE_NAME)?.render(Value::from(Serde(&page)))?)
+    templates::render(templates::REPORT, &Page::of(report))
 }
 
 /// A valid, readable HTML id (and URL fragment) for any text: ASCII letters, digits, `_`
@@ -51,13 +41,29 @@ pub fn slug(text: &str) -> String {
         .collect()
 }
 
-/// Ids unique within one page: a repeated slug gets `-2`, `-3` ...
+/// The page's anchor of a trial or a scenario: its id, with a trial id in the dotted form
+/// (`abort::linger0.read_first::v4::loopback` -> `abort.linger0.read_first.v4.loopback`), so
+/// that `report.html#<trial id>` finds the trial; a character a fragment would need escaped
+/// becomes `-`.
+pub fn anchor(id: &str) -> String {
+    id.replace("::", ".")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Ids unique within one page: a repeated one gets `-2`, `-3` ...
 #[derive(Default)]
 struct Ids(BTreeSet<String>);
 
 impl Ids {
-    fn make(&mut self, prefix: &str, text: &str) -> String {
-        let base = format!("{prefix}-{}", slug(text));
+    fn make(&mut self, base: String) -> String {
         let mut id = base.clone();
         let mut n = 1;
         while !self.0.insert(id.clone()) {
@@ -80,9 +86,28 @@ struct Page {
     errnos: Vec<String>,
     statuses: Vec<&'static str>,
     /// What each errno means and how programs see it.
-    errno_notes: Vec<crate::model::ErrnoNote>,
+    errno_notes: Vec<ErrnoView>,
     /// The source article's situations and the scenarios that answer each.
     article: Vec<crate::model::ArticleSituation>,
+}
+
+/// An errno of the run, its meaning and its runtimes' sources with their citations linked.
+#[derive(Serialize)]
+struct ErrnoView {
+    name: String,
+    code: i32,
+    strerror: String,
+    meaning: Vec<Piece>,
+    rust_error_kind: String,
+    runtimes: Vec<RuntimeView>,
+}
+
+#[derive(Serialize)]
+struct RuntimeView {
+    runtime: String,
+    when: String,
+    shows: String,
+    source: Vec<Piece>,
 }
 
 #[derive(Serialize)]
@@ -119,8 +144,11 @@ struct ScenarioView {
     id: String,
     area: String,
     claim: String,
-    sources: Vec<String>,
+    /// Each source cut into text and links.
+    sources: Vec<Vec<Piece>>,
     counts: String,
+    /// Shown open: a trial of it failed.
+    open: bool,
     /// One per column; `None` where the scenario has no trial in that variant.
     cells: Vec<Option<CellView>>,
     outcomes: Vec<OutcomeView>,
@@ -152,6 +180,11 @@ struct TrialView {
     anchor: String,
     variant: String,
     status: &'static str,
+    /// Shown open: the trial failed.
+    open: bool,
+    /// The failed calls in step order (`read ECONNRESET`, `write EPIPE +SIGPIPE`), each
+    /// distinct one once.
+    failed_calls: Vec<String>,
     area: String,
     errnos: String,
     skip_reason: Option<String>,
@@ -163,6 +196,7 @@ struct TrialView {
     /// Settings changed from the defaults, one line each.
     knobs: Vec<String>,
     timer: Option<String>,
+    /// One block per difference, its lines kept (expected and observed each on its own).
     mismatches: Vec<String>,
     captured: bool,
     segments: usize,
@@ -213,7 +247,7 @@ impl Page {
             .into_iter()
             .map(|(area, group)| AreaView {
                 name: area.to_string(),
-                id: ids.make("area", area),
+                id: ids.make(format!("area-{}", slug(area))),
                 scenarios: group
                     .into_iter()
                     .map(|(name, trials)| scenario_view(name, trials, &variants, &mut ids))
@@ -248,7 +282,27 @@ impl Page {
             areas,
             errnos: errnos.into_iter().collect(),
             statuses: statuses.into_iter().map(Status::as_str).collect(),
-            errno_notes: report.errnos.clone(),
+            errno_notes: report
+                .errnos
+                .iter()
+                .map(|e| ErrnoView {
+                    name: e.name.clone(),
+                    code: e.code,
+                    strerror: e.strerror.clone(),
+                    meaning: links::pieces(e.meaning.as_deref().unwrap_or("")),
+                    rust_error_kind: e.rust_error_kind.clone(),
+                    runtimes: e
+                        .runtimes
+                        .iter()
+                        .map(|r| RuntimeView {
+                            runtime: r.runtime.clone(),
+                            when: r.when.clone(),
+                            shows: r.shows.clone(),
+                            source: links::pieces(&r.source),
+                        })
+                        .collect(),
+                })
+                .collect(),
             article: report.article.clone(),
         }
     }
@@ -258,7 +312,7 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
     let first = trials[0];
     let guidance: Vec<Option<String>> = trials.iter().map(|t| markdown::client_guidance(t)).collect();
     let shared = guidance.windows(2).all(|w| w[0] == w[1]);
-    let id = ids.make("scenario", name);
+    let id = ids.make(anchor(name));
     let trial_views: Vec<TrialView> = trials
         .iter()
         .zip(guidance.iter())
@@ -273,18 +327,10 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
         .iter()
         .map(|v| {
             let view = by_variant.get(v)?;
-            let trial = trials.iter().find(|t| (t.family, t.topology) == *v)?;
-            let mut summary: Vec<String> = Vec::new();
-            for s in trial.steps.iter().filter(|s| ladder::step_failed(s)) {
-                let o = format!("{} {}", verb_of(&s.label), s.outcome_with_signals());
-                if !summary.contains(&o) {
-                    summary.push(o);
-                }
-            }
             Some(CellView {
                 status: view.status,
                 href: format!("#{}", view.anchor),
-                summary,
+                summary: view.failed_calls.clone(),
                 errnos: view.errnos.clone(),
             })
         })
@@ -303,8 +349,9 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
         id,
         area: markdown::area_of(name).to_string(),
         claim: first.claim.clone(),
-        sources: first.sources.clone(),
+        sources: first.sources.iter().map(|src| links::pieces(src)).collect(),
         counts: markdown::status_counts(trials),
+        open: trials.iter().any(|t| t.status == Status::Fail),
         cells,
         outcomes,
         guidance: if shared {
@@ -326,11 +373,20 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
     let mut errnos: Vec<&str> = t.steps.iter().filter_map(|s| s.result.errno.as_deref()).collect();
     errnos.sort();
     errnos.dedup();
+    let mut failed_calls: Vec<String> = Vec::new();
+    for s in t.steps.iter().filter(|s| ladder::step_failed(s)) {
+        let call = format!("{} {}", verb_of(&s.label), s.outcome_with_signals());
+        if !failed_calls.contains(&call) {
+            failed_calls.push(call);
+        }
+    }
     TrialView {
         id: t.id.clone(),
-        anchor: ids.make("trial", &t.id),
+        anchor: ids.make(anchor(&t.id)),
         variant: markdown::variant_of(t),
         status: t.status.as_str(),
+        open: t.status == Status::Fail,
+        failed_calls,
         area: markdown::area_of(&t.scenario).to_string(),
         errnos: errnos.join(" "),
         skip_reason: t.skip_reason.clone(),

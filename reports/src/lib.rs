@@ -5,16 +5,20 @@
 pub mod html;
 pub mod junit;
 pub mod ladder;
+pub mod links;
 pub mod markdown;
+pub mod matrix;
 pub mod model;
 pub mod outputs;
 pub mod schema;
 pub mod signature;
 pub mod summary;
+mod templates;
 
 pub use html::{RenderError, render_html};
 pub use junit::render_junit;
 pub use ladder::ladder_svg;
 pub use markdown::render_markdown;
+pub use matrix::{Matrix, render_matrix_html, render_matrix_markdown, write_matrix};
 pub use model::{ArticleSituation, ErrnoNote, Report, RuntimeNote, SCHEMA, Status, TrialReport};
 pub use schema::report_schema;

@@ -11,6 +11,7 @@ use std::fmt::Write;
 use sockerr_harness::record::Direction;
 
 use crate::ladder::{self, Event, Side};
+use crate::links;
 use crate::model::{Report, Status, TrialReport};
 use crate::summary::Counts;
 
@@ -135,7 +136,7 @@ fn render_errnos(out: &mut String, report: &Report) {
             e.name,
             e.code,
             cell(&e.strerror),
-            cell(meaning),
+            cell(&cite(meaning)),
             e.rust_error_kind
         );
     }
@@ -151,7 +152,7 @@ fn render_errnos(out: &mut String, report: &Report) {
                 r.runtime,
                 r.when,
                 cell(&r.shows),
-                cell(&r.source)
+                cell(&cite(&r.source))
             );
         }
     }
@@ -166,7 +167,7 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
         if !t.sources.is_empty() {
             let _ = writeln!(out, "Sources:\n");
             for s in &t.sources {
-                let _ = writeln!(out, "- {s}");
+                let _ = writeln!(out, "- {}", cite(s));
             }
             let _ = writeln!(out);
         }
@@ -186,11 +187,12 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
             let _ = writeln!(out, "Could not run to its end: {error}\n");
         }
         if !t.mismatches.is_empty() {
+            // A block per difference, so that expected and observed keep their own lines.
             let _ = writeln!(out, "Differences from the expectation:\n");
             for m in &t.mismatches {
-                let _ = writeln!(out, "- {m}");
+                let fence = if m.contains("```") { "````" } else { "```" };
+                let _ = writeln!(out, "{fence}text\n{m}\n{fence}\n");
             }
-            let _ = writeln!(out);
         }
         if let Some(timer) = &t.timer {
             let _ = writeln!(out, "Timer waited out: {timer}\n");
@@ -303,6 +305,17 @@ fn mermaid_text(s: &str) -> String {
         }
     }
     out
+}
+
+/// A source text with its citations as Markdown links (see [`links`]).
+pub fn cite(text: &str) -> String {
+    links::pieces(text)
+        .into_iter()
+        .map(|p| match p.url {
+            Some(url) => format!("[{}]({url})", p.text),
+            None => p.text,
+        })
+        .collect()
 }
 
 /// A Markdown table cell: `|` escaped, line breaks flattened.

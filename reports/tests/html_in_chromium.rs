@@ -1,13 +1,16 @@
-//! The HTML report in a real browser: headless Chromium renders the page of the fixture
-//! report to a screenshot, and its log must show no console message (no script error, no
-//! blocked load). Skipped, with the reason printed, where `/usr/bin/chromium` is missing
-//! (`apt-get install -y chromium` on Debian).
+//! The HTML pages in a real browser: headless Chromium renders the page of the fixture report
+//! to a screenshot, and its log must show no console message (no script error, no blocked
+//! load); the page of a whole catalogue, and a matrix of two such runs, must open short, their
+//! details folded (measured in the browser: the document's height once laid out). Skipped, with
+//! the reason printed, where `/usr/bin/chromium` is missing (`apt-get install -y chromium` on
+//! Debian); with `SOCKERR_REQUIRE_ALL=1` (CI) a missing Chromium fails instead.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use sockerr_reports::{Report, render_html};
+use sockerr_reports::matrix::{Column, Matrix, Row, WIRE, wire_cell};
+use sockerr_reports::{Report, render_html, render_matrix_html};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WIDTH: u32 = 1280;
@@ -15,6 +18,33 @@ const HEIGHT: u32 = 2000;
 /// A blank 1280 x 2000 screenshot compresses to about 11 KB; the report's top screen (header,
 /// matrix, the first ladders) to several hundred.
 const MIN_PNG_BYTES: u64 = 60_000;
+
+/// A report of the whole catalogue (185 trials), as `make matrix` committed it.
+const WHOLE_CATALOGUE: &str = "reference/linux-6.18.44.json";
+/// Another kernel's run of the same catalogue.
+const OTHER_KERNEL: &str = "reference/linux-6.12.117.json";
+/// The most a page may measure, in CSS pixels at 1280 px wide, with its details folded. The
+/// whole catalogue's report.html measured 250,000 px with every trial shown.
+const FOLDED_MAX_HEIGHT: u64 = 13_000;
+
+/// Whether Chromium is here; where it is not, says so, or fails where the environment
+/// promises it (`SOCKERR_REQUIRE_ALL=1`).
+fn chromium_available() -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    let why = format!("{CHROMIUM} not found (install it with `apt-get install -y chromium`)");
+    if std::env::var_os("SOCKERR_REQUIRE_ALL").is_some_and(|v| v == "1") {
+        panic!("{why}; SOCKERR_REQUIRE_ALL=1 turns this skip into a failure");
+    }
+    println!("skipped: {why}");
+    false
+}
+
+fn read_report(relative: &str) -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
+    Report::read(&path).unwrap_or_else(|e| panic!("{e}"))
+}
 
 fn fixture() -> Report {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.json");
@@ -29,11 +59,45 @@ struct Run {
 
 /// Renders `page` with headless Chromium into a screenshot, in a fresh profile.
 fn screenshot(dir: &Path, name: &str, page: &str) -> Run {
+    let shot = dir.join(format!("{name}.png"));
+    let log = chromium(dir, name, page, &format!("--screenshot={}", shot.display()));
+    Run { screenshot: shot, log }
+}
+
+/// The height of `page` laid out at the window's width, as the browser measures it
+/// (`scrollHeight` of the document), after `before` (a script) ran at the end of the page. The
+/// page's Content-Security-Policy is left out of the measured copy, since it may forbid the
+/// measuring script (matrix.html has no script of its own).
+fn page_height(dir: &Path, name: &str, page: &str, before: &str) -> u64 {
+    let page: String = page
+        .lines()
+        .filter(|l| !l.contains("http-equiv=\"Content-Security-Policy\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let measure = format!(
+        "<script>{before}\ndocument.documentElement.setAttribute(\"data-height\", \
+         document.documentElement.scrollHeight);</script>\n</body>"
+    );
+    let at = page.rfind("</body>").expect("the page ends its body");
+    let page = format!("{}{measure}{}", &page[..at], &page[at + "</body>".len()..]);
+    let dom = chromium(dir, name, &page, "--dump-dom");
+    let value = dom
+        .split("data-height=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the page reported no height; chromium said:\n{dom}"));
+    value.parse().expect("a height in pixels")
+}
+
+/// Runs headless Chromium on `page` (written to DIR/NAME.html) with one extra argument, in
+/// a fresh profile; returns what it printed, stdout then stderr (its log).
+fn chromium(dir: &Path, name: &str, page: &str, extra: &str) -> String {
     let html = dir.join(format!("{name}.html"));
     std::fs::write(&html, page).expect("write the page");
-    let shot = dir.join(format!("{name}.png"));
     let profile = tempfile::tempdir().expect("a profile directory");
+    let out_path = dir.join(format!("{name}.out"));
     let log_path = dir.join(format!("{name}.log"));
+    let out = std::fs::File::create(&out_path).expect("output file");
     let log = std::fs::File::create(&log_path).expect("log file");
     let mut child = Command::new(CHROMIUM)
         .args([
@@ -49,11 +113,11 @@ fn screenshot(dir: &Path, name: &str, page: &str) -> Run {
             "--v=0",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", shot.display()))
+        .arg(extra)
         .arg(format!("--window-size={WIDTH},{HEIGHT}"))
         .arg(format!("file://{}", html.display()))
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(out)
         .stderr(log)
         .spawn()
         .expect("start chromium");
@@ -69,10 +133,8 @@ fn screenshot(dir: &Path, name: &str, page: &str) -> Run {
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    Run {
-        screenshot: shot,
-        log: std::fs::read_to_string(&log_path).unwrap_or_default(),
-    }
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    format!("{}{}", read(&out_path), read(&log_path))
 }
 
 /// Console lines in Chromium's log: `[...:INFO:CONSOLE:12] "msg", source: ...` (older
@@ -95,8 +157,7 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
 
 #[test]
 fn the_html_report_renders_in_chromium_without_console_errors() {
-    if !Path::new(CHROMIUM).exists() {
-        println!("skipped: {CHROMIUM} not found (install it with `apt-get install -y chromium`)");
+    if !chromium_available() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -136,4 +197,100 @@ fn the_html_report_renders_in_chromium_without_console_errors() {
         std::fs::copy(&run.screenshot, &keep).expect("copy the screenshot");
         println!("screenshot: {keep}");
     }
+}
+
+/// Issue: report.html of the whole catalogue was 250,000 px tall. With the scenarios and
+/// trials folded it must open short; opened, the same page must be far taller (so the
+/// measure sees what the folding hides, and the check can fail).
+#[test]
+fn the_report_of_the_whole_catalogue_opens_short_with_its_scenarios_and_trials_folded() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let report = read_report(WHOLE_CATALOGUE);
+    assert!(report.trials.len() > 100, "a report of the whole catalogue");
+    let page = render_html(&report).expect("renders");
+    let folded = page_height(dir.path(), "folded", &page, "");
+    let open = page_height(
+        dir.path(),
+        "open",
+        &page,
+        "document.querySelectorAll(\"details\").forEach(function (d) { d.open = true; });",
+    );
+    println!("report.html of the whole catalogue: {folded} px folded, {open} px opened");
+    assert!(
+        folded <= FOLDED_MAX_HEIGHT,
+        "report.html of {} trials is {folded} px tall folded (at most {FOLDED_MAX_HEIGHT})",
+        report.trials.len()
+    );
+    assert!(
+        open > 5 * folded,
+        "opened, the page is {open} px tall, folded {folded} px: the folding hides little"
+    );
+}
+
+/// matrix.html of two runs of the whole catalogue: the differing rows open, the ~2,000 rows
+/// that are the same folded, so the page opens on what differs.
+#[test]
+fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_folded() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (a, b) = (read_report(WHOLE_CATALOGUE), read_report(OTHER_KERNEL));
+    let mut rows = Vec::new();
+    for t in &a.trials {
+        let other = b.trials.iter().find(|o| o.id == t.id);
+        let cells = |step: Option<&str>| -> Vec<Option<String>> {
+            [Some(t), other]
+                .iter()
+                .map(|trial| {
+                    let trial = (*trial)?;
+                    match step {
+                        Some(label) => trial
+                            .steps
+                            .iter()
+                            .find(|s| s.label == label)
+                            .map(|s| s.outcome_with_signals()),
+                        None => Some(wire_cell(trial)),
+                    }
+                })
+                .collect()
+        };
+        for step in t.steps.iter().map(|s| Some(s.label.as_str())).chain([None]) {
+            let cells = cells(step);
+            rows.push(Row {
+                trial: t.id.clone(),
+                step: step.unwrap_or(WIRE).to_string(),
+                differs: cells[0] != cells[1],
+                everywhere: other.is_some(),
+                cells,
+            });
+        }
+    }
+    let matrix = Matrix {
+        columns: vec![
+            Column::measured(WHOLE_CATALOGUE, &a),
+            Column::measured(OTHER_KERNEL, &b),
+        ],
+        rows,
+        gaps: Vec::new(),
+    };
+    assert!(matrix.same().count() > 1000, "most rows are the same");
+    let page = render_matrix_html(&matrix).expect("renders");
+    let folded = page_height(dir.path(), "matrix-folded", &page, "");
+    let open = page_height(
+        dir.path(),
+        "matrix-open",
+        &page,
+        "document.querySelectorAll(\"details\").forEach(function (d) { d.open = true; });",
+    );
+    println!("matrix.html of two whole runs: {folded} px folded, {open} px opened");
+    assert!(
+        folded <= FOLDED_MAX_HEIGHT,
+        "matrix.html of {} rows is {folded} px tall folded",
+        matrix.rows.len()
+    );
+    assert!(open > 5 * folded, "opened {open} px, folded {folded} px");
 }

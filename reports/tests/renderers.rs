@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sockerr_harness::record::Direction;
-use sockerr_reports::html::slug;
+use sockerr_reports::html::{anchor, slug};
 use sockerr_reports::ladder::MIN_GAP;
 use sockerr_reports::markdown::client_guidance;
 use sockerr_reports::{Report, Status, TrialReport, ladder_svg, render_html, render_markdown};
@@ -227,11 +227,17 @@ fn html_loads_nothing_from_outside_the_file() {
     ] {
         assert!(!lower.contains(needle), "the page contains {needle:?}");
     }
-    // Every src/href stays in the page or points at a file beside the report.
+    // Every src stays in the page or points at a file beside the report; so does every
+    // href, except the links of citations (`<a href="https://...">`), which a reader follows
+    // and the page never loads.
     for attr in ["src=\"", "href=\"", "xlink:href=\""] {
         for (at, _) in lower.match_indices(attr) {
             let value = &lower[at + attr.len()..];
             let value = &value[..value.find('"').unwrap_or(value.len())];
+            let element = &lower[lower[..at].rfind('<').expect("inside a tag")..at];
+            if attr == "href=\"" && element.starts_with("<a ") && value.starts_with("https://") {
+                continue;
+            }
             assert!(
                 !value.contains("//") && !value.starts_with("data:") && !value.contains(':'),
                 "{attr}{value}\" leaves the page"
@@ -265,7 +271,10 @@ fn html_ids_are_valid_unique_and_every_in_page_link_finds_its_target() {
     for id in &ids {
         let mut chars = id.chars();
         assert!(chars.next().is_some_and(|c| c.is_ascii_alphabetic()), "{id}");
-        assert!(chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "{id}");
+        assert!(
+            chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
+            "{id}"
+        );
     }
     let links: Vec<String> = values(" href=\"#");
     assert!(
@@ -278,7 +287,7 @@ fn html_ids_are_valid_unique_and_every_in_page_link_finds_its_target() {
     let report = fixture();
     for t in &report.trials {
         assert!(
-            html.contains(&format!("id=\"trial-{}\"", slug(&t.id))),
+            html.contains(&format!("id=\"{}\"", anchor(&t.id))),
             "{} has a section",
             t.id
         );
@@ -307,26 +316,31 @@ fn html_matrix_has_one_column_per_variant_in_the_report() {
     assert!(!v6.contains("v4/"), "no column for a variant the report lacks: {v6}");
 }
 
+/// A mismatch as the judge writes it: the step, then expected and observed on lines of their own.
+const MISMATCH: &str =
+    "step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET <&>\n    context   state CLOSE";
+
 #[test]
-fn html_shows_a_failed_trial_in_red_with_its_mismatches() {
+fn html_shows_a_failed_trial_open_in_red_with_expected_and_observed_on_lines_of_their_own() {
     let mut report = fixture();
     let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
     t.status = Status::Fail;
-    t.mismatches = vec!["step client.read#1: expected one of {EPIPE}, observed ECONNRESET <&>".to_string()];
+    t.mismatches = vec![MISMATCH.to_string()];
     t.waits[0].met = false;
     let html = html_of(&report);
-    let anchor = format!("trial-{}", slug(LINGER0));
+    let anchor = anchor(LINGER0);
     assert!(html.contains("class=\"cell fail\" data-area=\"abort\" data-status=\"fail\""));
     assert!(
         html.contains(&format!("href=\"#{anchor}\"><span class=\"st\">fail</span>")),
         "the cell links to its trial"
     );
     let section = &html[html.find(&format!("id=\"{anchor}\"")).expect("the section")..];
-    let section = &section[..section.find("</section>").expect("closed")];
+    let section = &section[..section.find("</details>").expect("closed")];
+    assert!(section.contains("\" open>"), "a failed trial is shown open: {section}");
     assert!(section.contains("Differences from the expectation"), "{section}");
     assert!(
-        section.contains("observed ECONNRESET &lt;&amp;&gt;"),
-        "mismatches are escaped: {section}"
+        section.contains("<pre class=\"mismatch\"><code>step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET &lt;&amp;&gt;\n"),
+        "expected and observed on lines of their own, escaped: {section}"
     );
     assert!(section.contains("Waits not met"), "{section}");
     assert!(
@@ -467,6 +481,19 @@ fn every_ladder_parses_as_xml_and_keeps_labels_apart() {
     }
 }
 
+/// Decisions on trial ids: the HTML anchor is the trial id, dotted.
+#[test]
+fn a_trial_anchor_is_its_dotted_trial_id_in_either_spelling() {
+    assert_eq!(
+        anchor("abort::linger0.read_first::v4::two_hosts"),
+        "abort.linger0.read_first.v4.two_hosts"
+    );
+    assert_eq!(
+        anchor("abort.linger0.read_first.v4.two_hosts"),
+        "abort.linger0.read_first.v4.two_hosts"
+    );
+}
+
 #[test]
 fn slugs_make_valid_ids_from_trial_ids() {
     assert_eq!(
@@ -474,4 +501,60 @@ fn slugs_make_valid_ids_from_trial_ids() {
         "abort--linger0-read_first--v4--two_hosts"
     );
     assert_eq!(slug("a b/c\"<d>"), "a-b-c--d-");
+}
+
+/// RFC 9293 §3.10.7.4 and socket(7) are cited by the linger-0 scenario; in both reports they
+/// are links (the RFC to its section on rfc-editor.org, the man page to man7.org), and the
+/// text around them stays.
+#[test]
+fn sources_that_cite_rfc_sections_and_man_pages_are_links_in_markdown_and_html() {
+    let report = fixture();
+    let t = trial(&report, LINGER0);
+    let rfc = t
+        .sources
+        .iter()
+        .find(|s| s.starts_with("RFC 9293 §3.10.7.4"))
+        .expect("the scenario cites RFC 9293 §3.10.7.4");
+    let markdown = render_markdown(&report);
+    let linked = rfc.replacen(
+        "RFC 9293 §3.10.7.4",
+        "[RFC 9293 §3.10.7.4](https://www.rfc-editor.org/rfc/rfc9293.html#section-3.10.7.4)",
+        1,
+    );
+    assert!(markdown.contains(&format!("- {linked}\n")), "{markdown}");
+    assert!(
+        markdown.contains("[socket(7)](https://man7.org/linux/man-pages/man7/socket.7.html)"),
+        "{markdown}"
+    );
+    let html = html_of(&report);
+    assert!(
+        html.contains(
+            "<a href=\"https://www.rfc-editor.org/rfc/rfc9293.html#section-3.10.7.4\" rel=\"noreferrer\">RFC 9293 §3.10.7.4</a>"
+        ),
+        "html links the RFC section"
+    );
+    assert!(
+        html.contains(
+            "<a href=\"https://man7.org/linux/man-pages/man7/socket.7.html\" rel=\"noreferrer\">socket(7)</a>"
+        )
+    );
+}
+
+#[test]
+fn markdown_shows_a_failed_trial_with_expected_and_observed_on_lines_of_their_own() {
+    let mut report = fixture();
+    let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
+    t.status = Status::Fail;
+    t.mismatches = vec![MISMATCH.to_string()];
+    let markdown = render_markdown(&report);
+    assert!(
+        markdown.contains(&format!(
+            "Differences from the expectation:\n\n```text\n{MISMATCH}\n```\n"
+        )),
+        "{markdown}"
+    );
+    let block = &markdown[markdown.find("```text\n").expect("a block")..];
+    let lines: Vec<&str> = block.lines().take(4).collect();
+    assert_eq!(lines[2].trim(), "expected  EPIPE");
+    assert_eq!(lines[3].trim(), "observed  ECONNRESET <&>");
 }

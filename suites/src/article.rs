@@ -1,6 +1,6 @@
 //! The source article's eight situations ("the server sent [RST, ACK]: how should the client
-//! respond?") and which scenarios answer each. A scenario declares the situations it answers
-//! (`Scenario::situations`), so the mapping has one source of truth.
+//! respond?", listed in docs/design.md) and which scenarios answer each. A scenario declares
+//! the situations it answers (`Scenario::situations`), so the mapping has one source of truth.
 
 use sockerr_reports::ArticleSituation;
 

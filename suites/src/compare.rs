@@ -13,23 +13,22 @@
 //! cell is the accepted outcome set of the scenario's step (the same for every variant of the
 //! scenario) and their wire cell the segments the file requires or forbids; they are shown
 //! for reference and never make a row differ.
+//!
+//! This module reads the inputs and builds the matrix; the model and its renderers (console,
+//! Markdown, HTML) live in `sockerr_reports::matrix`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use sockerr_reports::model::write_atomically;
+use sockerr_reports::matrix::{Column, Gap, Row, wire_cell};
 use sockerr_reports::{Report, TrialReport};
+
+pub use sockerr_reports::matrix::{GAP, Matrix, WIRE};
 
 use crate::catalogue;
 use crate::expectations::{Expectations, StepExpectation, WireExpectation};
-
-/// What a cell shows where its column has no such trial or step.
-pub const GAP: &str = "—";
-
-/// The step label of a trial's wire row.
-pub const WIRE: &str = "wire";
 
 /// Where a column's cells come from.
 #[derive(Debug, Clone)]
@@ -60,497 +59,104 @@ impl Input {
         };
         Ok(Input { file, source })
     }
-}
 
-/// One column of the matrix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    /// The report's label, else `os kernel`; the expectation file's stem for a documented
-    /// column. A file name in brackets is added where two columns would share a header.
-    pub name: String,
-    /// The input file.
-    pub file: String,
-    /// Whether the cells are documented (an expectation file) rather than measured.
-    pub documented: bool,
-    /// The report's `platform.sysctl_overrides`.
-    pub sysctl_overrides: BTreeMap<String, String>,
-    /// Where the values come from: `linux 6.18.0 x86_64, as root` or `documented, not measured`.
-    pub about: String,
-}
-
-impl Column {
-    /// The name, the sysctl overrides in parentheses, and `(documented, not measured)` for a
-    /// documented column.
-    pub fn header(&self) -> String {
-        let mut header = self.name.clone();
-        if !self.sysctl_overrides.is_empty() {
-            let _ = write!(header, " ({})", overrides_text(&self.sysctl_overrides));
-        }
-        if self.documented {
-            header.push_str(" (documented, not measured)");
-        }
-        header
-    }
-
-    /// The sysctl overrides as a table cell: `key=value, ...`, or the gap mark for none.
-    fn overrides_cell(&self) -> String {
-        if self.sysctl_overrides.is_empty() {
-            GAP.to_string()
-        } else {
-            overrides_text(&self.sysctl_overrides)
+    /// This input's column.
+    fn column(&self) -> Column {
+        match &self.source {
+            Source::Measured(report) => Column::measured(&self.file, report),
+            Source::Documented(_) => Column::documented(&self.file),
         }
     }
 }
 
-fn overrides_text(overrides: &BTreeMap<String, String>) -> String {
-    overrides
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// One row: a step of a trial (or its wire) in every column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub trial: String,
-    /// The step label (`client.read#1`), or [`WIRE`].
-    pub step: String,
-    /// One per column; `None` where the column has no such trial or step.
-    pub cells: Vec<Option<String>>,
-    /// Whether the measured columns that hold the trial do not all show the same cell.
-    pub differs: bool,
-    /// Whether every measured column holds the trial.
-    pub everywhere: bool,
-}
-
-/// Trials that only some of the reports hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Gap {
-    /// Headers of the measured columns that hold these trials.
-    pub only_in: Vec<String>,
-    pub trials: Vec<String>,
-}
-
-impl std::fmt::Display for Gap {
-    /// `trials only in A: t1, t2`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "trials only in {}: {}",
-            self.only_in.join(", "),
-            self.trials.join(", ")
-        )
+/// Builds the matrix of `inputs`, one column each, in the order given. At least one input
+/// must be a report.
+pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
+    if !inputs.iter().any(|i| matches!(i.source, Source::Measured(_))) {
+        anyhow::bail!("compare needs at least one report (report.json); expectation files only add documented columns");
     }
-}
-
-/// Several reports (and documented expectations) compared step by step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Matrix {
-    pub columns: Vec<Column>,
-    /// Per trial (in order of first appearance) its steps, then its wire row.
-    pub rows: Vec<Row>,
-    pub gaps: Vec<Gap>,
-}
-
-impl Matrix {
-    /// Builds the matrix of `inputs`, one column each, in the order given. At least one
-    /// input must be a report.
-    pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
-        if !inputs.iter().any(|i| matches!(i.source, Source::Measured(_))) {
-            anyhow::bail!(
-                "compare needs at least one report (report.json); expectation files only add documented columns"
-            );
-        }
-        let columns = columns(inputs);
-        // Trials in order of first appearance, each with its scenario and step labels.
-        let mut order: Vec<(&str, &str, Vec<&str>)> = Vec::new();
-        let mut index: Vec<HashMap<&str, &TrialReport>> = Vec::new();
-        for input in inputs {
-            let mut trials = HashMap::new();
-            if let Source::Measured(report) = &input.source {
-                for trial in &report.trials {
-                    trials.entry(trial.id.as_str()).or_insert(trial);
-                    let at = match order.iter().position(|(id, _, _)| *id == trial.id) {
-                        Some(at) => at,
-                        None => {
-                            order.push((&trial.id, &trial.scenario, Vec::new()));
-                            order.len() - 1
-                        }
-                    };
-                    for step in &trial.steps {
-                        if !order[at].2.contains(&step.label.as_str()) {
-                            order[at].2.push(&step.label);
-                        }
+    let mut columns: Vec<Column> = inputs.iter().map(Input::column).collect();
+    Column::tell_apart(&mut columns);
+    // Trials in order of first appearance, each with its scenario and step labels.
+    let mut order: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    let mut index: Vec<HashMap<&str, &TrialReport>> = Vec::new();
+    for input in inputs {
+        let mut trials = HashMap::new();
+        if let Source::Measured(report) = &input.source {
+            for trial in &report.trials {
+                trials.entry(trial.id.as_str()).or_insert(trial);
+                let at = match order.iter().position(|(id, _, _)| *id == trial.id) {
+                    Some(at) => at,
+                    None => {
+                        order.push((&trial.id, &trial.scenario, Vec::new()));
+                        order.len() - 1
                     }
-                }
-            }
-            index.push(trials);
-        }
-        let measured: Vec<usize> = (0..inputs.len())
-            .filter(|&c| matches!(inputs[c].source, Source::Measured(_)))
-            .collect();
-        let mut rows = Vec::new();
-        let mut gaps: Vec<Gap> = Vec::new();
-        for (id, scenario, labels) in &order {
-            let cell = |c: usize, label: Option<&str>| -> Option<String> {
-                match (&inputs[c].source, label) {
-                    (Source::Measured(_), Some(label)) => {
-                        let trial = index[c].get(id)?;
-                        trial
-                            .steps
-                            .iter()
-                            .find(|s| s.label == label)
-                            .map(|s| s.outcome_with_signals())
-                    }
-                    (Source::Measured(_), None) => index[c].get(id).map(|t| wire_cell(t)),
-                    (Source::Documented(e), Some(label)) => {
-                        e.for_scenario(scenario)?.steps.get(label).map(expected_cell)
-                    }
-                    (Source::Documented(e), None) => expected_wire_cell(&e.for_scenario(scenario)?.wire),
-                }
-            };
-            let holding: Vec<usize> = measured
-                .iter()
-                .copied()
-                .filter(|&c| index[c].contains_key(id))
-                .collect();
-            for label in labels.iter().map(|l| Some(*l)).chain([None]) {
-                let cells: Vec<Option<String>> = (0..inputs.len()).map(|c| cell(c, label)).collect();
-                let differs = holding.windows(2).any(|w| cells[w[0]] != cells[w[1]]);
-                rows.push(Row {
-                    trial: id.to_string(),
-                    step: label.unwrap_or(WIRE).to_string(),
-                    cells,
-                    differs,
-                    everywhere: holding.len() == measured.len(),
-                });
-            }
-            let holders: Vec<String> = holding.iter().map(|&c| columns[c].header()).collect();
-            if holders.len() < measured.len() {
-                match gaps.iter_mut().find(|g| g.only_in == holders) {
-                    Some(gap) => gap.trials.push(id.to_string()),
-                    None => gaps.push(Gap {
-                        only_in: holders,
-                        trials: vec![id.to_string()],
-                    }),
-                }
-            }
-        }
-        Ok(Matrix { columns, rows, gaps })
-    }
-
-    /// The rows whose measured cells differ, in row order.
-    pub fn differing(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| r.differs)
-    }
-
-    /// The rows of trials every report holds whose cells are all the same, in row order.
-    pub fn same(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| !r.differs && r.everywhere)
-    }
-
-    /// The rows of trials only some reports hold (the gaps) whose cells are the same in those
-    /// that do, in row order.
-    pub fn partial(&self) -> impl Iterator<Item = &Row> {
-        self.rows.iter().filter(|r| !r.differs && !r.everywhere)
-    }
-
-    /// What `sockerr compare` prints: the differing rows with every cell, the gaps, and the
-    /// number of the other rows.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let differing: Vec<&Row> = self.differing().collect();
-        let _ = writeln!(out, "Differences ({}):", differing.len());
-        for row in &differing {
-            let _ = writeln!(out, "  {}  {}", row.trial, row.step);
-            for (column, cell) in self.columns.iter().zip(&row.cells) {
-                let _ = writeln!(
-                    out,
-                    "      {:<28} {}",
-                    format!("{}:", column.header()),
-                    cell.as_deref().unwrap_or(GAP)
-                );
-            }
-        }
-        for gap in &self.gaps {
-            let _ = writeln!(out, "{gap}");
-        }
-        let _ = writeln!(out, "Same everywhere ({})", self.same().count());
-        let partial = self.partial().count();
-        if partial > 0 {
-            let _ = writeln!(out, "{PARTIAL} ({partial})");
-        }
-        out
-    }
-
-    /// The matrix as Markdown.
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "# sockerr matrix\n\n{}\n", self.overview());
-        let _ = writeln!(
-            out,
-            "## Columns\n\n| column | file | platform | sysctl overrides |\n|---|---|---|---|"
-        );
-        for c in &self.columns {
-            let overrides = c.overrides_cell();
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                md(&c.header()),
-                md(&c.file),
-                md(&c.about),
-                md(&overrides)
-            );
-        }
-        let _ = writeln!(out, "\n{}", LEGEND);
-        if !self.gaps.is_empty() {
-            let _ = writeln!(out, "\n## Gaps\n");
-            for gap in &self.gaps {
-                let _ = writeln!(out, "- {}", md(&gap.to_string()));
-            }
-        }
-        for (title, rows, bold) in self.sections() {
-            let _ = writeln!(out, "\n## {title} ({})\n", rows.len());
-            if rows.is_empty() {
-                let _ = writeln!(out, "(none)");
-                continue;
-            }
-            let headers: Vec<String> = self.columns.iter().map(|c| md(&c.header())).collect();
-            let _ = writeln!(out, "| trial | step | {} |", headers.join(" | "));
-            let _ = writeln!(out, "|---|---|{}", "---|".repeat(self.columns.len()));
-            for row in rows {
-                let cells: Vec<String> = row
-                    .cells
-                    .iter()
-                    .map(|c| md(c.as_deref().unwrap_or(GAP)))
-                    .map(|c| if bold { format!("**{c}**") } else { c })
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} |",
-                    md(&row.trial),
-                    md(&row.step),
-                    cells.join(" | ")
-                );
-            }
-        }
-        out
-    }
-
-    /// The matrix as one self-contained HTML page (inline CSS, no external resources).
-    pub fn html(&self) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>sockerr matrix</title>\n<style>\n",
-        );
-        out.push_str(CSS);
-        out.push_str("</style>\n</head>\n<body>\n<h1>sockerr matrix</h1>\n");
-        let _ = writeln!(out, "<p>{}</p>", html(&self.overview()));
-        out.push_str("<h2>Columns</h2>\n<table>\n<tr><th>column</th><th>file</th><th>platform</th><th>sysctl overrides</th></tr>\n");
-        for c in &self.columns {
-            let overrides = c.overrides_cell();
-            let _ = writeln!(
-                out,
-                "<tr{}><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
-                if c.documented { " class=\"documented\"" } else { "" },
-                html(&c.header()),
-                html(&c.file),
-                html(&c.about),
-                html(&overrides)
-            );
-        }
-        let _ = writeln!(out, "</table>\n<p class=\"legend\">{}</p>", html(LEGEND));
-        if !self.gaps.is_empty() {
-            out.push_str("<h2>Gaps</h2>\n<ul>\n");
-            for gap in &self.gaps {
-                let _ = writeln!(out, "<li>{}</li>", html(&gap.to_string()));
-            }
-            out.push_str("</ul>\n");
-        }
-        for (title, rows, differs) in self.sections() {
-            let _ = writeln!(out, "<h2>{title} ({})</h2>", rows.len());
-            if rows.is_empty() {
-                out.push_str("<p>(none)</p>\n");
-                continue;
-            }
-            out.push_str("<table class=\"matrix\">\n<tr><th>trial</th><th>step</th>");
-            for c in &self.columns {
-                let class = if c.documented { " class=\"documented\"" } else { "" };
-                let _ = write!(out, "<th{class}>{}</th>", html(&c.header()));
-            }
-            out.push_str("</tr>\n");
-            for row in rows {
-                let _ = write!(
-                    out,
-                    "<tr{}><td class=\"trial\">{}</td><td class=\"step\">{}</td>",
-                    if differs { " class=\"differs\"" } else { "" },
-                    html(&row.trial),
-                    html(&row.step)
-                );
-                for (c, cell) in self.columns.iter().zip(&row.cells) {
-                    let mut classes = Vec::new();
-                    if c.documented {
-                        classes.push("documented");
-                    }
-                    if cell.is_none() {
-                        classes.push("gap");
-                    }
-                    if row.step == WIRE {
-                        classes.push("wire");
-                    }
-                    let class = if classes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" class=\"{}\"", classes.join(" "))
-                    };
-                    let _ = write!(out, "<td{class}>{}</td>", html(cell.as_deref().unwrap_or(GAP)));
-                }
-                out.push_str("</tr>\n");
-            }
-            out.push_str("</table>\n");
-        }
-        out.push_str("</body>\n</html>\n");
-        out
-    }
-
-    /// Writes `matrix.md` and `matrix.html` into `dir` (created if missing), each through a
-    /// temporary file and a rename. Returns the paths written.
-    pub fn write(&self, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let mut written = Vec::new();
-        for (name, text) in [("matrix.md", self.markdown()), ("matrix.html", self.html())] {
-            let path = dir.join(name);
-            write_atomically(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
-        Ok(written)
-    }
-
-    /// `N reports compared (and M documented columns): R rows, D differ.`
-    fn overview(&self) -> String {
-        let documented = self.columns.iter().filter(|c| c.documented).count();
-        let measured = self.columns.len() - documented;
-        let mut text = format!("{measured} report{} compared", if measured == 1 { "" } else { "s" });
-        if documented > 0 {
-            let _ = write!(
-                text,
-                ", with {documented} documented column{}",
-                if documented == 1 { "" } else { "s" }
-            );
-        }
-        let _ = write!(text, ": {} rows, {} differ.", self.rows.len(), self.differing().count());
-        text
-    }
-
-    /// (title, rows, whether they differ): the differences first, then the rows that are the
-    /// same everywhere, then (when there are gaps) the rows of trials only some reports hold.
-    fn sections(&self) -> Vec<(&'static str, Vec<&Row>, bool)> {
-        let mut sections = vec![
-            ("Differences", self.differing().collect(), true),
-            ("Same everywhere", self.same().collect(), false),
-        ];
-        if !self.gaps.is_empty() {
-            sections.push((PARTIAL, self.partial().collect(), false));
-        }
-        sections
-    }
-}
-
-/// The heading of the rows of trials that only some reports hold.
-const PARTIAL: &str = "Same where present, missing from some reports";
-
-const LEGEND: &str = "A cell is the step's outcome: the errno name, ok=N for a return value N, or killed when \
-the process died before the call returned; +SIGNAL marks a signal the call raised. A wire cell lists the direction \
-and flags of the trial's segments. — marks a report without that trial or step. A row differs when the reports \
-holding its trial show different cells; a trial only some reports hold is listed under Gaps. A documented column \
-holds the accepted outcome set of an expectation file; it is not measured and never makes a row differ.";
-
-const CSS: &str = "body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td { font-family: ui-monospace, monospace; font-size: 0.9em; }
-td.wire { max-width: 40em; }
-tr.differs td { background: #fff1c2; font-weight: bold; }
-td.gap { color: #999; }
-.documented { font-style: italic; background: #f4f4fb; }
-tr.differs td.documented { font-weight: normal; }
-.legend { color: #555; max-width: 60em; }
-";
-
-/// The columns of `inputs`, with a file name added where two would share a header.
-fn columns(inputs: &[Input]) -> Vec<Column> {
-    let mut columns: Vec<Column> = inputs
-        .iter()
-        .map(|input| match &input.source {
-            Source::Measured(report) => {
-                let p = &report.platform;
-                let name = if p.label.is_empty() {
-                    format!("{} {}", p.os, p.kernel)
-                } else {
-                    p.label.clone()
                 };
-                let mut about = format!("{} {} {}", p.os, p.kernel, p.arch);
-                if !p.run_as.is_empty() {
-                    let _ = write!(about, ", as {}", p.run_as);
-                }
-                let _ = write!(about, "; {}", p.origin);
-                Column {
-                    name,
-                    file: input.file.clone(),
-                    documented: false,
-                    sysctl_overrides: p.sysctl_overrides.clone(),
-                    about,
+                for step in &trial.steps {
+                    if !order[at].2.contains(&step.label.as_str()) {
+                        order[at].2.push(&step.label);
+                    }
                 }
             }
-            Source::Documented(_) => Column {
-                name: Path::new(&input.file)
-                    .file_stem()
-                    .map_or(input.file.clone(), |s| s.to_string_lossy().into_owned()),
-                file: input.file.clone(),
-                documented: true,
-                sysctl_overrides: BTreeMap::new(),
-                about: "documented, not measured".to_string(),
-            },
-        })
+        }
+        index.push(trials);
+    }
+    let measured: Vec<usize> = (0..inputs.len())
+        .filter(|&c| matches!(inputs[c].source, Source::Measured(_)))
         .collect();
-    let base: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
-    // Told apart by the file's directory and name, then its whole path, then (the same file
-    // given twice) by position.
-    for tell in [
-        |c: &Column, _: usize| {
-            let parts: Vec<&str> = c.file.rsplit('/').take(2).collect();
-            parts.into_iter().rev().collect::<Vec<_>>().join("/")
-        },
-        |c: &Column, _: usize| c.file.clone(),
-        |_: &Column, i: usize| format!("#{}", i + 1),
-    ] {
-        let headers: Vec<String> = columns.iter().map(Column::header).collect();
-        for (i, column) in columns.iter_mut().enumerate() {
-            if headers.iter().filter(|h| **h == headers[i]).count() > 1 {
-                column.name = format!("{} [{}]", base[i], tell(column, i));
+    let mut rows = Vec::new();
+    let mut gaps: Vec<Gap> = Vec::new();
+    for (id, scenario, labels) in &order {
+        let cell = |c: usize, label: Option<&str>| -> Option<String> {
+            match (&inputs[c].source, label) {
+                (Source::Measured(_), Some(label)) => {
+                    let trial = index[c].get(id)?;
+                    trial
+                        .steps
+                        .iter()
+                        .find(|s| s.label == label)
+                        .map(|s| s.outcome_with_signals())
+                }
+                (Source::Measured(_), None) => index[c].get(id).map(|t| wire_cell(t)),
+                (Source::Documented(e), Some(label)) => e.for_scenario(scenario)?.steps.get(label).map(expected_cell),
+                (Source::Documented(e), None) => expected_wire_cell(&e.for_scenario(scenario)?.wire),
+            }
+        };
+        let holding: Vec<usize> = measured
+            .iter()
+            .copied()
+            .filter(|&c| index[c].contains_key(id))
+            .collect();
+        for label in labels.iter().map(|l| Some(*l)).chain([None]) {
+            let cells: Vec<Option<String>> = (0..inputs.len()).map(|c| cell(c, label)).collect();
+            let differs = holding.windows(2).any(|w| cells[w[0]] != cells[w[1]]);
+            rows.push(Row {
+                trial: id.to_string(),
+                step: label.unwrap_or(WIRE).to_string(),
+                cells,
+                differs,
+                everywhere: holding.len() == measured.len(),
+            });
+        }
+        let holders: Vec<String> = holding.iter().map(|&c| columns[c].header()).collect();
+        if holders.len() < measured.len() {
+            match gaps.iter_mut().find(|g| g.only_in == holders) {
+                Some(gap) => gap.trials.push(id.to_string()),
+                None => gaps.push(Gap {
+                    only_in: holders,
+                    trials: vec![id.to_string()],
+                }),
             }
         }
     }
-    columns
+    Ok(Matrix { columns, rows, gaps })
 }
 
-/// The direction and flags of each segment: `client>server S, server>client S., ...`.
-fn wire_cell(trial: &TrialReport) -> String {
-    if !trial.wire.captured {
-        return "(not captured)".to_string();
-    }
-    if trial.wire.segments.is_empty() {
-        return "(no segments)".to_string();
-    }
-    trial
-        .wire
-        .segments
-        .iter()
-        .map(|s| format!("{} {}", s.dir, s.flags))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Writes `matrix.md` and `matrix.html` into `dir` (created if missing). Returns the paths
+/// written.
+pub fn write(matrix: &Matrix, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    sockerr_reports::write_matrix(matrix, dir)
+        .with_context(|| format!("cannot write the matrix into {}", dir.display()))
 }
 
 /// An expected step as a cell: `ECONNRESET`, `{EPIPE, ECONNRESET}`, `EPIPE +SIGPIPE`, or
@@ -577,34 +183,17 @@ fn expected_wire_cell(wire: &WireExpectation) -> Option<String> {
     (!facts.is_empty()).then(|| facts.join("; "))
 }
 
-/// Text safe in a Markdown table cell.
-fn md(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
-}
-
-/// Text safe in HTML.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use sockerr_harness::platform::Platform;
     use sockerr_harness::record::{CallResult, Direction, Segment, Step, Wire};
     use sockerr_harness::variant::{Family, Topology};
-    use sockerr_reports::Status;
+    use sockerr_reports::{Status, render_matrix_html, render_matrix_markdown};
+
+    fn html(matrix: &Matrix) -> String {
+        render_matrix_html(matrix).expect("the matrix renders")
+    }
 
     fn step(label: &str, outcome: &str) -> Step {
         let (ret, errno) = match outcome.strip_prefix("ok=") {
@@ -695,7 +284,7 @@ mod tests {
         ]
     }
 
-    /// DESIGN.md vocabulary: a matrix compares reports step by step; a row differs when its
+    /// docs/design.md vocabulary: a matrix compares reports step by step; a row differs when its
     /// cells do, and only then.
     #[test]
     fn two_reports_that_differ_in_one_step_give_exactly_one_differing_row() {
@@ -705,7 +294,7 @@ mod tests {
             report("A", vec![trial(READ_FIRST, &steps())]),
             report("B", vec![trial(READ_FIRST, &b_steps)]),
         ];
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         let differing: Vec<_> = matrix.differing().collect();
         assert_eq!(differing.len(), 1, "{}", matrix.summary());
         assert_eq!(differing[0].step, "client.read#2");
@@ -715,7 +304,7 @@ mod tests {
         );
         assert_eq!(matrix.same().count(), 3, "two steps and the wire are the same");
         assert!(matrix.gaps.is_empty());
-        let markdown = matrix.markdown();
+        let markdown = render_matrix_markdown(&matrix);
         assert!(markdown.contains("## Differences (1)"), "{markdown}");
         assert!(markdown.contains("## Same everywhere (3)"), "{markdown}");
         assert!(
@@ -726,7 +315,7 @@ mod tests {
         assert!(markdown.find("## Differences").unwrap() < markdown.find("## Same everywhere").unwrap());
     }
 
-    /// DESIGN.md vocabulary: a report is one run; a trial one of them lacks is a gap, shown
+    /// docs/design.md vocabulary: a report is one run; a trial one of them lacks is a gap, shown
     /// as — and listed by name.
     #[test]
     fn a_trial_present_in_one_report_only_is_a_gap_shown_and_listed() {
@@ -735,7 +324,7 @@ mod tests {
             report("A", vec![trial(READ_FIRST, &steps()), trial(only_a, &steps())]),
             report("B", vec![trial(READ_FIRST, &steps())]),
         ];
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         assert_eq!(
             matrix.gaps,
             [Gap {
@@ -757,7 +346,7 @@ mod tests {
         );
         assert_eq!(matrix.differing().count(), 0, "a gap alone is not a difference");
         assert_eq!((matrix.same().count(), matrix.partial().count()), (4, 4));
-        let markdown = matrix.markdown();
+        let markdown = render_matrix_markdown(&matrix);
         assert!(
             markdown.contains(&format!("- trials only in A: {only_a}")),
             "{markdown}"
@@ -766,10 +355,10 @@ mod tests {
             markdown.contains("## Same where present, missing from some reports (4)"),
             "{markdown}"
         );
-        assert!(matrix.html().contains("<td class=\"gap\">—</td>"));
+        assert!(html(&matrix).contains("<td class=\"gap\">—</td>"));
     }
 
-    /// DESIGN.md vocabulary: a step is one labelled call; a trial that took a step in one
+    /// docs/design.md vocabulary: a step is one labelled call; a trial that took a step in one
     /// report and not in another behaved differently there.
     #[test]
     fn a_step_missing_from_a_trial_both_reports_hold_is_a_difference() {
@@ -779,13 +368,13 @@ mod tests {
             report("A", vec![trial(READ_FIRST, &steps())]),
             report("B", vec![trial(READ_FIRST, &fewer)]),
         ];
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         let differing: Vec<_> = matrix.differing().map(|r| (r.step.as_str(), r.cells.clone())).collect();
         assert_eq!(differing, [("client.write#1", vec![Some("EPIPE".to_string()), None])]);
         assert!(matrix.gaps.is_empty());
     }
 
-    /// DESIGN.md principle 5 and suites/expectations/linux.toml: an expectation file is a set
+    /// docs/design.md principle 5 and suites/expectations/linux.toml: an expectation file is a set
     /// per step; as a column it is documented, not measured, and never makes a row differ.
     #[test]
     fn an_expectation_file_is_a_documented_column_that_shows_the_set_and_never_differs() {
@@ -801,7 +390,7 @@ mod tests {
             source: Source::Documented(expectations),
         };
         let inputs = [report("A", vec![trial(READ_FIRST, &steps())]), documented];
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         assert_eq!(matrix.columns[1].header(), "macos (documented, not measured)");
         let cell = |step: &str| matrix.rows.iter().find(|r| r.step == step).unwrap().cells[1].clone();
         assert_eq!(cell("client.read#1").as_deref(), Some("{ECONNRESET, EPIPE}"));
@@ -809,11 +398,7 @@ mod tests {
         assert_eq!(cell("client.write#1").as_deref(), Some("EPIPE +SIGPIPE"));
         assert_eq!(cell(WIRE).as_deref(), Some("has server>client R."));
         assert_eq!(matrix.differing().count(), 0);
-        assert!(
-            matrix
-                .html()
-                .contains("<th class=\"documented\">macos (documented, not measured)</th>")
-        );
+        assert!(html(&matrix).contains("<th class=\"documented\">macos (documented, not measured)</th>"));
     }
 
     /// README "What you get": platform.label names a run; without one the column is
@@ -827,26 +412,26 @@ mod tests {
                 .insert("net.ipv4.tcp_rfc1337".into(), "1".into());
         }
         let inputs = [unlabelled, report("rfc1337", vec![trial(READ_FIRST, &steps())])];
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         assert_eq!(matrix.columns[0].header(), "linux 6.18.0 (net.ipv4.tcp_rfc1337=1)");
         assert_eq!(matrix.columns[1].header(), "rfc1337");
         let mut other_file = report("x", vec![]);
         other_file.file = "y/report.json".into();
-        let twins = Matrix::build(&[report("x", vec![]), other_file]).unwrap();
+        let twins = build(&[report("x", vec![]), other_file]).unwrap();
         assert_eq!(twins.columns[0].header(), "x [x/report.json]");
         assert_eq!(twins.columns[1].header(), "x [y/report.json]");
-        let same_file = Matrix::build(&[report("x", vec![]), report("x", vec![])]).unwrap();
+        let same_file = build(&[report("x", vec![]), report("x", vec![])]).unwrap();
         assert_eq!(same_file.columns[0].header(), "x [#1]");
         assert_eq!(same_file.columns[1].header(), "x [#2]");
         let mut deep_a = report("x", vec![]);
         deep_a.file = "/runs/1/out/report.json".into();
         let mut deep_b = report("x", vec![]);
         deep_b.file = "/runs/2/out/report.json".into();
-        let deep = Matrix::build(&[deep_a, deep_b]).unwrap();
+        let deep = build(&[deep_a, deep_b]).unwrap();
         assert_eq!(deep.columns[0].header(), "x [/runs/1/out/report.json]");
     }
 
-    /// suites/expectations/*.toml (DESIGN.md layout): files for other platforms hold documented
+    /// suites/expectations/*.toml (docs/design.md): files for other platforms hold documented
     /// values tagged with their evidence and source; each loads as a documented column.
     #[test]
     fn every_expectation_file_of_the_repository_loads_as_a_documented_column() {
@@ -865,7 +450,7 @@ mod tests {
             assert!(matches!(input.source, Source::Documented(_)), "{}", file.display());
             inputs.push(input);
         }
-        let matrix = Matrix::build(&inputs).unwrap();
+        let matrix = build(&inputs).unwrap();
         assert!(
             matrix.columns[1..]
                 .iter()
@@ -880,7 +465,7 @@ mod tests {
             file: "linux.toml".into(),
             source: Source::Documented(Expectations::default()),
         };
-        let error = Matrix::build(&[documented]).unwrap_err().to_string();
+        let error = build(&[documented]).unwrap_err().to_string();
         assert!(error.contains("at least one report"), "{error}");
     }
 
@@ -890,7 +475,7 @@ mod tests {
             report("<A&B>", vec![trial(READ_FIRST, &steps())]),
             report("C", vec![trial(READ_FIRST, &[("client.read#1", "EPIPE")])]),
         ];
-        let page = Matrix::build(&inputs).unwrap().html();
+        let page = html(&build(&inputs).unwrap());
         assert!(page.contains("&lt;A&amp;B&gt;") && !page.contains("<A&B>"));
         for external in ["<link", "<script", "src=", "href=", "@import", "url("] {
             assert!(

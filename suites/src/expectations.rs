@@ -31,13 +31,13 @@
 //! [_platform]
 //! documented = true                        # values come from documentation, not from runs
 //! name = "macOS 15 (xnu-11417.101.15)"
-//! sources = ["platform-differences.md", "https://github.com/apple-oss-distributions/xnu"]
+//! sources = ["docs/platforms.md", "https://github.com/apple-oss-distributions/xnu"]
 //!
 //! ["abort.linger0.write_first"]
 //! "client.write#1" = { result = "EPIPE", evidence = "S", source = "XNU bsd/kern/uipc_socket.c sosendcheck" }
 //! ```
 //!
-//! `evidence` is one tag of platform-differences.md §0: `L` observed on Linux with quick probes,
+//! `evidence` is one tag of docs/platforms.md#evidence-tags: `L` observed on Linux with quick probes,
 //! `S` read in kernel or runtime source, `D` vendor documentation, `M` a maintainer's statement,
 //! `U` a user's report with a reproducer, `H` hearsay or inference (measure first). `source`
 //! says where. Both keys are allowed in any step table and in `wire`. In a documented file every
@@ -65,7 +65,7 @@ pub fn built_in() -> Option<(&'static str, &'static str)> {
 }
 
 /// The documented expectation files of other platforms: (origin, text). Their values come
-/// from documentation and source reading (platform-differences.md), never from runs here.
+/// from documentation and source reading (docs/platforms.md), never from runs here.
 pub fn documented_files() -> [(&'static str, &'static str); 4] {
     [
         (
@@ -90,7 +90,7 @@ pub fn documented_files() -> [(&'static str, &'static str); 4] {
 /// The reserved top-level table that describes the file itself (see the module docs).
 pub const PLATFORM_KEY: &str = "_platform";
 
-/// Evidence tags of platform-differences.md §0, strongest first.
+/// Evidence tags of docs/platforms.md (#evidence-tags), strongest first.
 pub const EVIDENCE_TAGS: &[&str] = &["L", "S", "D", "M", "U", "H"];
 
 /// A whole expectation file.
@@ -128,7 +128,7 @@ pub struct WireExpectation {
     pub has: Vec<String>,
     /// `dir flags` items that no segment may match.
     pub lacks: Vec<String>,
-    /// Evidence tag of these wire facts (platform-differences.md §0), if given.
+    /// Evidence tag of these wire facts (docs/platforms.md#evidence-tags), if given.
     pub evidence: Option<String>,
     /// Where these wire facts are documented, if given.
     pub source: Option<String>,
@@ -145,7 +145,7 @@ pub struct StepExpectation {
     pub revents: Option<Vec<String>>,
     /// Accepted TCP states.
     pub tcp_state: Option<Vec<String>>,
-    /// Evidence tag of this expectation (platform-differences.md §0: L, S, D, M, U, H).
+    /// Evidence tag of this expectation (docs/platforms.md#evidence-tags: L, S, D, M, U, H).
     pub evidence: Option<String>,
     /// Where this expectation is documented.
     pub source: Option<String>,
@@ -386,12 +386,12 @@ fn parse_scenario(
     Ok(scenario)
 }
 
-/// `evidence`: one tag of platform-differences.md §0.
+/// `evidence`: one tag of docs/platforms.md#evidence-tags.
 fn parse_evidence(value: &toml::Value) -> Result<String, String> {
     match value.as_str() {
         Some(tag) if EVIDENCE_TAGS.contains(&tag) => Ok(tag.to_string()),
         Some(tag) => Err(format!(
-            "unknown evidence tag {tag:?} (one of {}: platform-differences.md §0)",
+            "unknown evidence tag {tag:?} (one of {}: docs/platforms.md#evidence-tags)",
             EVIDENCE_TAGS.join(", ")
         )),
         None => Err(format!("evidence: expected a string, found {}", type_name(value))),
@@ -807,7 +807,7 @@ mod tests {
 
     #[test]
     fn a_wrong_errno_gives_a_diff_naming_step_expected_and_observed() {
-        // The gate must fail when behaviour changes (DESIGN.md principle 5).
+        // The gate must fail when behaviour changes (docs/design.md principle 5).
         let e = parse("[\"s.x\"]\n\"client.read#1\" = \"EPIPE\"\n");
         let diff = e.compare(&observation());
         assert_eq!(diff.len(), 1);

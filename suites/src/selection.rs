@@ -1,5 +1,6 @@
 //! Which trials a command works on: the names a user gives (`--filter` of run, stress, bench
-//! and list; `explain`'s subject) matched against scenario ids and trial ids.
+//! and list) matched against scenario ids and trial ids. `explain` reads one subject with the
+//! same spelling rules and globs ([`canonical_id`], [`glob_matches`]).
 //!
 //! One name for a trial everywhere: `<scenario id>.<family>.<topology>`
 //! (`abort.linger0.read_first.v4.loopback`), the scenario id being its prefix. A pattern is
@@ -325,6 +326,9 @@ mod tests {
         assert!(glob_matches("a?c", "abc"));
         assert!(!glob_matches("a?c", "ac"));
         assert!(glob_matches("*.v6.*", "connect.closed_port.blocking.v6.loopback"));
+        assert!(!glob_matches("*.v6", "abort.linger0.read_first.v6.loopback"));
+        assert!(glob_matches("abort.linger?.read_first", "abort.linger0.read_first"));
+        assert!(!glob_matches("abort.linger?.read_first", "abort.linger.read_first"));
         assert!(!glob_matches("abort", "abort.linger0"));
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Output;
 
 use sockerr::catalogue;
-use sockerr::compare::{Input, Matrix, WIRE};
+use sockerr::compare::{self, Input, WIRE};
 use sockerr::expectations::Expectations;
 use sockerr::runner::{self, RunConfig};
 use sockerr_harness::platform::Platform;
@@ -149,7 +149,7 @@ fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose
         report.write(&path).unwrap();
         inputs.push(Input::load(&path).expect("the report reads back"));
     }
-    let matrix = Matrix::build(&inputs).unwrap();
+    let matrix = compare::build(&inputs).unwrap();
     let shown: BTreeSet<(String, String)> = matrix.differing().map(|r| (r.trial.clone(), r.step.clone())).collect();
     let actual = differing_outcomes(&plain, &overridden);
     assert_eq!(shown, actual, "{}", matrix.summary());

@@ -115,6 +115,35 @@ fn explain_names_the_scenarios_steps_and_wire_of_a_report_the_binary_wrote() {
         "{scenario}"
     );
     assert!(scenario.contains("\nguidance  "), "{scenario}");
+    assert!(
+        scenario.contains("\nevidence  ") && scenario.contains("maintainer's statement"),
+        "the evidence tags shown are explained: {scenario}"
+    );
+
+    // A trial id (decisions: dotted, the `::` form an alias) narrows the scenario to that trial.
+    let written = sockerr_reports::Report::read(&report).unwrap();
+    let trial = written
+        .trials
+        .iter()
+        .find(|t| t.scenario == "abort.linger0.write_first" && !t.steps.is_empty())
+        .expect("the run holds abort.linger0.write_first");
+    let dotted = trial.id.replace("::", ".");
+    let one = explain(&dotted, &report);
+    assert!(one.starts_with("abort.linger0.write_first\n"), "{one}");
+    let observed: Vec<&str> = one
+        .lines()
+        .skip_while(|l| !l.starts_with("observed: "))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(observed.len(), 1, "one trial, {}: {one}", trial.id);
+    assert!(observed[0].ends_with(&trial.id), "{observed:?}");
+
+    // A glob: every scenario whose id matches, one explanation each.
+    let linger = explain("abort.linger0.*", &report);
+    for id in ["abort.linger0.read_first", "abort.linger0.write_first"] {
+        assert!(linger.lines().any(|l| l == id), "{id} is explained:\n{linger}");
+    }
 }
 
 #[test]
@@ -152,7 +181,7 @@ fn an_unknown_errno_or_scenario_exits_2_with_the_closest_names() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("\"ENOSUCH\" is neither an errno name of this platform nor a scenario id; closest: "),
+        stderr.contains("\"ENOSUCH\" is neither an errno name of this platform nor a scenario or trial id; closest: "),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");

@@ -1,6 +1,6 @@
 //! A whole run leaves the host as it found it: the same links, addresses, routes and
 //! firewall ruleset, no extra network namespace, no child process, no open descriptor.
-//! (DESIGN.md principle 3: one sealed world per trial.)
+//! (docs/design.md principle 3: one sealed world per trial.)
 
 mod common;
 

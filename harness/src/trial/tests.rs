@@ -76,7 +76,7 @@ fn host_value(key: &str) -> String {
 
 /// ip-sysctl.rst: tcp_rfc1337 and tcp_abort_on_overflow are per network namespace, so an
 /// override reaches every namespace of the trial (client and server; loopback has one)
-/// and leaves the host's value alone (DESIGN.md principle 3).
+/// and leaves the host's value alone (docs/design.md principle 3).
 #[test]
 fn a_sysctl_override_is_in_force_in_every_namespace_of_a_trial_and_not_on_the_host() {
     if crate::prerequisite::unmet(sys::namespaces_unavailable()) {

@@ -1,4 +1,5 @@
-//! The scenario catalogue, one file per area: the first word of a scenario's id names its file.
+//! The scenario catalogue, one file per area: the first word of a scenario's id names its file
+//! (`sockerr list` prints it; docs/adding-a-scenario.md says how a scenario is built).
 
 mod common;
 

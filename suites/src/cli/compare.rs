@@ -33,8 +33,8 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|p| crate::compare::Input::load(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let matrix = crate::compare::Matrix::build(&inputs)?;
-    let written = matrix.write(&args.out)?;
+    let matrix = crate::compare::build(&inputs)?;
+    let written = crate::compare::write(&matrix, &args.out)?;
     let mut text = matrix.summary();
     for path in written {
         text.push_str(&format!("matrix: {}\n", path.display()));

@@ -64,7 +64,7 @@ pub const MEANINGS: &[Meaning] = &[
     Meaning {
         name: "ECONNABORTED",
         tcp: "The local stack gave the connection up: accept() of a connection that was aborted before it was accepted, or a call on a socket whose connection attempt already failed.",
-        source: "accept(2): ECONNABORTED; platform-differences.md A2, D1",
+        source: "accept(2): ECONNABORTED; docs/platforms.md A2, D1",
     },
     Meaning {
         name: "ETIMEDOUT",
@@ -74,12 +74,12 @@ pub const MEANINGS: &[Meaning] = &[
     Meaning {
         name: "EHOSTUNREACH",
         tcp: "No route to the host: an ICMP host unreachable arrived (during connect, or as the last soft error when retransmission gave up), or address resolution (ARP, NDP) failed.",
-        source: "connect(2): EHOSTUNREACH (POSIX); RFC 1122 §4.2.3.9; platform-differences.md A4, G3",
+        source: "connect(2): EHOSTUNREACH (POSIX); RFC 1122 §4.2.3.9; docs/platforms.md A4, G3",
     },
     Meaning {
         name: "ENETUNREACH",
         tcp: "No route to the network: the local routing table has none for the destination, or an ICMP network unreachable arrived.",
-        source: "connect(2): ENETUNREACH; RFC 1122 §4.2.3.9; platform-differences.md A4",
+        source: "connect(2): ENETUNREACH; RFC 1122 §4.2.3.9; docs/platforms.md A4",
     },
     Meaning {
         name: "EACCES",
@@ -89,7 +89,7 @@ pub const MEANINGS: &[Meaning] = &[
     Meaning {
         name: "ENOTCONN",
         tcp: "The socket is not connected: it never was, or its connection is gone (after a reset, getpeername() and shutdown() report it).",
-        source: "getpeername(2), shutdown(2), send(2): ENOTCONN; platform-differences.md B6, B7",
+        source: "getpeername(2), shutdown(2), send(2): ENOTCONN; docs/platforms.md B6, B7",
     },
     Meaning {
         name: "EINPROGRESS",
@@ -114,17 +114,17 @@ pub const MEANINGS: &[Meaning] = &[
     Meaning {
         name: "ENOPROTOOPT",
         tcp: "Protocol not available: getsockopt()/setsockopt() named an option this socket does not support; Linux also ends a connect with it when an ICMP protocol unreachable arrives.",
-        source: "getsockopt(2): ENOPROTOOPT; platform-differences.md A4",
+        source: "getsockopt(2): ENOPROTOOPT; docs/platforms.md A4",
     },
     Meaning {
         name: "EPROTOTYPE",
         tcp: "Protocol wrong type for socket; macOS returns it from send() while a reset connection is being torn down (transient, or permanent behind some network extensions).",
-        source: "errno(3); platform-differences.md B3 (libuv/libuv#3413, apple/swift-nio#1706, golang/go#51538)",
+        source: "errno(3); docs/platforms.md B3 (libuv/libuv#3413, apple/swift-nio#1706, golang/go#51538)",
     },
     Meaning {
         name: "ENETRESET",
         tcp: "The network dropped the connection; Windows reports a keepalive failure this way (WSAENETRESET).",
-        source: "errno(3); platform-differences.md G1 (MS recv docs)",
+        source: "errno(3); docs/platforms.md G1 (MS recv docs)",
     },
     Meaning {
         name: "ESHUTDOWN",
@@ -134,7 +134,7 @@ pub const MEANINGS: &[Meaning] = &[
     Meaning {
         name: "EINVAL",
         tcp: "Invalid argument; macOS returns it from getpeername() once both directions are shut, OpenBSD sometimes from a non-blocking connect to a closed port.",
-        source: "platform-differences.md A2, B6",
+        source: "docs/platforms.md A2, B6",
     },
     Meaning {
         name: "EADDRNOTAVAIL",

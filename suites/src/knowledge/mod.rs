@@ -1,4 +1,4 @@
-//! Interpretation, kept apart from the observations (DESIGN.md principle 2, raw before
+//! Interpretation, kept apart from the observations (docs/design.md principle 2, raw before
 //! interpreted): what an errno means for TCP, and how language runtimes show it.
 //!
 //! Two kinds of value live here, and each says which it is:

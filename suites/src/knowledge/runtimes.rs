@@ -263,7 +263,7 @@ const ENTRIES: &[Entry] = &[
         errnos: &["EPIPE"],
         when: "write",
         shows: "Err(BrokenPipe), no SIGPIPE death: binaries ignore SIGPIPE before main and TcpStream::write sends with MSG_NOSIGNAL (Linux, BSD) or SO_NOSIGPIPE (Apple); a Rust library in a C process gets neither for plain write(2)",
-        source: "rust library/std/src/sys/net/connection/socket/unix.rs; rust-lang/rust#62569; platform-differences.md I",
+        source: "rust library/std/src/sys/net/connection/socket/unix.rs; rust-lang/rust#62569; docs/platforms.md I",
     },
 ];
 

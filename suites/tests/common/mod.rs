@@ -1,5 +1,5 @@
 //! What the suite's own tests share: a snapshot of the host's network configuration, which a
-//! run must leave as it found it (DESIGN.md principle 3).
+//! run must leave as it found it (docs/design.md principle 3).
 
 #![allow(dead_code)] // each test binary uses its own part
 

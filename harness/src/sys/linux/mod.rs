@@ -5,9 +5,11 @@ mod child;
 mod errno;
 mod errqueue;
 mod netns;
+mod pidfd;
 mod probe;
 mod proc;
 mod readiness;
+mod scm;
 mod signals;
 mod socket_io;
 mod spawn;
@@ -18,17 +20,19 @@ pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use errno::{errno_name, strerror};
 pub use errqueue::recv_errqueue;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable};
+pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
 pub use probe::probe;
 pub use proc::{
     can_see_sleeping_calls, is_child_of_this_process, peak_rss_kib, protocol_counter, sleeping_in, tcp_table, thread_id,
 };
 pub use readiness::{epoll_once, poll_one, wait_readable};
+pub use scm::send_with_descriptor;
 pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use socket_io::{
     SEND_NOSIGNAL, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
     set_int_option, write,
 };
-pub use spawn::{run_program, spawn_tied_to_this_thread};
+pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
 pub use sysctl::{read_sysctl, write_sysctl};
 pub use tcp_info::{tcp_bytes_acked, tcp_state};
 

@@ -63,8 +63,10 @@ pub fn namespaces_unavailable() -> Option<String> {
     }
 }
 
-/// Runs `probe` on a throw-away thread inside a fresh network namespace, so that nothing it
-/// does reaches the host: for probing what a trial's namespace offers.
+/// Runs `probe` on a throw-away thread inside a fresh, empty network namespace, so that
+/// nothing it does reaches the host: for probing what a trial's namespace offers, and for
+/// starting a long-lived program that belongs to no trial (it neither keeps a trial's
+/// namespace alive nor sees the host's network).
 pub fn in_fresh_namespace<T: Send + 'static>(probe: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
     std::thread::spawn(move || {
         NetNs::create()?;

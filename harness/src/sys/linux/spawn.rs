@@ -1,5 +1,5 @@
-//! Running a program (nft) from a process that holds other trials' sockets, so that the child
-//! never keeps one of them open after its trial closed it.
+//! Running a program (nft, a runtime client) from a process that holds other trials' sockets,
+//! so that the child never keeps one of them open after its trial closed it.
 
 use std::ffi::{CString, c_char};
 use std::fs::File;
@@ -36,6 +36,120 @@ struct Spawned {
 /// (CLONE_VFORK). The spawn counts as a fork in progress until then (see
 /// [`super::forking`]); CLONE_VM copies no page tables, so that is short.
 fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
+    let devnull = File::options().write(true).open("/dev/null")?;
+    let (input_read, input_write) = pipe()?;
+    let (errors_read, errors_write) = pipe()?;
+    let pid = spawn_with(program, args, [&input_read, &devnull.into(), &errors_write], None)?;
+    Ok(Spawned {
+        pid,
+        stdin: Some(File::from(input_write)),
+        stderr: File::from(errors_read),
+        reaped: false,
+    })
+}
+
+/// Starts `program` (looked up in PATH) with `args`, its standard input and output on pipes
+/// and its error output appended to `errors`, with the same closefrom action as every spawn
+/// here. For a program that speaks a line protocol on its input and output.
+pub fn spawn_piped(program: &str, args: &[&str], errors: &File) -> io::Result<PipedChild> {
+    spawn_piped_with(program, args, errors, None)
+}
+
+/// [`spawn_piped`], with `channel` as the program's descriptor 3 (for a parent-child channel
+/// such as Node.js's NODE_CHANNEL_FD).
+pub fn spawn_piped_with(
+    program: &str,
+    args: &[&str],
+    errors: &File,
+    channel: Option<&OwnedFd>,
+) -> io::Result<PipedChild> {
+    let (input_read, input_write) = pipe()?;
+    let (output_read, output_write) = pipe()?;
+    let errors: OwnedFd = errors.try_clone()?.into();
+    let pid = spawn_with(program, args, [&input_read, &output_write, &errors], channel)?;
+    Ok(PipedChild {
+        pid,
+        stdin: Some(File::from(input_write)),
+        stdout: File::from(output_read),
+        status: None,
+    })
+}
+
+/// A program started by [`spawn_piped`]: killed and reaped on drop unless it was reaped before.
+#[derive(Debug)]
+pub struct PipedChild {
+    pub pid: libc::pid_t,
+    /// Its standard input; `None` once taken (dropping it closes the program's input).
+    pub stdin: Option<File>,
+    pub stdout: File,
+    status: Option<libc::c_int>,
+}
+
+impl PipedChild {
+    /// Whether it has ended, without waiting; how it ended in words (`exit status 3`, `killed
+    /// by SIGKILL`) when it has. Reaps it.
+    pub fn try_ended(&mut self) -> Option<String> {
+        if self.status.is_none() {
+            let mut status = 0;
+            // SAFETY: our own child; `status` is a valid out-pointer.
+            if unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) } == self.pid {
+                self.status = Some(status);
+            }
+        }
+        self.status.map(describe_status)
+    }
+
+    /// Waits for it to end and says how it ended.
+    pub fn wait(&mut self) -> io::Result<String> {
+        while self.status.is_none() {
+            let mut status = 0;
+            // SAFETY: as above.
+            if unsafe { libc::waitpid(self.pid, &mut status, 0) } == self.pid {
+                self.status = Some(status);
+                break;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+        Ok(self.status.map(describe_status).unwrap_or_default())
+    }
+
+    /// SIGKILL, then reaped.
+    pub fn kill(&mut self) {
+        if self.status.is_none() {
+            // SAFETY: our own child, not yet reaped, so the pid is still ours.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            let _ = self.wait();
+        }
+    }
+}
+
+impl Drop for PipedChild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn describe_status(status: libc::c_int) -> String {
+    if libc::WIFEXITED(status) {
+        format!("exit status {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        format!("killed by {}", super::signal_name(libc::WTERMSIG(status)))
+    } else {
+        format!("wait status {status}")
+    }
+}
+
+/// posix_spawnp of `program` with `stdio` as its descriptors 0, 1 and 2, `channel` as 3, and
+/// every other descriptor closed; the pid.
+fn spawn_with(
+    program: &str,
+    args: &[&str],
+    stdio: [&OwnedFd; 3],
+    channel: Option<&OwnedFd>,
+) -> io::Result<libc::pid_t> {
     let argv: Vec<CString> = std::iter::once(program)
         .chain(args.iter().copied())
         .map(CString::new)
@@ -43,14 +157,11 @@ fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "an argument holds a NUL byte"))?;
     let mut argv_ptrs: Vec<*mut c_char> = argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
     argv_ptrs.push(std::ptr::null_mut());
-    let (input_read, input_write) = pipe()?;
-    let (errors_read, errors_write) = pipe()?;
-    let devnull = File::options().write(true).open("/dev/null")?;
     let actions = FileActions::new()?;
-    actions.dup2(input_read.as_raw_fd(), 0)?;
-    actions.dup2(devnull.as_raw_fd(), 1)?;
-    actions.dup2(errors_write.as_raw_fd(), 2)?;
-    actions.close_from(3)?;
+    for (target, fd) in stdio.iter().chain(channel.as_slice()).enumerate() {
+        actions.dup2(fd.as_raw_fd(), target as RawFd)?;
+    }
+    actions.close_from(if channel.is_some() { 4 } else { 3 })?;
     let mut pid: libc::pid_t = 0;
     let forking = crate::sys::forking();
     // SAFETY: every pointer is valid for the call: NUL-terminated strings in a null-terminated
@@ -69,12 +180,7 @@ fn spawn_closed(program: &str, args: &[&str]) -> io::Result<Spawned> {
     if rc != 0 {
         return Err(io::Error::from_raw_os_error(rc));
     }
-    Ok(Spawned {
-        pid,
-        stdin: Some(File::from(input_write)),
-        stderr: File::from(errors_read),
-        reaped: false,
-    })
+    Ok(pid)
 }
 
 impl Spawned {

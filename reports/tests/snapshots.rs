@@ -1,0 +1,101 @@
+//! The renderers' output pinned as snapshots (the insta crate): a change to a table, a heading
+//! or the page's markup shows as a diff of `tests/snapshots/*.snap` to review
+//! (`cargo insta review`, or `INSTA_UPDATE=always cargo test -p sockerr-reports --test
+//! snapshots` and `git diff`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sockerr_reports::matrix::{Column, Gap, Matrix, Row, WIRE};
+use sockerr_reports::{Report, render_markdown, render_matrix_html, render_matrix_markdown};
+
+fn fixture() -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.json");
+    Report::read(&path).expect("the fixture is a report of this version")
+}
+
+fn column(name: &str, file: &str, overrides: &[(&str, &str)]) -> Column {
+    Column {
+        name: name.into(),
+        file: file.into(),
+        documented: false,
+        sysctl_overrides: overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        about: format!("linux {name} x86_64, as root; host"),
+    }
+}
+
+fn row(trial: &str, step: &str, cells: [Option<&str>; 3], differs: bool, everywhere: bool) -> Row {
+    Row {
+        trial: trial.into(),
+        step: step.into(),
+        cells: cells.iter().map(|c| c.map(String::from)).collect(),
+        differs,
+        everywhere,
+    }
+}
+
+/// Two runs (one with a sysctl override) and a documented column: one differing step, rows
+/// the same everywhere, and a trial only the first run holds.
+fn small_matrix() -> Matrix {
+    let both = "close.time_wait.rst.rfc1337_off.v4.loopback";
+    let only_a = "close.time_wait.rst.rfc1337_off.v6.loopback";
+    Matrix {
+        columns: vec![
+            column("6.18", "a/report.json", &[]),
+            column("rfc1337", "b/report.json", &[("net.ipv4.tcp_rfc1337", "1")]),
+            Column::documented("suites/expectations/freebsd.toml"),
+        ],
+        rows: vec![
+            row(
+                both,
+                "client.connect#1",
+                [Some("ok=0"), Some("ok=0"), None],
+                false,
+                true,
+            ),
+            row(
+                both,
+                "server.state#1",
+                [Some("ok=0"), Some("ok=0 | a"), Some("any")],
+                true,
+                true,
+            ),
+            row(
+                both,
+                WIRE,
+                [Some("client>server S, server>client R"), Some("client>server S"), None],
+                true,
+                true,
+            ),
+            row(only_a, "client.connect#1", [Some("ok=0"), None, None], false, false),
+            row(only_a, WIRE, [Some("(no segments)"), None, None], false, false),
+        ],
+        gaps: vec![Gap {
+            only_in: vec!["6.18".into()],
+            trials: vec![only_a.into()],
+        }],
+    }
+}
+
+#[test]
+fn matrix_markdown_of_two_runs_and_a_documented_column() {
+    insta::assert_snapshot!(render_matrix_markdown(&small_matrix()));
+}
+
+#[test]
+fn matrix_html_of_two_runs_and_a_documented_column() {
+    insta::assert_snapshot!(render_matrix_html(&small_matrix()).expect("renders"));
+}
+
+#[test]
+fn matrix_console_summary_of_two_runs_and_a_documented_column() {
+    insta::assert_snapshot!(small_matrix().summary());
+}
+
+#[test]
+fn report_markdown_of_the_fixture() {
+    insta::assert_snapshot!(render_markdown(&fixture()));
+}

@@ -1,0 +1,3 @@
+module sockerr/runtimes/go
+
+go 1.19
