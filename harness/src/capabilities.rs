@@ -33,6 +33,8 @@ pub enum Need {
     Fork,
     /// ICMP errors of UDP sockets on their error queue (IP_RECVERR, MSG_ERRQUEUE).
     ErrorQueue,
+    /// A language runtime whose client makes the client's steps (a runtime trial).
+    Runtime(crate::runtime::Runtime),
 }
 
 impl fmt::Display for Need {
@@ -49,6 +51,7 @@ impl fmt::Display for Need {
             Need::Epoll => f.write_str("epoll"),
             Need::Fork => f.write_str("fork"),
             Need::ErrorQueue => f.write_str("the socket error queue"),
+            Need::Runtime(runtime) => write!(f, "the {} runtime", runtime.name()),
         }
     }
 }
@@ -68,6 +71,20 @@ impl fmt::Display for Missing {
     }
 }
 
+/// Whether `need` can be met here: the platform's probe, or the runtime's own check.
+fn probe(need: Need) -> Result<(), Missing> {
+    match need {
+        Need::Runtime(runtime) => match runtime.missing() {
+            None => Ok(()),
+            Some(why) => Err(Missing {
+                what: format!("the {} runtime", runtime.name()),
+                remedy: why,
+            }),
+        },
+        _ => crate::sys::probe(need),
+    }
+}
+
 /// The needs probed for this run and the ones found missing.
 #[derive(Debug, Clone, Default)]
 pub struct Capabilities {
@@ -79,7 +96,7 @@ impl Capabilities {
     pub fn probe(needs: impl IntoIterator<Item = Need>) -> Capabilities {
         let mut probed = BTreeMap::new();
         for need in needs {
-            probed.entry(need).or_insert_with(|| crate::sys::probe(need).err());
+            probed.entry(need).or_insert_with(|| probe(need).err());
         }
         Capabilities { probed }
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use std::collections::BTreeSet;
 
 use crate::capabilities::Need;
-use crate::record::{Knob, Step};
+use crate::record::{ClientInfo, Knob, Step};
 use crate::verb::Verb;
 
 /// Steps in the order they finished, and per (actor, verb) how many there were, so that the
@@ -22,6 +22,8 @@ struct Inner {
     counts: HashMap<(String, Verb), u32>,
     /// What the trial used of the platform (see [`crate::Trial::uses`]).
     used: BTreeSet<Need>,
+    /// The runtime client that made the client's steps, if one did.
+    client: Option<ClientInfo>,
 }
 
 impl StepLog {
@@ -32,6 +34,7 @@ impl StepLog {
             knobs: Vec::new(),
             counts: HashMap::new(),
             used: BTreeSet::new(),
+            client: None,
         })))
     }
 
@@ -67,6 +70,19 @@ impl StepLog {
     /// Everything the trial used of the platform so far.
     pub fn used(&self) -> Vec<Need> {
         self.inner().used.iter().copied().collect()
+    }
+
+    /// Records the runtime client that makes the client's steps (the first one, if several).
+    pub fn client(&self, api: &str, runtime: &str) {
+        self.inner().client.get_or_insert_with(|| ClientInfo {
+            api: api.to_string(),
+            runtime: runtime.to_string(),
+        });
+    }
+
+    /// The runtime client recorded, if any.
+    pub fn client_info(&self) -> Option<ClientInfo> {
+        self.inner().client.clone()
     }
 
     /// Records a setting the trial changed from the default.

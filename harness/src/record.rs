@@ -29,9 +29,29 @@ impl CallResult {
 }
 
 impl Step {
+    /// The outcome in the notation expectation files use: the call's (`ECONNRESET`, `ok=1`),
+    /// or, for a step a runtime client made, what the runtime reported
+    /// (`java.net.SocketException: Connection reset`, `ok=5`, `unsupported`).
+    pub fn outcome(&self) -> String {
+        match &self.runtime {
+            Some(answer) => answer.summary(),
+            None => self.result.outcome(),
+        }
+    }
+
+    /// Whether the call succeeded: it returned a value, or the runtime that made it reported
+    /// success. A script waits for what a call sends only when it succeeded: a runtime may
+    /// refuse a call without making it (Node.js refuses writes once the peer ended).
+    pub fn succeeded(&self) -> bool {
+        match &self.runtime {
+            Some(answer) => answer.outcome == "ok",
+            None => self.result.errno.is_none() && self.result.ret.is_some(),
+        }
+    }
+
     /// The outcome, with the signals the step raised: `EPIPE +SIGPIPE`.
     pub fn outcome_with_signals(&self) -> String {
-        let mut text = self.result.outcome();
+        let mut text = self.outcome();
         for s in &self.signals {
             text.push_str(" +");
             text.push_str(s);
@@ -41,7 +61,7 @@ impl Step {
 }
 
 /// One labelled operation of a trial and everything seen around it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     /// `actor.verb#n`, e.g. `client.read#1`: the n-th `verb` of that actor in this trial.
     pub label: String,
@@ -63,6 +83,11 @@ pub struct Step {
     /// Anything else the call returned worth reading: bytes read, a peer address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a step a runtime client made (Java, Python, Go, Node.js, Rust): what the runtime
+    /// reported, exception type and message exactly; `result` then holds the errno the
+    /// runtime exposes, if it exposes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<crate::runtime::Answer>,
 }
 
 /// Which way a segment went, seen from the trial's client and server.
@@ -221,14 +246,26 @@ impl std::fmt::Display for Knob {
     }
 }
 
+/// The runtime client that made a trial's client steps: its API and the runtime's version as
+/// the client reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClientInfo {
+    /// `java.net.Socket`, `python.asyncio`, `go.net`, `node.net`, `rust.tokio` ...
+    pub api: String,
+    /// `OpenJDK 17.0.15`, `Python 3.11.7`, `go1.19.8`, `Node.js v20.20.2` ...
+    pub runtime: String,
+}
+
 /// Everything one trial observed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     pub steps: Vec<Step>,
     pub waits: Vec<Wait>,
     pub wire: Wire,
     /// Settings the trial changed from the defaults, in the order it changed them.
     pub knobs: Vec<Knob>,
+    /// The runtime client that made the client's steps, for a runtime trial.
+    pub client: Option<ClientInfo>,
     /// Why the trial could not run to its end (sandbox or set-up failure), if it could not.
     pub error: Option<String>,
     /// Why the scenario could not run on this machine (no `nft`, no IPv6 route ...), with the

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sockerr_harness::platform::Platform;
-use sockerr_harness::record::{Knob, Step, Wait, Wire};
+use sockerr_harness::record::{ClientInfo, Knob, Step, Wait, Wire};
 use sockerr_harness::variant::{Family, Topology};
 
 /// The schema name and version written into every report.
@@ -105,6 +105,10 @@ pub struct TrialReport {
     pub scenario: String,
     pub family: Family,
     pub topology: Topology,
+    /// For a runtime trial: the runtime client that made the client's steps (its API and
+    /// version). Its steps then carry what the runtime reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientInfo>,
     pub status: Status,
     pub skip_reason: Option<String>,
     pub elapsed_ms: f64,

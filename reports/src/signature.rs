@@ -92,7 +92,7 @@ impl StepSignature {
         StepSignature {
             label: step.label.clone(),
             op: step.op.clone(),
-            outcome: step.result.outcome(),
+            outcome: step.outcome(),
             signals: step.signals.clone(),
             revents: step.revents.clone(),
             tcp_state: step.tcp_state.clone(),
@@ -244,6 +244,7 @@ mod tests {
             t_us,
             elapsed_us: t_us / 10,
             detail: Some(format!("fd {fd}, peer 198.18.0.1:{}", 40000 + fd)),
+            runtime: None,
         }
     }
 
@@ -277,6 +278,7 @@ mod tests {
             scenario: "abort.linger0.write_first".into(),
             family: Family::V4,
             topology: Topology::TwoHosts,
+            client: None,
             status: Status::Pass,
             skip_reason: None,
             elapsed_ms: 1.5 * run as f64,

@@ -215,6 +215,7 @@ mod tests {
             t_us: 0,
             elapsed_us: 0,
             detail: None,
+            runtime: None,
         }
     }
 

@@ -616,7 +616,7 @@ fn is_flags_pattern(flags: &str) -> bool {
 
 /// Whether an observed outcome is one of the expected ones.
 fn outcome_matches(expected: &str, observed: &Step) -> bool {
-    let outcome = observed.result.outcome();
+    let outcome = observed.outcome();
     expected == outcome || (expected == "ok" && observed.result.ret.is_some() && observed.result.errno.is_none())
 }
 
@@ -661,7 +661,7 @@ impl ScenarioExpectation {
                     lines.push(format!(
                         "    expected  {}\n    observed  {}",
                         set_text(items),
-                        step.result.outcome()
+                        step.outcome()
                     ));
                 }
             }
@@ -751,6 +751,7 @@ mod tests {
             t_us: 0,
             elapsed_us: 1,
             detail: None,
+            runtime: None,
         }
     }
 

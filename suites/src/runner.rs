@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sockerr_harness::{Capabilities, Family, Missing, Need, Observation, Topology, TrialSpec, trial};
+use sockerr_harness::runtime::Api;
+use sockerr_harness::{Capabilities, ClientInfo, Family, Missing, Need, Observation, Topology, TrialSpec, trial};
 use sockerr_reports::{Status, TrialReport};
 
 use crate::expectations::Expectations;
@@ -88,10 +89,7 @@ pub fn parse_sysctl(text: &str) -> Result<(String, String), String> {
 /// could not get the privileges namespaces need ([`prepare_process`]), which no probe could
 /// find out better.
 pub fn probe(planned: &[Planned<'_>], namespaces_problem: Option<String>) -> Capabilities {
-    let mut needs: Vec<Need> = planned
-        .iter()
-        .flat_map(|p| p.scenario.needs_in(p.topology).collect::<Vec<_>>())
-        .collect();
+    let mut needs: Vec<Need> = planned.iter().flat_map(Planned::needs).collect();
     needs.sort();
     needs.dedup();
     match namespaces_problem {
@@ -115,7 +113,7 @@ pub fn probe(planned: &[Planned<'_>], namespaces_problem: Option<String>) -> Cap
 pub fn unmet_need(planned: Planned<'_>, config: &RunConfig) -> Option<String> {
     config
         .capabilities
-        .first_missing(planned.scenario.needs_in(planned.topology))
+        .first_missing(planned.needs())
         .map(|(need, missing)| format!("needs {need}: {missing}"))
 }
 
@@ -125,24 +123,49 @@ pub struct Planned<'a> {
     pub scenario: &'a Scenario,
     pub family: Family,
     pub topology: Topology,
+    /// The runtime API whose client makes the client's steps; `None`: a native trial.
+    pub client: Option<Api>,
 }
 
 impl Planned<'_> {
     pub fn id(&self) -> String {
-        self.scenario.trial_name(self.family, self.topology)
+        let native = self.scenario.trial_name(self.family, self.topology);
+        match self.client {
+            None => native,
+            Some(api) => format!("{native}.{api}"),
+        }
+    }
+
+    /// Everything the trial needs: its topology's, its scenario's, and its runtime.
+    pub fn needs(&self) -> Vec<Need> {
+        let mut needs: Vec<Need> = self.scenario.needs_in(self.topology).collect();
+        needs.extend(self.client.map(|api| Need::Runtime(api.runtime())));
+        needs
     }
 }
 
-/// Every trial of the catalogue, in catalogue order.
+/// Every trial of the catalogue, in catalogue order: each scenario's native trials, then its
+/// runtime trials.
 pub fn plan(scenarios: &[Scenario]) -> Vec<Planned<'_>> {
     scenarios
         .iter()
         .flat_map(|scenario| {
-            scenario.variants().map(move |(family, topology)| Planned {
+            let native = scenario.variants().map(move |(family, topology)| Planned {
                 scenario,
                 family,
                 topology,
-            })
+                client: None,
+            });
+            let runtimes = scenario
+                .runtime_variants()
+                .into_iter()
+                .map(move |(family, topology, api)| Planned {
+                    scenario,
+                    family,
+                    topology,
+                    client: Some(api),
+                });
+            native.chain(runtimes)
         })
         .collect()
 }
@@ -160,7 +183,8 @@ fn spec_for(planned: Planned<'_>, config: &RunConfig) -> TrialSpec {
         pcap: config.pcap_dir.as_ref().map(|d| d.join(pcap_file_name(&planned.id()))),
         deadline: config.trial_deadline,
         sysctls: config.sysctls.clone(),
-        declared: Some(planned.scenario.needs_in(planned.topology).collect()),
+        declared: Some(planned.needs()),
+        client: planned.client,
     }
 }
 
@@ -193,6 +217,10 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         scenario: scenario.id.to_string(),
         family: planned.family,
         topology: planned.topology,
+        client: planned.client.map(|api| ClientInfo {
+            api: api.id().to_string(),
+            runtime: String::new(),
+        }),
         status: Status::Skip,
         skip_reason: unmet_need(planned, config),
         elapsed_ms: 0.0,
@@ -222,12 +250,16 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         waits,
         mut wire,
         knobs,
+        client,
         error,
         skipped,
         elapsed_us,
         setup_us,
         script_us,
     } = observation;
+    if client.is_some() {
+        report.client = client;
+    }
     if wire.pcap.is_some() {
         wire.pcap = Some(format!("pcap/{file_name}"));
     }
@@ -262,7 +294,13 @@ fn fail_skip_if_strict(report: &mut TrialReport, config: &RunConfig) {
 
 fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
     report.skip_reason = None;
-    match config.expectations.for_scenario(&report.scenario) {
+    // A runtime trial's steps are what the runtime reported, not system calls: the
+    // scenario's expectations of calls do not apply to them.
+    let expectation = match report.client {
+        None => config.expectations.for_scenario(&report.scenario),
+        Some(_) => None,
+    };
+    match expectation {
         Some(expectation) => {
             report.mismatches = expectation.compare(observation);
             report.status = if report.mismatches.is_empty() {
@@ -324,6 +362,13 @@ pub fn run_all_reporting(
         results.lock().unwrap_or_else(std::sync::PoisonError::into_inner)[i] = Some(report);
     };
     std::thread::scope(|scope| {
+        // Runtime clients that live for the whole run (a JVM, a Python interpreter) start
+        // now, beside the rest, so that the first trial of each does not wait for them.
+        for runtime in runtimes_of(planned, config) {
+            scope.spawn(move || {
+                let _ = runtime.prepare();
+            });
+        }
         // A trial that waits out a protocol timer sleeps for nearly all of it: they all start
         // at once, each on a worker of its own, so the run lasts about as long as the
         // longest of them.
@@ -358,6 +403,18 @@ pub fn run_all_reporting(
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// The runtimes the planned trials use and this machine has.
+fn runtimes_of(planned: &[Planned<'_>], config: &RunConfig) -> Vec<sockerr_harness::runtime::Runtime> {
+    let mut runtimes: Vec<_> = planned
+        .iter()
+        .filter_map(|p| p.client.map(Api::runtime))
+        .filter(|&r| config.capabilities.missing(Need::Runtime(r)).is_none())
+        .collect();
+    runtimes.sort();
+    runtimes.dedup();
+    runtimes
 }
 
 /// The text a failed trial shows: what differed, then every step and the wire.

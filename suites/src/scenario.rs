@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+use sockerr_harness::runtime::Api;
 use sockerr_harness::{Family, Need, ScriptResult, Topology, Trial};
 
 pub struct Scenario {
@@ -41,6 +42,11 @@ pub struct Scenario {
     pub needs: &'static [Need],
     pub families: &'static [Family],
     pub topologies: &'static [Topology],
+    /// Whether runtime clients (Java, Python, Go, Node.js, Rust) make the client's steps in
+    /// trials of their own beside the native one: one per API and family, in the first
+    /// topology. For scenarios whose client only connects, reads, writes, shuts down, asks
+    /// SO_ERROR or its peer's name, sets TCP_NODELAY or SO_KEEPALIVE, and closes.
+    pub runtimes: bool,
     pub script: fn(&mut Trial) -> ScriptResult,
 }
 
@@ -62,6 +68,7 @@ impl Scenario {
         needs: &[],
         families: &Family::ALL,
         topologies: &Topology::ALL,
+        runtimes: false,
         script: unscripted,
     };
 
@@ -77,9 +84,23 @@ impl Scenario {
             .flat_map(|&f| self.topologies.iter().map(move |&t| (f, t)))
     }
 
+    /// The runtime trials: every API, in each family, in the first topology (see
+    /// [`Scenario::runtimes`]).
+    pub fn runtime_variants(&self) -> Vec<(Family, Topology, Api)> {
+        match (self.runtimes, self.topologies.first()) {
+            (true, Some(&topology)) => self
+                .families
+                .iter()
+                .flat_map(|&f| Api::ALL.into_iter().map(move |api| (f, topology, api)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The trial's id: `<scenario id>.<family>.<topology>`, e.g.
-    /// `abort.linger0.read_first.v4.loopback`. The scenario id is its prefix, so a filter by
-    /// scenario id matches every trial of the scenario.
+    /// `abort.linger0.read_first.v4.loopback`, and for a runtime trial the API after it
+    /// (`abort.linger0.read_first.v4.loopback.java.net.Socket`). The scenario id is its
+    /// prefix, so a filter by scenario id matches every trial of the scenario.
     pub fn trial_name(&self, family: Family, topology: Topology) -> String {
         format!("{}.{}.{}", self.id, family, topology)
     }

@@ -103,6 +103,7 @@ fn gate_self_test(scenarios: &'static [sockerr::scenario::Scenario], config: &Ar
                 scenario,
                 family: sockerr_harness::Family::V4,
                 topology: sockerr_harness::Topology::Loopback,
+                client: None,
             };
             let report = runner::run_trial(planned, &wrong_config);
             if report.status != Status::Fail {

@@ -535,6 +535,7 @@ fn a_scenario_that_panics_with_sockets_open_fails_its_trial_and_leaves_no_descri
                 scenario: &PANICKING,
                 family,
                 topology,
+                client: None,
             },
             &config,
         );

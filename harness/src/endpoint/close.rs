@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
+use super::runtime::RuntimeCall;
 use super::{Endpoint, Returned};
 use crate::record::Step;
 use crate::sys;
@@ -19,11 +20,20 @@ pub(crate) fn lingers(socket: &Socket) -> bool {
 impl Endpoint {
     /// close(2). The endpoint has no socket afterwards.
     pub fn close(&mut self) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Close, RuntimeCall::Close) {
+            return step;
+        }
         self.close_with(Verb::Close, "close()".into(), |_| Ok(()))
     }
 
     /// Abortive close: SO_LINGER {on, 0}, then close(2), which sends a reset (socket(7)).
     pub fn abort(&mut self) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::Abort,
+            RuntimeCall::Unsupported("setsockopt(SO_LINGER, {1, 0}); close()".into()),
+        ) {
+            return step;
+        }
         self.close_with(Verb::Abort, "setsockopt(SO_LINGER, {1, 0}); close()".into(), |s| {
             s.set_linger(Some(Duration::ZERO))
         })

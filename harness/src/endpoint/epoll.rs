@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::runtime::RuntimeCall;
 use super::{Endpoint, Returned};
 use crate::capabilities::Need;
 use crate::events::{EventApi, Events};
@@ -16,6 +17,12 @@ impl Endpoint {
     /// `events` (EPOLLERR and EPOLLHUP are always reported), with a timeout. The step's
     /// revents are the epoll events the call returned, by name (`EPOLLIN`, `EPOLLRDHUP`).
     pub fn epoll_wait(&mut self, events: Events, timeout: Duration) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::EpollWait,
+            RuntimeCall::Unsupported(format!("epoll_wait({})", events.names(EventApi::Epoll).join("|"))),
+        ) {
+            return step;
+        }
         let asked = events.names(EventApi::Epoll).join("|");
         let op = format!("epoll_wait({asked}, {} ms)", timeout.as_millis());
         self.log.uses(Need::Epoll);

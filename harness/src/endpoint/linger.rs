@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::runtime::RuntimeCall;
 use super::{Endpoint, Returned};
 use crate::record::{Knob, Step};
 use crate::verb::Verb;
@@ -13,6 +14,12 @@ impl Endpoint {
     /// acknowledged everything sent, or `seconds` have passed. Step `actor.setsockopt#n`, plus
     /// a knob with the value the option had (`off` by default).
     pub fn linger(&mut self, seconds: u32) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::Setsockopt,
+            RuntimeCall::Unsupported(format!("setsockopt(SO_LINGER, {{1, {seconds}}})")),
+        ) {
+            return step;
+        }
         let default = self.socket().ok().and_then(|s| s.linger().ok()).map(|d| match d {
             None => "off".to_string(),
             Some(d) => format!("{{1, {}}}", d.as_secs()),

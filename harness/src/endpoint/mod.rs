@@ -14,6 +14,7 @@ pub mod datagram;
 pub mod epoll;
 pub mod linger;
 pub mod peer_process;
+pub mod runtime;
 pub mod stream;
 pub mod unix;
 
@@ -83,6 +84,9 @@ pub fn call_result(r: io::Result<i64>) -> CallResult {
 pub struct Endpoint {
     actor: String,
     socket: Option<Socket>,
+    /// The runtime client that makes this endpoint's calls, if one does (then `socket` is
+    /// `None`: the socket is the client's).
+    runtime: Option<Box<crate::runtime::RuntimeClient>>,
     pub(crate) log: StepLog,
 }
 
@@ -112,6 +116,7 @@ impl Endpoint {
         Ok(Endpoint {
             actor: actor.to_string(),
             socket: Some(socket),
+            runtime: None,
             log: log.clone(),
         })
     }
@@ -122,11 +127,18 @@ impl Endpoint {
 
     /// Whether the socket is still open (not closed by a step).
     pub fn is_open(&self) -> bool {
-        self.socket.is_some()
+        self.socket.is_some() || self.runtime.is_some()
     }
 
-    /// The socket itself, for configuration the trial does not record (options, modes).
+    /// The socket itself, for configuration the trial does not record (options, modes). A
+    /// runtime client's socket is its own: an error.
     pub fn socket(&self) -> io::Result<&Socket> {
+        if self.runtime.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("{}: a runtime client makes this endpoint's calls", self.actor),
+            ));
+        }
         self.socket.as_ref().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -135,9 +147,36 @@ impl Endpoint {
         })
     }
 
+    /// Runs `look` on the socket as the harness may look at it without consuming anything
+    /// (poll, TCP_INFO, its address): the endpoint's own socket, or for a runtime client a
+    /// duplicate taken for the look and closed right after. `None` when there is no socket.
+    pub fn observe<T>(&self, look: impl FnOnce(&Socket) -> T) -> Option<T> {
+        match &self.runtime {
+            Some(client) => client.socket_view().map(|view| look(&view)),
+            None => self.socket.as_ref().map(look),
+        }
+    }
+
+    /// Configures the socket with `set` where the trial needs it and records nothing (an
+    /// option that only makes the wire the same in every run, such as TCP_QUICKACK): the
+    /// endpoint's own socket, or a runtime client's through a duplicate.
+    pub fn configure<T>(&self, set: impl FnOnce(&Socket) -> io::Result<T>) -> io::Result<T> {
+        self.observe(set).unwrap_or_else(|| {
+            Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("{}: no socket to configure", self.actor),
+            ))
+        })
+    }
+
+    /// The socket's local address, where it has one.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        self.observe(|s| s.local_addr().ok()).flatten()?.as_socket()
+    }
+
     /// The TCP state of the socket (TCP_INFO), or `None` when it is closed or not TCP.
     pub fn tcp_state(&self) -> Option<&'static str> {
-        self.socket.as_ref().and_then(sys::tcp_state)
+        self.observe(sys::tcp_state).flatten()
     }
 
     /// Records an operation of the caller's own as the next `verb` step of this actor: `op`
@@ -194,6 +233,7 @@ impl Endpoint {
             t_us,
             elapsed_us: elapsed.as_micros() as u64,
             detail: returned.detail,
+            runtime: None,
         })
     }
 
@@ -211,6 +251,7 @@ impl Endpoint {
         let mut endpoint = Endpoint {
             actor: actor.to_string(),
             socket: Some(self.socket()?.try_clone()?),
+            runtime: None,
             log: StepLog::new(self.log.start()),
         };
         let (tid_tx, tid_rx) = std::sync::mpsc::channel();

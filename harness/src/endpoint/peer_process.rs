@@ -63,6 +63,7 @@ impl PeerProcess {
             t_us,
             elapsed_us: elapsed.as_micros() as u64,
             detail: Some(detail),
+            runtime: None,
         })
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use socket2::SockAddr;
 
+use super::runtime::RuntimeCall;
 use super::{Endpoint, Returned, bytes};
 use crate::capabilities::Need;
 use crate::events::{EventApi, Events};
@@ -25,6 +26,12 @@ pub enum Shut {
 impl Endpoint {
     /// listen(2) with the given backlog, after binding `addr`.
     pub fn listen(&mut self, addr: &SocketAddr, backlog: i32) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::Listen,
+            RuntimeCall::Unsupported(format!("bind({addr}); listen({backlog})")),
+        ) {
+            return step;
+        }
         let op = format!("bind({addr}); listen({backlog})");
         self.step(Verb::Listen, op, |s| {
             let r = s
@@ -37,6 +44,9 @@ impl Endpoint {
 
     /// bind(2) to `addr` with SO_REUSEADDR (as servers set it), step `actor.bind#n`.
     pub fn bind(&mut self, addr: &SocketAddr) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Bind, RuntimeCall::Unsupported(format!("bind({addr})"))) {
+            return step;
+        }
         self.step(Verb::Bind, format!("bind({addr})"), |s| {
             let r = s.set_reuse_address(true).and_then(|()| s.bind(&SockAddr::from(*addr)));
             Returned::from_io(r.map(|()| 0))
@@ -45,6 +55,9 @@ impl Endpoint {
 
     /// connect(2); blocking or not as the socket is set.
     pub fn connect(&mut self, addr: &SocketAddr) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Connect, RuntimeCall::Connect(addr)) {
+            return step;
+        }
         self.step(Verb::Connect, format!("connect({addr})"), |s| {
             Returned::from_io(s.connect(&SockAddr::from(*addr)).map(|_| 0))
         })
@@ -56,6 +69,9 @@ impl Endpoint {
     /// accepted socket whose blocking-call limit cannot be set is reported as not accepted
     /// (its step says why): a call on it could hang the trial.
     pub fn accept(&mut self, actor: &str) -> (Step, Option<Endpoint>) {
+        if let Some(step) = self.via_runtime(Verb::Accept, RuntimeCall::Unsupported("accept()".into())) {
+            return (step, None);
+        }
         let mut accepted = None;
         let log = self.log.clone();
         let step = self.step(Verb::Accept, "accept()".into(), |s| match s.accept() {
@@ -79,6 +95,9 @@ impl Endpoint {
 
     /// read(2) of up to `len` bytes.
     pub fn read(&mut self, len: usize) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Read, RuntimeCall::Read(len)) {
+            return step;
+        }
         self.step(Verb::Read, format!("read({len})"), |s| {
             let mut buf = vec![0u8; len];
             let r = sys::read(s, &mut buf);
@@ -97,6 +116,9 @@ impl Endpoint {
     /// write(2): no flags, so SIGPIPE is raised where the system raises it (it is recorded,
     /// not delivered: trial threads keep it blocked).
     pub fn write(&mut self, data: &[u8]) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Write, RuntimeCall::Write(data.len())) {
+            return step;
+        }
         self.step(Verb::Write, format!("write({})", bytes(data.len())), |s| {
             Returned::from_io(sys::write(s, data))
         })
@@ -104,6 +126,9 @@ impl Endpoint {
 
     /// send(2) with MSG_NOSIGNAL: the error without the signal.
     pub fn send_nosignal(&mut self, data: &[u8]) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Send, RuntimeCall::Write(data.len())) {
+            return step;
+        }
         let op = format!("send({}, MSG_NOSIGNAL)", bytes(data.len()));
         self.step(Verb::Send, op, |s| Returned::from_io(sys::send_nosignal(s, data)))
     }
@@ -111,6 +136,12 @@ impl Endpoint {
     /// write(2) from a child process whose SIGPIPE is at its default disposition, as a plain
     /// C program has it: records whether the signal killed the writer before write returned.
     pub fn write_in_child(&mut self, data: &[u8]) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::Write,
+            RuntimeCall::Unsupported(format!("write({}) in a child process", bytes(data.len()))),
+        ) {
+            return step;
+        }
         let op = format!("write({}) in a child process, SIGPIPE at SIG_DFL", bytes(data.len()));
         self.log.uses(Need::Fork);
         self.step(Verb::Write, op, |s| match sys::write_in_child(s, data) {
@@ -134,6 +165,9 @@ impl Endpoint {
 
     /// shutdown(2).
     pub fn shutdown(&mut self, how: Shut) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Shutdown, RuntimeCall::Shutdown(how)) {
+            return step;
+        }
         let (name, std_how) = match how {
             Shut::Read => ("SHUT_RD", std::net::Shutdown::Read),
             Shut::Write => ("SHUT_WR", std::net::Shutdown::Write),
@@ -147,6 +181,9 @@ impl Endpoint {
     /// getsockopt(SO_ERROR), which returns and clears the pending error. The outcome is the
     /// error it returned (`ok=0` when none was pending), since that is what a program acts on.
     pub fn so_error(&mut self) -> Step {
+        if let Some(step) = self.via_runtime(Verb::SoError, RuntimeCall::SoError) {
+            return step;
+        }
         self.step(Verb::SoError, "getsockopt(SO_ERROR)".into(), |s| match s.take_error() {
             Ok(None) => Returned::from_io(Ok(0)).with_detail("no pending error"),
             Ok(Some(pending)) => Returned::from_io(Err(pending))
@@ -157,6 +194,9 @@ impl Endpoint {
 
     /// getpeername(2).
     pub fn getpeername(&mut self) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Getpeername, RuntimeCall::Getpeername) {
+            return step;
+        }
         self.step(Verb::Getpeername, "getpeername()".into(), |s| match s.peer_addr() {
             Ok(a) => Returned::from_io(Ok(0)).with_detail(a.as_socket().map_or_else(|| "?".into(), |a| a.to_string())),
             Err(e) => Returned::from_io(Err(e)),
@@ -165,6 +205,12 @@ impl Endpoint {
 
     /// poll(2) for `events` with a timeout. The recorded revents are the call's own.
     pub fn poll(&mut self, events: Events, timeout: Duration) -> Step {
+        if let Some(step) = self.via_runtime(
+            Verb::Poll,
+            RuntimeCall::Unsupported(format!("poll({})", events.names(EventApi::Poll).join("|"))),
+        ) {
+            return step;
+        }
         let asked = events.names(EventApi::Poll).join("|");
         let op = format!("poll({asked}, {} ms)", timeout.as_millis());
         self.step(Verb::Poll, op, |s| {
@@ -178,6 +224,9 @@ impl Endpoint {
 
     /// setsockopt(2) of an integer option.
     pub fn setsockopt(&mut self, option: SockOpt, value: i32) -> Step {
+        if let Some(step) = self.via_runtime(Verb::Setsockopt, RuntimeCall::SetOption(option, value)) {
+            return step;
+        }
         self.step(Verb::Setsockopt, format!("setsockopt({option}, {value})"), |s| {
             Returned::from_io(sys::set_int_option(s, option, value).map(|()| 0))
         })
@@ -188,9 +237,8 @@ impl Endpoint {
     /// so the report says the outcome is not the default's.
     pub fn tune(&mut self, option: SockOpt, value: i32) -> Step {
         let default = self
-            .socket
-            .as_ref()
-            .and_then(|s| sys::int_option(s, option).ok())
+            .observe(|s| sys::int_option(s, option).ok())
+            .flatten()
             .map(|v| v.to_string());
         let step = self.setsockopt(option, value);
         if step.result.errno.is_none() {

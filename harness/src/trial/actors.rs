@@ -10,19 +10,31 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{CLOSED_PORT, Host, SERVER_PORT, SetupError, Trial, lock};
+use crate::capabilities::Need;
 use crate::endpoint::Endpoint;
+use crate::runtime::{RuntimeClient, StartError};
 use crate::sys;
 
 impl Trial {
     /// A new TCP socket on the client's host for `actor` (`client2`, when a scenario has
-    /// several clients).
-    pub fn client_named(&mut self, actor: &str) -> io::Result<Endpoint> {
+    /// several clients). In a runtime trial the runtime's client makes its calls.
+    pub fn client_named(&mut self, actor: &str) -> Result<Endpoint, SetupError> {
         self.enter(Host::Client)?;
-        Endpoint::tcp(&self.log, actor, &self.server_addr(SERVER_PORT))
+        match self.client {
+            None => Ok(Endpoint::tcp(&self.log, actor, &self.server_addr(SERVER_PORT))?),
+            Some(api) => {
+                self.uses(Need::Runtime(api.runtime()));
+                match RuntimeClient::start(api) {
+                    Ok(client) => Ok(Endpoint::with_runtime(&self.log, actor, client)),
+                    Err(StartError::Missing(why)) => Err(SetupError::Skip(why)),
+                    Err(StartError::Failed(why)) => Err(SetupError::Other(why)),
+                }
+            }
+        }
     }
 
     /// A new TCP socket on the client's host, actor `client`.
-    pub fn client(&mut self) -> io::Result<Endpoint> {
+    pub fn client(&mut self) -> Result<Endpoint, SetupError> {
         self.client_named("client")
     }
 

@@ -95,6 +95,7 @@ impl Trial {
             t_us,
             elapsed_us: elapsed.as_micros() as u64,
             detail: (!stderr.is_empty()).then(|| stderr.trim().to_string()),
+            runtime: None,
         });
         match status {
             0 => Ok(()),

@@ -59,6 +59,9 @@ pub struct TrialSpec {
     /// it, so that declarations stay true (the runner skips trials by them before they run).
     /// `None`: nothing is checked.
     pub declared: Option<Vec<Need>>,
+    /// The runtime API whose client makes the client's steps (`t.client()`), for a runtime
+    /// trial; `None`: the harness makes them itself.
+    pub client: Option<crate::runtime::Api>,
 }
 
 impl TrialSpec {
@@ -71,6 +74,7 @@ impl TrialSpec {
             deadline: TRIAL_DEADLINE,
             sysctls: Vec::new(),
             declared: None,
+            client: None,
         }
     }
 }
@@ -78,6 +82,8 @@ impl TrialSpec {
 /// The world a script runs in: the sandbox, the step log and the capture.
 pub struct Trial {
     sandbox: Sandbox,
+    /// See [`TrialSpec::client`].
+    client: Option<crate::runtime::Api>,
     capture: Arc<Mutex<Capture>>,
     log: StepLog,
     waits: Arc<Mutex<Vec<Wait>>>,

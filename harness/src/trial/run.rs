@@ -154,6 +154,7 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
         waits: lock(&shared.waits).clone(),
         wire,
         knobs: shared.log.knobs(),
+        client: shared.log.client_info(),
         error: Some(error),
         skipped: None,
         elapsed_us: 0,
@@ -205,6 +206,7 @@ where
     let capture = Arc::new(Mutex::new(capture));
     *lock(&shared.capture) = Some(Arc::clone(&capture));
     let mut trial = Trial {
+        client: spec.client,
         sandbox,
         capture,
         log: shared.log.clone(),
@@ -269,6 +271,7 @@ where
         waits: lock(&shared.waits).clone(),
         wire,
         knobs: shared.log.knobs(),
+        client: shared.log.client_info(),
         error,
         skipped,
         elapsed_us: 0,

@@ -61,22 +61,26 @@ impl Trial {
 
     /// Waits until poll(2) on `endpoint` reports any of `events` (ERR and HUP are always
     /// reported, so `Events::NONE` waits for those), for at most [`WAIT_DEADLINE`]. Nothing is
-    /// read or consumed.
+    /// read or consumed. A runtime client that has already closed its socket (an event loop
+    /// that reads eagerly closes it on the error or end of file it was waiting for) has taken
+    /// what was awaited: the wait is met without looking.
     pub fn wait_for_events(&mut self, endpoint: &Endpoint, events: Events, what: &str) -> bool {
         let started = Instant::now();
         let deadline = started + WAIT_DEADLINE;
-        let mut met = false;
-        if let Ok(socket) = endpoint.socket() {
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match sys::poll_one(socket, events, Some(left)) {
-                    (Err(e), _) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    (Ok(n), revents) => met = n > 0 && !revents.events.contains(Events::NVAL),
-                    (Err(_), _) => {}
-                }
-                break;
-            }
-        }
+        let gone = endpoint.is_runtime() && endpoint.observe(|_| ()).is_none();
+        let met = gone
+            || endpoint
+                .observe(|socket| {
+                    loop {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        match sys::poll_one(socket, events, Some(left)) {
+                            (Err(e), _) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            (Ok(n), revents) => break n > 0 && !revents.events.contains(Events::NVAL),
+                            (Err(_), _) => break false,
+                        }
+                    }
+                })
+                .unwrap_or(false);
         self.record_wait(what, started, met)
     }
 
@@ -99,9 +103,9 @@ impl Trial {
         self.uses(Need::PacketCapture);
         self.uses(Need::TcpInfoBytesAcked);
         let started = Instant::now();
-        let socket = endpoint.socket().ok();
-        let local = socket
-            .and_then(|s| s.local_addr().ok())
+        let local = endpoint
+            .observe(|s| s.local_addr().ok())
+            .flatten()
             .and_then(|a| a.as_socket())
             .map(|a| a.to_string());
         let highest = local.and_then(|local| {
@@ -114,12 +118,14 @@ impl Trial {
                 .map(|s| u64::from(s.ack))
                 .max()
         });
-        let met = match (socket, highest) {
-            (Some(socket), Some(highest)) => yield_until(started + WAIT_DEADLINE, || {
-                sys::tcp_bytes_acked(socket).is_some_and(|acked| acked >= highest)
-            }),
-            _ => false,
-        };
+        let met = highest.is_some_and(|highest| {
+            yield_until(started + WAIT_DEADLINE, || {
+                endpoint
+                    .observe(sys::tcp_bytes_acked)
+                    .flatten()
+                    .is_some_and(|acked| acked >= highest)
+            })
+        });
         let what = format!(
             "the {} has processed every acknowledgement on the wire (TCP_INFO)",
             endpoint.actor()

@@ -23,6 +23,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[7, 8],
             guidance: "ECONNRESET on read: the peer aborted the connection; data in flight either way is lost, and whether the last request was processed is unknown. Close the socket (it is dead: later reads return 0 and writes fail), reconnect, and replay only idempotent requests; report the others as failed.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: linger0_read_first,
             ..Scenario::BASE
         },
@@ -33,6 +34,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[7, 8],
             guidance: "A write after the peer's reset fails with ECONNRESET or EPIPE depending on the system and on which call came first: treat both alike. The connection is gone and what was written is lost: close, reconnect, replay only idempotent requests, and suppress SIGPIPE (MSG_NOSIGNAL), which later writes raise.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: linger0_write_first,
             ..Scenario::BASE
         },
@@ -46,6 +48,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[7],
             guidance: "SO_ERROR returns the pending error and clears it: read it only to learn a non-blocking connect's result or after poll reports POLLERR/POLLHUP, and act on its value (ECONNRESET: close, reconnect, replay only idempotent requests). Once it is consumed the next read returns 0, which must not be taken for an orderly close.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: linger0_so_error_first,
             ..Scenario::BASE
         },
@@ -59,6 +62,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[3],
             guidance: "The server closed with the request unread (it rejected it early, say), so a reset replaced its FIN, and that reset may destroy a response the client has not read yet. Read any response before writing more; on ECONNRESET close, reconnect and replay only idempotent requests. Servers avoid this with a lingering close: shutdown(SHUT_WR), drain the input, then close.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: unread_data_read_first,
             ..Scenario::BASE
         },
@@ -73,6 +77,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[3],
             guidance: "The server rejected the request unread and reset the connection; a client that writes on reports ECONNRESET once, then EPIPE with SIGPIPE. Treat both as a dead connection: suppress SIGPIPE (MSG_NOSIGNAL), close, reconnect, and replay only idempotent requests.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: unread_data_write_first,
             ..Scenario::BASE
         },
@@ -100,6 +105,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[7],
             guidance: "Data already received survives the peer's reset here: keep reading until the error and use what arrived (a complete response is valid), but treat a response cut short by ECONNRESET as lost. Other systems may discard it, so never rely on reading it after a reset.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: pending_local_data,
             ..Scenario::BASE
         },
@@ -112,6 +118,7 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
             guidance: "Once the peer reset the connection the socket no longer knows its peer: log the peer address when the connection is made, not when it fails. getpeername's ENOTCONN does not replace the real error: read or take SO_ERROR to learn it (ECONNRESET), then close.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: after_reset_getpeername,
             ..Scenario::BASE
         },
@@ -124,6 +131,7 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
             guidance: "ENOTCONN from shutdown after a reset is harmless: the connection is already gone. Ignore it, close the socket, and learn why the connection ended from read or SO_ERROR (ECONNRESET: the peer aborted, the last request may be lost).",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: after_reset_shutdown,
             ..Scenario::BASE
         },
@@ -136,6 +144,7 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
             guidance: "Options can still be set on a reset socket, so a successful setsockopt proves nothing about the connection: check the result of the reads and writes. The pending ECONNRESET is reported by the next read or SO_ERROR; then close.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: after_reset_setsockopt,
             ..Scenario::BASE
         },
@@ -276,14 +285,10 @@ fn linger0_poll(t: &mut Trial) -> ScriptResult {
 fn pending_local_data(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     server.write(b"response");
-    t.wait_for_events(
-        &client,
-        Events::IN,
-        "the response is in the client's receive buffer (POLLIN)",
-    );
-    // The client acknowledges the data from its softirq just after waking readers, so an
-    // abort right after the wake-up could meet that ACK at a socket that is gone, which the
-    // server's kernel would answer with a second reset: wait for the ACK on the wire first.
+    // The client's kernel acknowledges the response once it holds it (polling for POLLIN
+    // would not do: a runtime that reads eagerly, as Node.js does, empties the buffer at
+    // once), and an abort before that ACK left could meet it at a socket that is gone, which
+    // the server's kernel would answer with a second reset: wait for the ACK on the wire.
     t.wait_for_wire("the client's ACK of the response", |segments| {
         let data = segments
             .iter()

@@ -31,7 +31,7 @@ fn reset_before_accept(t: &mut Trial) -> ScriptResult {
     let mut client = t.client()?;
     let server = t.server_addr(SERVER_PORT);
     client.connect(&server);
-    let local: Option<SocketAddr> = client.socket()?.local_addr()?.as_socket();
+    let local: Option<SocketAddr> = client.local_addr();
     t.wait_for_events(
         &listener,
         Events::IN,

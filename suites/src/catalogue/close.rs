@@ -85,7 +85,7 @@ pub fn scenarios() -> Vec<Scenario> {
 
 fn orderly(t: &mut Trial) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
-    let local: Option<SocketAddr> = client.socket()?.local_addr()?.as_socket();
+    let local: Option<SocketAddr> = client.local_addr();
     // The client closes first, as a half-close, so that its socket can still be asked for
     // its state at each stage; close() would leave no descriptor to ask.
     client.shutdown(Shut::Write);
@@ -112,7 +112,7 @@ fn orderly(t: &mut Trial) -> ScriptResult {
 /// host still holds the orphaned connection and retransmits it.
 fn linger_timeout(t: &mut Trial) -> ScriptResult {
     let (mut client, _server, _listener) = t.connected_pair()?;
-    let local = client.socket()?.local_addr()?.as_socket();
+    let local = client.local_addr();
     client.linger(1);
     t.firewall(Host::Server, Hook::Input, &format!("tcp dport {SERVER_PORT} drop"))?;
     client.write(b"request");
@@ -148,7 +148,7 @@ fn time_wait_rst_rfc1337_on(t: &mut Trial) -> ScriptResult {
 fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
     let (mut client, mut server, mut listener) = pair_from_fixed_port(t)?;
-    let Some(client_addr) = client.socket()?.local_addr()?.as_socket() else {
+    let Some(client_addr) = client.local_addr() else {
         return Err("the client's socket has no address".into());
     };
     enter_time_wait(t, &mut client, &mut server)?;
@@ -199,7 +199,7 @@ fn pair_from_fixed_port(t: &mut Trial) -> Result<(Endpoint, Endpoint, Endpoint),
 /// afterwards would race with the server's delayed ACK of the FIN): these trials only need
 /// the TIME_WAIT it leaves behind.
 fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
-    let local = client.socket()?.local_addr()?.as_socket();
+    let local = client.local_addr();
     client.close();
     fin_acked(t, server, Direction::ClientToServer)?;
     server.read(64);

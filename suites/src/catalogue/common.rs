@@ -42,8 +42,8 @@ pub fn of_port(segments: &[Segment], port: u16) -> impl Iterator<Item = &Segment
 }
 
 pub fn local_port(endpoint: &Endpoint) -> Result<u16, SetupError> {
-    let addr = endpoint.socket()?.local_addr()?;
-    addr.as_socket()
+    endpoint
+        .local_addr()
         .map(|a| a.port())
         .ok_or_else(|| SetupError::Other(format!("{} has no local port", endpoint.actor())))
 }

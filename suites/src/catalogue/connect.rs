@@ -33,6 +33,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[1],
             guidance: "ECONNREFUSED: nothing listens on that address and port (or a firewall answers with a reset); the request never reached a server, so retrying is safe. Try the next address getaddrinfo returned, else back off (exponential, with jitter) and retry a bounded number of times, then report the service as down.",
             needs: &[Need::PacketCapture],
+            runtimes: true,
             script: closed_port_blocking,
             ..Scenario::BASE
         },
@@ -76,6 +77,7 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[1],
             guidance: "ECONNREFUSED does not prove that nothing listens: a firewall may answer for the server. Treat it like a closed port (try the next address, back off, retry a bounded number of times) and, when it persists while the service is up, check the firewall.",
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: firewall_reject_tcp_reset,
             ..Scenario::BASE
         },
@@ -92,6 +94,7 @@ pub fn scenarios() -> Vec<Scenario> {
             timer: Some(ICMP_TIMER),
             topologies: ROUTED,
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: |t| router_rejects_syn(t, "port-unreachable", "port-unreachable"),
             ..Scenario::BASE
         },
@@ -108,6 +111,7 @@ pub fn scenarios() -> Vec<Scenario> {
             timer: Some(ICMP_TIMER),
             topologies: ROUTED,
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: |t| router_rejects_syn(t, "host-unreachable", "addr-unreachable"),
             ..Scenario::BASE
         },
@@ -124,6 +128,7 @@ pub fn scenarios() -> Vec<Scenario> {
             timer: Some(ICMP_TIMER),
             topologies: ROUTED,
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: |t| router_rejects_syn(t, "net-unreachable", "no-route"),
             ..Scenario::BASE
         },
@@ -140,6 +145,7 @@ pub fn scenarios() -> Vec<Scenario> {
             timer: Some(ICMP_TIMER),
             topologies: ROUTED,
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: |t| router_rejects_syn(t, "admin-prohibited", "admin-prohibited"),
             ..Scenario::BASE
         },
@@ -157,6 +163,7 @@ pub fn scenarios() -> Vec<Scenario> {
             families: &[Family::V4],
             topologies: ROUTED,
             needs: &[Need::Nftables, Need::PacketCapture],
+            runtimes: true,
             script: |t| router_rejects_syn(t, "prot-unreachable", "none"),
             ..Scenario::BASE
         },
@@ -170,6 +177,7 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
             guidance: "ENETUNREACH straight from connect: this host has no route to that address (no default route, interface down, or a family without connectivity). Try the next address getaddrinfo returned, typically the other family; retrying the same address only helps once the network configuration changes.",
             topologies: &[Topology::TwoHosts],
+            runtimes: true,
             script: no_route,
             ..Scenario::BASE
         },

@@ -18,6 +18,7 @@ pub fn scenarios() -> Vec<Scenario> {
         situations: &[5],
         guidance: "A connection idle for a while may be dead without any sign: the write that follows succeeds, and the failure (ECONNRESET) shows only at the next call. Send requests on idle pooled connections only if a reset there can be retried: replay idempotent requests on a fresh connection, and let keepalive or an idle timeout retire old connections first.",
         needs: &[Need::Nftables, Need::PacketCapture],
+        runtimes: true,
         script: peer_lost_state,
         ..Scenario::BASE
     }]

@@ -42,6 +42,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 "net.ipv4.tcp_retries2 0 on the client's host, which the kernel turns into 200 ms of retransmission (tcp_model_timeout from TCP_RTO_MIN), and net.ipv4.tcp_rto_min_us 1 µs (one jiffy) where the kernel has it (6.11+)",
             ),
             needs: &[Need::Nftables, Need::Sysctl("net.ipv4.tcp_retries2")],
+            runtimes: true,
             script: retransmit_default,
             ..Scenario::BASE
         },

@@ -29,7 +29,12 @@ pub fn probe(need: Need) -> Result<(), Missing> {
         },
         Need::TcpTable => readable_in_namespace("/proc/thread-self/net/tcp"),
         Need::ProtocolCounters => readable_in_namespace("/proc/thread-self/net/snmp"),
-        Need::PacketCapture | Need::TcpInfoBytesAcked | Need::Epoll | Need::Fork | Need::ErrorQueue => Ok(()),
+        Need::PacketCapture
+        | Need::TcpInfoBytesAcked
+        | Need::Epoll
+        | Need::Fork
+        | Need::ErrorQueue
+        | Need::Runtime(_) => Ok(()),
     }
 }
 
