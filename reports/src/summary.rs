@@ -58,9 +58,13 @@ pub fn by_scenario(trials: &[TrialReport]) -> Vec<(&str, Vec<&TrialReport>)> {
     groups
 }
 
-/// A trial's variant as the summaries name it: `v6/two_hosts`.
+/// A trial's variant as the summaries name it: `v6/two_hosts`, and for a trial whose client
+/// steps a runtime made, its API after it: `v4/loopback/python.socket`.
 pub fn variant(trial: &TrialReport) -> String {
-    format!("{}/{}", trial.family, trial.topology)
+    match &trial.client {
+        Some(client) => format!("{}/{}/{}", trial.family, trial.topology, client.api),
+        None => format!("{}/{}", trial.family, trial.topology),
+    }
 }
 
 /// One scenario in one line: its trials' statuses and the variants whose steps turned out
@@ -69,7 +73,7 @@ pub fn variant(trial: &TrialReport) -> String {
 pub struct ScenarioLine {
     pub scenario: String,
     pub counts: Counts,
-    /// Variants whose outcomes differ from the most common ones, in report order.
+    /// Native variants whose outcomes differ from the most common ones, in report order.
     pub differing: Vec<Difference>,
 }
 
@@ -108,7 +112,8 @@ pub fn scenario_lines(report: &Report) -> Vec<ScenarioLine> {
 }
 
 /// The variants of one scenario whose step outcomes are not the most common ones. Trials that
-/// ran no step (skipped) take no part.
+/// ran no step (skipped) take no part, nor do runtime trials: their outcomes are each
+/// runtime's own words for the call's result, which differ from the errno by design.
 fn differences(trials: &[&TrialReport]) -> Vec<Difference> {
     let outcomes = |t: &TrialReport| -> Vec<(String, String)> {
         t.steps
@@ -118,7 +123,7 @@ fn differences(trials: &[&TrialReport]) -> Vec<Difference> {
     };
     let ran: Vec<(&TrialReport, Vec<(String, String)>)> = trials
         .iter()
-        .filter(|t| !t.steps.is_empty())
+        .filter(|t| !t.steps.is_empty() && t.client.is_none())
         .map(|t| (*t, outcomes(t)))
         .collect();
     // The most common outcomes; on a tie, the first seen.

@@ -119,3 +119,36 @@ fn trials_are_named_by_scenario_whole_scenarios_by_their_count() {
     );
     assert_eq!(summary::trials_by_scenario(&report, &ids).len(), 2);
 }
+
+/// A runtime trial's outcomes are its runtime's words (`java.net.SocketException: Connection
+/// reset`), not errno names: they make no variant differ.
+#[test]
+fn runtime_trials_make_no_variant_differ() {
+    let mut report = fixture();
+    let mut runtime = report
+        .trials
+        .iter()
+        .find(|t| t.scenario == "abort.linger0.read_first")
+        .cloned()
+        .expect("a trial");
+    runtime.id.push_str(".java.net.Socket");
+    runtime.client = Some(sockerr_harness::record::ClientInfo {
+        api: "java.net.Socket".into(),
+        runtime: "OpenJDK 17".into(),
+    });
+    for step in &mut runtime.steps {
+        step.result = serde_json::from_value(serde_json::json!({"ret": null, "errno": "EPIPE", "errno_code": 32}))
+            .expect("an errno result");
+    }
+    report.trials.push(runtime);
+    let line = summary::scenario_lines(&report)
+        .into_iter()
+        .find(|l| l.scenario == "abort.linger0.read_first")
+        .unwrap();
+    assert_eq!(line.differing, []);
+    assert_eq!(line.counts.pass, 5);
+    assert!(
+        summary::steps(&report).contains("/java.net.Socket"),
+        "the variant names its API"
+    );
+}

@@ -26,9 +26,7 @@ pub struct Missing {
 pub fn before_run(selected: &[Planned<'_>], config: &RunConfig) -> Vec<Missing> {
     let mut missing: Vec<Missing> = Vec::new();
     for &planned in selected {
-        let unmet = config
-            .capabilities
-            .first_missing(planned.scenario.needs_in(planned.topology));
+        let unmet = config.capabilities.first_missing(planned.needs());
         let (Some((need, lacking)), Some(reason)) = (unmet, runner::unmet_need(planned, config)) else {
             continue;
         };
@@ -87,7 +85,7 @@ mod tests {
         assert_eq!(missing.len(), 1, "{missing:?}");
         let needing: Vec<String> = planned
             .iter()
-            .filter(|p| p.scenario.needs_in(p.topology).any(|n| n == Need::Nftables))
+            .filter(|p| p.needs().contains(&Need::Nftables))
             .map(|p| p.id())
             .collect();
         assert!(!needing.is_empty());

@@ -3,11 +3,15 @@
 //! same spelling rules and globs ([`canonical_id`], [`glob_matches`]).
 //!
 //! One name for a trial everywhere: `<scenario id>.<family>.<topology>`
-//! (`abort.linger0.read_first.v4.loopback`), the scenario id being its prefix. A pattern is
-//! - a scenario id or a trial id, or any part of one (`linger0`, `v6.routed`): the trials
-//!   whose id contains it;
+//! (`abort.linger0.read_first.v4.loopback`), and for a trial whose client steps a runtime
+//! makes, that id and the runtime API (`abort.linger0.read_first.v4.loopback.python.socket`);
+//! the scenario id is a prefix of them all. A pattern is
+//! - a trial id: that trial;
+//! - else a scenario id, or any part of an id (`linger0`, `v6.routed`, `python`): the trials
+//!   whose id contains it (a scenario's native and runtime trials alike);
 //! - a glob with `*` (any run of characters, dots included) and `?` (one character), matched
-//!   against the whole trial id or the whole scenario id: `abort.linger0.*`, `*.v6.*`.
+//!   against the whole trial id or the whole scenario id: `abort.linger0.*`, `*.v6.*`,
+//!   `*.loopback` (native loopback trials only).
 //!
 //! The older spelling with `::` (`abort::linger0.read_first::v4::loopback`) is read as dots.
 //! Letters are compared without case.
@@ -38,14 +42,27 @@ impl Pattern {
         self.text.contains(['*', '?'])
     }
 
-    /// Whether the trial `trial_id` of scenario `scenario_id` is one this pattern names.
-    pub fn matches(&self, scenario_id: &str, trial_id: &str) -> bool {
-        let trial_id = canonical_id(trial_id);
+    /// Which of `ids` (scenario id, trial id; both as [`Ids::new`] makes them) this pattern
+    /// names.
+    fn names(&self, ids: &Ids) -> Vec<bool> {
         if self.is_glob() {
-            glob_matches(&self.text, &trial_id) || glob_matches(&self.text, scenario_id)
-        } else {
-            trial_id.contains(self.text.as_str())
+            return ids
+                .0
+                .iter()
+                .map(|(scenario, trial)| glob_matches(&self.text, trial) || glob_matches(&self.text, scenario))
+                .collect();
         }
+        let exact = ids.0.iter().any(|(_, trial)| *trial == self.text);
+        ids.0
+            .iter()
+            .map(|(_, trial)| {
+                if exact {
+                    *trial == self.text
+                } else {
+                    trial.contains(&self.text)
+                }
+            })
+            .collect()
     }
 
     /// The pattern with its wildcards left out, for did-you-mean.
@@ -57,6 +74,24 @@ impl Pattern {
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.given)
+    }
+}
+
+/// The ids patterns are matched against, one (scenario id, trial id) per planned trial: dotted
+/// and in lower case.
+struct Ids(Vec<(String, String)>);
+
+impl Ids {
+    fn new(planned: &[Planned<'_>]) -> Ids {
+        Ids(planned
+            .iter()
+            .map(|p| {
+                (
+                    p.scenario.id.to_ascii_lowercase(),
+                    canonical_id(&p.id()).to_ascii_lowercase(),
+                )
+            })
+            .collect())
     }
 }
 
@@ -139,36 +174,36 @@ const SUGGESTIONS: usize = 3;
 /// is no pattern. Each pattern must name at least one trial, so that a typo cannot make a run
 /// that checks less than was asked for: the first that names none is the error.
 pub fn select<'a>(planned: &[Planned<'a>], patterns: &[String]) -> Result<Selection<'a>, NoMatch> {
-    let patterns: Vec<Pattern> = patterns.iter().map(|p| Pattern::new(p)).collect();
-    let ids: Vec<(&str, String)> = planned.iter().map(|p| (p.scenario.id, p.id())).collect();
-    if let Some(unmatched) = patterns
-        .iter()
-        .find(|pattern| !ids.iter().any(|(scenario, trial)| pattern.matches(scenario, trial)))
-    {
-        return Err(no_match(unmatched, &ids));
+    let ids = Ids::new(planned);
+    let mut chosen = vec![patterns.is_empty(); planned.len()];
+    for pattern in patterns.iter().map(|p| Pattern::new(p)) {
+        let named = pattern.names(&ids);
+        if !named.contains(&true) {
+            return Err(no_match(&pattern, planned));
+        }
+        for (chosen, named) in chosen.iter_mut().zip(named) {
+            *chosen |= named;
+        }
     }
-    let trials = planned
-        .iter()
-        .zip(&ids)
-        .filter(|(_, (scenario, trial))| patterns.is_empty() || patterns.iter().any(|p| p.matches(scenario, trial)))
-        .map(|(planned, _)| *planned)
-        .collect();
     Ok(Selection {
-        trials,
+        trials: planned
+            .iter()
+            .zip(chosen)
+            .filter_map(|(p, chosen)| chosen.then_some(*p))
+            .collect(),
         of: planned.len(),
     })
 }
 
-fn no_match(pattern: &Pattern, ids: &[(&str, String)]) -> NoMatch {
-    let literal = pattern.literal();
-    let trial_ids: Vec<String> = ids.iter().map(|(_, trial)| canonical_id(trial)).collect();
-    let candidates = ids
+fn no_match(pattern: &Pattern, planned: &[Planned<'_>]) -> NoMatch {
+    let trial_ids: Vec<String> = planned.iter().map(|p| canonical_id(&p.id())).collect();
+    let candidates = planned
         .iter()
-        .map(|(scenario, _)| *scenario)
+        .map(|p| p.scenario.id)
         .chain(trial_ids.iter().map(String::as_str));
     NoMatch {
         pattern: pattern.to_string(),
-        closest: closest_parts(&literal, candidates, SUGGESTIONS),
+        closest: closest_parts(&pattern.literal(), candidates, SUGGESTIONS),
     }
 }
 
@@ -219,10 +254,11 @@ mod tests {
     }
 
     #[test]
-    fn a_scenario_id_selects_every_variant_of_that_scenario() {
+    fn a_scenario_id_selects_every_trial_of_that_scenario_native_and_runtime() {
         let ids = selected(&["abort.linger0.read_first"]).unwrap();
+        let native: Vec<&String> = ids.iter().filter(|id| id.split('.').count() == 5).collect();
         assert_eq!(
-            ids,
+            native,
             [
                 "abort.linger0.read_first.v4.loopback",
                 "abort.linger0.read_first.v4.two_hosts",
@@ -230,6 +266,16 @@ mod tests {
                 "abort.linger0.read_first.v6.two_hosts",
             ]
         );
+        assert!(
+            ids.iter().all(|id| id.starts_with("abort.linger0.read_first.")),
+            "{ids:?}"
+        );
+        let scenarios = catalogue::all();
+        let all = runner::plan(&scenarios)
+            .iter()
+            .filter(|p| p.scenario.id == "abort.linger0.read_first")
+            .count();
+        assert_eq!(ids.len(), all);
     }
 
     #[test]
@@ -237,6 +283,25 @@ mod tests {
         let dotted = selected(&["abort.linger0.read_first.v6.two_hosts"]).unwrap();
         assert_eq!(dotted, ["abort.linger0.read_first.v6.two_hosts"]);
         assert_eq!(selected(&["abort::linger0.read_first::v6::two_hosts"]).unwrap(), dotted);
+    }
+
+    /// A runtime trial's id extends its native trial's: naming the native trial names it alone.
+    #[test]
+    fn a_native_trial_id_leaves_out_the_runtime_trials_whose_ids_extend_it() {
+        let scenarios = catalogue::all();
+        let runtime = runner::plan(&scenarios)
+            .into_iter()
+            .find(|p| p.client.is_some())
+            .expect("a runtime trial in the catalogue");
+        let native = runner::Planned {
+            client: None,
+            ..runtime
+        };
+        assert_eq!(selected(&[&native.id()]).unwrap(), [native.id()]);
+        assert_eq!(selected(&[&runtime.id()]).unwrap(), [runtime.id()]);
+        assert_eq!(selected(&[&runtime.id().to_ascii_uppercase()]).unwrap(), [runtime.id()]);
+        let both = selected(&[&format!("{}*", native.id())]).unwrap();
+        assert!(both.len() > 1 && both.contains(&runtime.id()), "{both:?}");
     }
 
     #[test]
@@ -247,18 +312,27 @@ mod tests {
         let v6 = selected(&["*.v6.*"]).unwrap();
         assert!(v6.iter().all(|id| id.contains(".v6.")), "{v6:?}");
         assert!(v6.iter().any(|id| id.starts_with("connect.")) && v6.iter().any(|id| id.starts_with("udp.")));
-        // A glob names whole ids: without a trailing star it names the scenario id itself.
-        let exact = selected(&["abort.linger0.read_firs?"]).unwrap();
-        assert_eq!(exact.len(), 4, "{exact:?}");
+        // A glob names whole ids: without a trailing star it names the scenario id itself,
+        // and `*.loopback` only trials whose id ends there (native ones).
+        let whole = selected(&["abort.linger0.read_firs?"]).unwrap();
+        assert_eq!(whole, selected(&["abort.linger0.read_first"]).unwrap());
+        let loopback = selected(&["abort.linger0.read_first.*.loopback"]).unwrap();
+        assert_eq!(
+            loopback,
+            [
+                "abort.linger0.read_first.v4.loopback",
+                "abort.linger0.read_first.v6.loopback"
+            ]
+        );
     }
 
     #[test]
     fn several_patterns_select_the_union_in_catalogue_order() {
-        let ids = selected(&["unix.stream.no_such_path", "connect.closed_port.blocking.v4.loopback"]).unwrap();
+        let ids = selected(&["unix.stream.no_such_path", "connect.closed_port.blocking.v4.two_hosts"]).unwrap();
         assert_eq!(
             ids,
             [
-                "connect.closed_port.blocking.v4.loopback",
+                "connect.closed_port.blocking.v4.two_hosts",
                 "unix.stream.no_such_path.unix.loopback"
             ]
         );

@@ -13,12 +13,17 @@ use std::process::{Command, Stdio};
 use common::{texts, trials_unavailable};
 use sockerr_harness::prerequisite;
 
-/// Two scenarios, named in the reverse of catalogue order (connect comes before abort).
-const TWO_SCENARIOS: [&str; 4] = [
+/// The native trials of two scenarios, named in the reverse of catalogue order (connect comes
+/// before abort); the globs name whole ids, so runtime trials (`<id>.<api>`) are left out.
+const TWO_SCENARIOS: [&str; 8] = [
     "--filter",
-    "abort.linger0.read_first",
+    "abort.linger0.read_first.v?.loopback",
     "--filter",
-    "connect.closed_port.blocking",
+    "abort.linger0.read_first.v?.two_hosts",
+    "--filter",
+    "connect.closed_port.blocking.v?.loopback",
+    "--filter",
+    "connect.closed_port.blocking.v?.two_hosts",
 ];
 
 /// `sockerr run` of [`TWO_SCENARIOS`] into a temporary directory, with `extra` arguments.

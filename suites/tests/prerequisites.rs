@@ -12,12 +12,17 @@ use common::{texts, trials_unavailable};
 use sockerr_harness::prerequisite;
 use sockerr_reports::{Report, Status};
 
-/// A firewall scenario (nft) and one without a firewall.
-const FIREWALL_AND_NOT: [&str; 4] = [
+/// The native trials of a firewall scenario (nft) and of one without a firewall (the globs
+/// name whole ids, so runtime trials are left out).
+const FIREWALL_AND_NOT: [&str; 8] = [
     "--filter",
-    "connect.firewall.reject_tcp_reset",
+    "connect.firewall.reject_tcp_reset.v?.loopback",
     "--filter",
-    "connect.closed_port.blocking",
+    "connect.firewall.reject_tcp_reset.v?.two_hosts",
+    "--filter",
+    "connect.closed_port.blocking.v?.loopback",
+    "--filter",
+    "connect.closed_port.blocking.v?.two_hosts",
 ];
 
 /// `sockerr run` of [`FIREWALL_AND_NOT`] into `out` with a PATH of one empty directory, so

@@ -89,7 +89,14 @@ fn a_filtered_run_without_out_writes_beside_the_full_report_and_says_where() {
 
     let output = sockerr_in(
         dir.path(),
-        &["run", "--filter", "connect.closed_port.blocking", "--no-pcap"],
+        &[
+            "run",
+            "--filter",
+            "connect.closed_port.blocking.v?.loopback",
+            "--filter",
+            "connect.closed_port.blocking.v?.two_hosts",
+            "--no-pcap",
+        ],
     );
     let (stdout, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
@@ -140,7 +147,9 @@ fn explain_takes_a_trial_id_in_either_spelling_and_a_glob_as_well_as_a_scenario_
     let run = common::sockerr(&[
         "run",
         "--filter",
-        "abort.linger0.read_first",
+        "abort.linger0.read_first.v?.loopback",
+        "--filter",
+        "abort.linger0.read_first.v?.two_hosts",
         "--no-pcap",
         "--out",
         out.to_str().unwrap(),
