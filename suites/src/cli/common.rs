@@ -24,11 +24,14 @@ pub const FILTERED_OUT: &str = "reports/local/filtered";
 /// Which trials a command works on.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct FilterArgs {
-    /// Only the trials this names: a scenario id (abort.linger0.read_first), a trial id
-    /// (abort.linger0.read_first.v4.loopback, or the older abort::linger0.read_first::v4::loopback),
-    /// a part of one (linger0, v6.routed), or a glob with * and ? matched against whole ids
-    /// (abort.linger0.*, '*.v6.*'). Repeat for several; each must name at least one trial,
-    /// else nothing runs and the closest ids are named (exit status 2).
+    /// Only the trials this names: a trial id (abort.linger0.read_first.v4.loopback; a
+    /// runtime trial's ends in its API, ...v4.loopback.python.socket; the older spelling
+    /// abort::linger0.read_first::v4::loopback too) names that trial alone; a scenario id or
+    /// a part of an id (abort.linger0.read_first, linger0, v6.routed, python) every trial
+    /// whose id contains it; a glob with * and ? is matched against whole ids
+    /// (abort.linger0.*, '*.v6.*', '*.loopback' for native loopback trials only). Repeat for
+    /// several; each must name at least one trial, else nothing runs and the closest ids are
+    /// named (exit status 2).
     #[arg(long, value_name = "PATTERN")]
     pub filter: Vec<String>,
 }
