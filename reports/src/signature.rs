@@ -22,7 +22,9 @@
 //!
 //! A step's `op` names the server's address and port, which are fixed per variant (see
 //! `sockerr_harness::trial::SERVER_PORT`), so it is stable. Relative sequence numbers are
-//! stable too; see [`sockerr_harness::record::Segment`].
+//! stable too; see [`sockerr_harness::record::Segment`]. A runtime client's message may name
+//! the client's ephemeral port (Go's `read tcp 127.0.0.1:36046->127.0.0.1:4000: ...`): in a
+//! step's outcome a port of five digits is kept as `:*`.
 
 use std::fmt;
 
@@ -92,7 +94,7 @@ impl StepSignature {
         StepSignature {
             label: step.label.clone(),
             op: step.op.clone(),
-            outcome: step.outcome(),
+            outcome: without_ephemeral_ports(&step.outcome()),
             signals: step.signals.clone(),
             revents: step.revents.clone(),
             tcp_state: step.tcp_state.clone(),
@@ -110,6 +112,24 @@ impl SegmentSignature {
             len: segment.len,
         }
     }
+}
+
+/// `text` with every port of five digits after a colon (an ephemeral port: the kernel hands
+/// them out from 32768 up) written `:*`, so that outcomes of two runs compare.
+pub fn without_ephemeral_ports(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 5 {
+            out.push('*');
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn names(list: &[String]) -> String {
@@ -289,6 +309,7 @@ mod tests {
             guidance: None,
             knobs: Vec::new(),
             timer: None,
+            judged_by: Vec::new(),
             steps: vec![
                 step("listener.accept#1", "accept()", None, Some(0), &[], t, fd),
                 step(
@@ -425,6 +446,16 @@ mod tests {
         assert!(diff(&text, &text).lines().all(|l| l.starts_with("  ")));
         assert_eq!(diff("", "a\n"), "+ a\n");
         assert_eq!(diff("a\n", ""), "- a\n");
+    }
+
+    #[test]
+    fn a_runtime_message_keeps_its_addresses_but_not_the_ephemeral_port() {
+        let go = "*net.OpError: read tcp 127.0.0.1:36046->127.0.0.1:4000: read: connection reset by peer";
+        assert_eq!(
+            without_ephemeral_ports(go),
+            "*net.OpError: read tcp 127.0.0.1:*->127.0.0.1:4000: read: connection reset by peer"
+        );
+        assert_eq!(without_ephemeral_ports("[::1]:58796 ok=5"), "[::1]:* ok=5");
     }
 
     #[test]

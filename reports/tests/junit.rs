@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use sockerr_reports::{Report, Status, render_junit};
+use sockerr_reports::{Aspect, Mismatch, Report, Status, render_junit};
 
 fn fixture() -> Report {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.json");
@@ -17,8 +17,24 @@ fn mixed() -> Report {
     let failed = &mut report.trials[0];
     failed.status = Status::Fail;
     failed.mismatches = vec![
-        "step client.connect#1  connect()\n    expected  one of {ETIMEDOUT}\n    observed  ECONNREFUSED".into(),
-        "wire lacks [R.] from server>client".into(),
+        Mismatch {
+            step: "client.connect#1".into(),
+            runtime: None,
+            aspect: Aspect::Result,
+            expected: "one of {ETIMEDOUT}".into(),
+            observed: "ECONNREFUSED".into(),
+            context: Some("connect(); revents none; state CLOSE; signals none".into()),
+            origin: Some("suites/expectations/linux.toml".into()),
+        },
+        Mismatch {
+            step: "wire".into(),
+            runtime: None,
+            aspect: Aspect::WireLacks,
+            expected: "no segment server>client R.".into(),
+            observed: "0.1ms server>client [R.] seq 1 ack 1 win 0 len 0".into(),
+            context: None,
+            origin: Some("suites/expectations/linux.toml".into()),
+        },
     ];
     let skipped = &mut report.trials[1];
     skipped.status = Status::Skip;
@@ -118,11 +134,23 @@ fn a_failed_trial_has_a_failure_with_its_mismatches_steps_and_wire() {
     let doc = parse(&xml);
     let failure = child(test_case(&doc, &trial.id), "failure").expect("a failure element");
     let message = failure.attribute("message").expect("a failure message");
-    assert_eq!(message, "step client.connect#1  connect() (and 1 more)");
+    assert_eq!(
+        message,
+        "client.connect#1 result: expected one of {ETIMEDOUT}, observed ECONNREFUSED (and 1 more)"
+    );
     let body = failure.text().expect("a failure body");
-    assert!(body.contains("expected  one of {ETIMEDOUT}"), "{body}");
+    for mismatch in &trial.mismatches {
+        assert!(body.contains(&mismatch.to_string().replace('\n', "\n  ")), "{body}");
+    }
+    assert!(
+        body.contains("expected  one of {ETIMEDOUT}  (suites/expectations/linux.toml)"),
+        "{body}"
+    );
     assert!(body.contains("observed  ECONNREFUSED"), "{body}");
-    assert!(body.contains("wire lacks [R.] from server>client"), "{body}");
+    assert!(
+        body.contains("  wire lacks\n      expected  no segment server>client R."),
+        "{body}"
+    );
     assert!(body.contains(&trial.steps[0].label), "the steps are listed: {body}");
     assert!(!trial.wire.segments.is_empty(), "the fixture trial has segments");
     for segment in &trial.wire.segments {
@@ -167,7 +195,15 @@ fn a_trial_that_did_not_run_to_its_end_is_an_error() {
     let trial = &mut report.trials[0];
     trial.status = Status::Fail;
     trial.error = Some("the sandbox could not be built: EPERM".into());
-    trial.mismatches = vec!["the trial did not run to its end: the sandbox could not be built: EPERM".into()];
+    trial.mismatches = vec![Mismatch {
+        step: "trial".into(),
+        runtime: None,
+        aspect: Aspect::TrialError,
+        expected: "the trial runs to its end".into(),
+        observed: "it did not: the sandbox could not be built: EPERM".into(),
+        context: None,
+        origin: None,
+    }];
     let xml = render_junit(&report);
     let doc = parse(&xml);
     let error = child(test_case(&doc, &report.trials[0].id), "error").expect("an error element");

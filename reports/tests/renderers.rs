@@ -316,16 +316,26 @@ fn html_matrix_has_one_column_per_variant_in_the_report() {
     assert!(!v6.contains("v4/"), "no column for a variant the report lacks: {v6}");
 }
 
-/// A mismatch as the judge writes it: the step, then expected and observed on lines of their own.
-const MISMATCH: &str =
-    "step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET <&>\n    context   state CLOSE";
+/// A mismatch as the judge makes it; shown as the step and aspect, then expected and observed
+/// on lines of their own.
+fn mismatch() -> sockerr_reports::Mismatch {
+    sockerr_reports::Mismatch {
+        step: "client.read#1".into(),
+        runtime: None,
+        aspect: sockerr_reports::Aspect::Result,
+        expected: "EPIPE".into(),
+        observed: "ECONNRESET <&>".into(),
+        context: Some("state CLOSE".into()),
+        origin: None,
+    }
+}
 
 #[test]
 fn html_shows_a_failed_trial_open_in_red_with_expected_and_observed_on_lines_of_their_own() {
     let mut report = fixture();
     let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
     t.status = Status::Fail;
-    t.mismatches = vec![MISMATCH.to_string()];
+    t.mismatches = vec![mismatch()];
     t.waits[0].met = false;
     let html = html_of(&report);
     let anchor = anchor(LINGER0);
@@ -339,7 +349,9 @@ fn html_shows_a_failed_trial_open_in_red_with_expected_and_observed_on_lines_of_
     assert!(section.contains("\" open>"), "a failed trial is shown open: {section}");
     assert!(section.contains("Differences from the expectation"), "{section}");
     assert!(
-        section.contains("<pre class=\"mismatch\"><code>step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET &lt;&amp;&gt;\n"),
+        section.contains(
+            "<pre class=\"mismatch\"><code>client.read#1 result\n    expected  EPIPE\n    observed  ECONNRESET &lt;&amp;&gt;\n"
+        ),
         "expected and observed on lines of their own, escaped: {section}"
     );
     assert!(section.contains("Waits not met"), "{section}");
@@ -545,11 +557,12 @@ fn markdown_shows_a_failed_trial_with_expected_and_observed_on_lines_of_their_ow
     let mut report = fixture();
     let t = report.trials.iter_mut().find(|t| t.id == LINGER0).expect("the trial");
     t.status = Status::Fail;
-    t.mismatches = vec![MISMATCH.to_string()];
+    t.mismatches = vec![mismatch()];
     let markdown = render_markdown(&report);
     assert!(
         markdown.contains(&format!(
-            "Differences from the expectation:\n\n```text\n{MISMATCH}\n```\n"
+            "Differences from the expectation:\n\n```text\n{}\n```\n",
+            mismatch()
         )),
         "{markdown}"
     );

@@ -84,9 +84,40 @@ fn a_report_without_trials_is_rejected() {
 
 #[test]
 fn another_schema_version_is_rejected() {
+    // Report::read upgrades a `/1` report before it checks anything; the schema describes
+    // this version only.
+    for other in ["sockerr-report/1", "sockerr-report/3"] {
+        let mut report = fixture_json();
+        report["schema"] = json!(other);
+        assert!(!validator().is_valid(&report), "{other} was accepted");
+    }
+}
+
+#[test]
+fn a_report_of_schema_1_reads_with_dotted_ids_and_each_mismatch_kept_as_text() {
     let mut report = fixture_json();
-    report["schema"] = json!("sockerr-report/2");
-    assert!(!validator().is_valid(&report));
+    report["schema"] = json!("sockerr-report/1");
+    report["trials"][0]["id"] = json!("connect::closed_port.blocking::v4::loopback");
+    report["trials"][0]["status"] = json!("fail");
+    report["trials"][0]["mismatches"] =
+        json!(["step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"]);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("old.json");
+    std::fs::write(&path, report.to_string()).expect("written");
+    let read = Report::read(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.schema, sockerr_reports::SCHEMA);
+    assert_eq!(read.trials[0].id, "connect.closed_port.blocking.v4.loopback");
+    let mismatch = &read.trials[0].mismatches[0];
+    assert_eq!(mismatch.aspect, sockerr_reports::Aspect::Text);
+    assert_eq!(
+        mismatch.to_string(),
+        "step client.read#1  read(64)\n    expected  EPIPE\n    observed  ECONNRESET"
+    );
+    let errors = errors(&serde_json::to_value(&read).expect("serialises"));
+    assert!(
+        errors.is_empty(),
+        "the upgraded report does not satisfy the schema: {errors:?}"
+    );
 }
 
 #[test]
@@ -103,4 +134,34 @@ fn a_direction_under_its_rust_name_is_rejected() {
         errors.iter().any(|e| e.contains("/wire/segments/0/dir")),
         "ClientToServer was accepted: {errors:?}"
     );
+}
+
+#[test]
+fn a_trial_with_a_runtime_clients_steps_and_structured_mismatches_validates() {
+    use sockerr_harness::{Answer, ClientInfo};
+    let mut report = Report::read(&fixture_path()).expect("the fixture is a report of this version");
+    let trial = &mut report.trials[0];
+    trial.client = Some(ClientInfo {
+        api: "java.net.Socket".into(),
+        runtime: "OpenJDK 17.0.15".into(),
+    });
+    let step = trial.steps.first_mut().expect("the fixture's trial has steps");
+    step.runtime = Some(Answer {
+        outcome: "error".into(),
+        error_type: Some("java.net.SocketException".into()),
+        message: Some("Connection reset".into()),
+        ..Answer::default()
+    });
+    trial.judged_by = vec!["suites/expectations/linux.toml".into()];
+    trial.mismatches = vec![sockerr_reports::Mismatch {
+        step: "client.read#1".into(),
+        runtime: Some("java.net.Socket".into()),
+        aspect: sockerr_reports::Aspect::RuntimeMessage,
+        expected: "\"Connection reset by peer\"".into(),
+        observed: "\"Connection reset\"".into(),
+        context: None,
+        origin: Some("suites/expectations/linux.toml".into()),
+    }];
+    let errors = errors(&serde_json::to_value(&report).expect("serialises"));
+    assert!(errors.is_empty(), "{errors:?}");
 }

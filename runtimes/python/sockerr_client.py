@@ -133,36 +133,43 @@ class AsyncioApi:
             return None
         return sock.fileno() if sock.fileno() >= 0 else None
 
+    def streams(self):
+        if self.writer is None:
+            raise Unsupported("no connection: connect first (asyncio.open_connection returns no streams before it succeeds)")
+        return self.reader, self.writer
+
     def connect(self, req):
         self.reader, self.writer = self.run(asyncio.open_connection(req["host"], req["port"]))
 
     def read(self, req):
-        return len(self.run(self.reader.read(req["len"])))
+        return len(self.run(self.streams()[0].read(req["len"])))
 
     def write(self, req):
-        self.writer.write(b"x" * req["len"])
-        return self.run(self.writer.drain())
+        _, writer = self.streams()
+        writer.write(b"x" * req["len"])
+        return self.run(writer.drain())
 
     def shutdown(self, req):
         if req["how"] != "write":
             raise Unsupported("asyncio.StreamWriter has write_eof() (SHUT_WR) only")
-        return self.writer.write_eof()
+        return self.streams()[1].write_eof()
 
     def so_error(self, req):
-        return self.transport_socket().getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return self.streams()[1].get_extra_info("socket").getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
 
     def getpeername(self, req):
-        return str(self.writer.get_extra_info("peername"))
+        return str(self.streams()[1].get_extra_info("peername"))
 
     def set_nodelay(self, req):
-        return self.transport_socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(req["on"]))
+        return self.streams()[1].get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(req["on"]))
 
     def set_keepalive(self, req):
-        return self.transport_socket().setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(req["on"]))
+        return self.streams()[1].get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(req["on"]))
 
     def close(self, req):
-        self.writer.close()
-        return self.run(self.writer.wait_closed())
+        _, writer = self.streams()
+        writer.close()
+        return self.run(writer.wait_closed())
 
     def end(self):
         if self.writer is not None:

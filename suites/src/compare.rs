@@ -28,7 +28,7 @@ use sockerr_reports::{Report, TrialReport};
 pub use sockerr_reports::matrix::{GAP, Matrix, WIRE};
 
 use crate::catalogue;
-use crate::expectations::{Expectations, StepExpectation, WireExpectation};
+use crate::expectations::{ExpectationFile, StepExpectation, WireExpectation};
 
 /// Where a column's cells come from.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ pub enum Source {
     /// A report: outcomes measured by a run.
     Measured(Box<Report>),
     /// An expectation file: outcome sets documented, not measured.
-    Documented(Expectations),
+    Documented(ExpectationFile),
 }
 
 /// One input file of a comparison.
@@ -53,7 +53,7 @@ impl Input {
     pub fn load(path: &Path) -> anyhow::Result<Input> {
         let file = path.display().to_string();
         let source = if path.extension().is_some_and(|e| e == "toml") {
-            Source::Documented(Expectations::load(path, &catalogue::ids())?)
+            Source::Documented(ExpectationFile::load(path, &catalogue::ids())?)
         } else {
             Source::Measured(Box::new(Report::read(path)?))
         };
@@ -115,11 +115,11 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
                         .steps
                         .iter()
                         .find(|s| s.label == label)
-                        .map(|s| s.outcome_with_signals())
+                        .map(|s| sockerr_reports::signature::without_ephemeral_ports(&s.outcome_with_signals()))
                 }
                 (Source::Measured(_), None) => index[c].get(id).map(|t| wire_cell(t)),
                 (Source::Documented(e), Some(label)) => e.for_scenario(scenario)?.steps.get(label).map(expected_cell),
-                (Source::Documented(e), None) => expected_wire_cell(&e.for_scenario(scenario)?.wire),
+                (Source::Documented(e), None) => expected_wire_cell(e.for_scenario(scenario)?.wire.as_ref()?),
             }
         };
         let holding: Vec<usize> = measured
@@ -379,7 +379,7 @@ mod tests {
     /// per step; as a column it is documented, not measured, and never makes a row differ.
     #[test]
     fn an_expectation_file_is_a_documented_column_that_shows_the_set_and_never_differs() {
-        let expectations = Expectations::parse(
+        let expectations = ExpectationFile::parse(
             "macos.toml",
             "[\"abort.linger0.read_first\"]\nwire = { has = [\"server>client R.\"] }\n\
              \"client.read#1\" = [\"ECONNRESET\", \"EPIPE\"]\n\"client.write#1\" = { result = \"EPIPE\", signals = [\"SIGPIPE\"] }\n",
@@ -464,7 +464,7 @@ mod tests {
     fn a_comparison_without_a_report_is_refused() {
         let documented = Input {
             file: "linux.toml".into(),
-            source: Source::Documented(Expectations::default()),
+            source: Source::Documented(ExpectationFile::default()),
         };
         let error = build(&[documented]).unwrap_err().to_string();
         assert!(error.contains("at least one report"), "{error}");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sockerr_harness::runtime::Api;
 use sockerr_harness::{Capabilities, ClientInfo, Family, Missing, Need, Observation, Topology, TrialSpec, trial};
-use sockerr_reports::{Status, TrialReport};
+use sockerr_reports::{Aspect, Mismatch, Status, TrialReport};
 
 use crate::expectations::Expectations;
 use crate::scenario::Scenario;
@@ -38,9 +38,12 @@ pub struct RunConfig {
     /// Sysctls written in every namespace of every trial before any socket exists
     /// (`sockerr run --sysctl KEY=VALUE`; see [`parse_sysctl`]).
     pub sysctls: Vec<(String, String)>,
-    /// A trial that would be skipped (a prerequisite missing here) fails instead
-    /// (`sockerr run --strict`, `SOCKERR_REQUIRE_ALL=1` for the conformance target).
+    /// A trial that no expectation judged fails instead of being `observed` (`--strict`;
+    /// the conformance target always judges so).
     pub strict: bool,
+    /// A trial that would be skipped (a prerequisite missing here) fails instead, naming what
+    /// is missing (`--strict`; `SOCKERR_REQUIRE_ALL=1` for the conformance target).
+    pub skips_fail: bool,
 }
 
 impl Default for RunConfig {
@@ -54,6 +57,7 @@ impl Default for RunConfig {
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
             strict: false,
+            skips_fail: false,
         }
     }
 }
@@ -234,11 +238,12 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         wire: Default::default(),
         knobs: Vec::new(),
         timer: scenario.timer.map(str::to_string),
+        judged_by: Vec::new(),
         mismatches: Vec::new(),
         error: None,
     };
     if report.skip_reason.is_some() {
-        fail_skip_if_strict(&mut report, config);
+        fail_if_skipped(&mut report, config);
         return report;
     }
     let file_name = pcap_file_name(&id);
@@ -276,52 +281,56 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         report.skip_reason = Some(reason);
         report.mismatches.clear();
     }
-    fail_skip_if_strict(&mut report, config);
+    fail_if_skipped(&mut report, config);
     report
 }
 
-/// Under [`RunConfig::strict`], a skipped trial fails: the skip reason stays, and the error
-/// says why the trial failed.
-fn fail_skip_if_strict(report: &mut TrialReport, config: &RunConfig) {
-    if config.strict && report.status == Status::Skip {
+/// Under [`RunConfig::skips_fail`], a skipped trial fails: the skip reason stays, the error
+/// says why the trial failed, and a mismatch of the trial as a whole shows it wherever
+/// mismatches are shown.
+fn fail_if_skipped(report: &mut TrialReport, config: &RunConfig) {
+    if config.skips_fail && report.status == Status::Skip {
+        let reason = report.skip_reason.clone().unwrap_or_else(|| "no reason given".into());
         report.status = Status::Fail;
-        report.error = Some(format!(
-            "skipped, which a strict run counts as a failure: {}",
-            report.skip_reason.as_deref().unwrap_or("no reason given")
-        ));
+        report.error = Some(format!("skipped, which a strict run counts as a failure: {reason}"));
+        report.mismatches.push(Mismatch {
+            step: "trial".into(),
+            runtime: None,
+            aspect: Aspect::TrialError,
+            expected: "the trial runs (a strict run fails a skipped trial)".into(),
+            observed: format!("skipped: {reason}"),
+            context: None,
+            origin: None,
+        });
     }
 }
 
+/// Judges a trial with the run's expectations: `pass` when every stated fact was observed,
+/// `fail` when one was not (or the trial could not run to its end), `observed` when nothing
+/// judged it, which `strict` turns into a failure.
 fn judge(report: &mut TrialReport, observation: &Observation, config: &RunConfig) {
     report.skip_reason = None;
-    // A runtime trial's steps are what the runtime reported, not system calls: the
-    // scenario's expectations of calls do not apply to them.
-    let expectation = match report.client {
-        None => config.expectations.for_scenario(&report.scenario),
-        Some(_) => None,
-    };
-    match expectation {
-        Some(expectation) => {
-            report.mismatches = expectation.compare(observation);
-            report.status = if report.mismatches.is_empty() {
-                Status::Pass
-            } else {
-                Status::Fail
-            };
-        }
-        None => {
-            report.status = if observation.error.is_some() {
-                Status::Fail
-            } else {
-                Status::Observed
-            };
-            report.mismatches = observation
-                .error
-                .iter()
-                .map(|e| format!("the trial did not run to its end: {e}"))
-                .collect();
-        }
+    let judgement = config.expectations.judge(&report.scenario, observation);
+    report.judged_by = judgement.judged_by;
+    report.mismatches = judgement.mismatches;
+    if let (Some(why), true) = (&judgement.unjudged, config.strict) {
+        report.mismatches.push(Mismatch {
+            step: "trial".into(),
+            runtime: None,
+            aspect: Aspect::Unjudged,
+            expected: "an expectation that judges the trial".into(),
+            observed: why.clone(),
+            context: Some(format!("judged strictly with {}", config.expectations.origin())),
+            origin: None,
+        });
     }
+    report.status = if !report.mismatches.is_empty() {
+        Status::Fail
+    } else if judgement.unjudged.is_some() {
+        Status::Observed
+    } else {
+        Status::Pass
+    };
 }
 
 /// Trials run at once unless told otherwise: one worker per CPU.
@@ -397,6 +406,7 @@ pub fn run_all_reporting(
         }
     });
     sockerr_harness::capture::settle_releases(RELEASE_LIMIT);
+    sockerr_harness::runtime::stop_all();
     results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -420,16 +430,16 @@ fn runtimes_of(planned: &[Planned<'_>], config: &RunConfig) -> Vec<sockerr_harne
 /// The text a failed trial shows: what differed, then every step and the wire.
 pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     let mut out = String::new();
-    match &report.error {
-        Some(error) if report.mismatches.is_empty() => {
-            let _ = writeln!(out, "{} failed: {error}", report.id);
+    match &report.skip_reason {
+        Some(_) => {
+            let _ = writeln!(out, "{} could not run here:", report.id);
         }
-        _ => {
+        None => {
             let _ = writeln!(out, "{} differs from {origin}:", report.id);
         }
     }
     for m in &report.mismatches {
-        let _ = writeln!(out, "  {}", m.replace('\n', "\n  "));
+        let _ = writeln!(out, "  {}", m.to_string().replace('\n', "\n  "));
     }
     out.push_str(&sockerr_reports::summary::transcript(report));
     out

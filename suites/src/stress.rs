@@ -18,8 +18,9 @@ use sockerr_reports::{Status, TrialReport};
 
 use crate::runner::{self, Planned, RunConfig};
 
-/// The schema name and version written into `stress.json`.
-pub const SCHEMA: &str = "sockerr-stress/1";
+/// The schema name and version written into `stress.json`. Version 2: the first mismatches of
+/// a failing trial are structured values (`sockerr_reports::Mismatch`), no longer text.
+pub const SCHEMA: &str = "sockerr-stress/2";
 
 /// What a stress run found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +55,7 @@ pub struct TrialRuns {
     pub failed_runs: Vec<usize>,
     /// What differed from the expectation in the first failed run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub first_mismatches: Vec<String>,
+    pub first_mismatches: Vec<sockerr_reports::Mismatch>,
     /// Runs that returned no report for this trial (a bug in the runner if ever non-empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_runs: Vec<usize>,
@@ -180,8 +181,6 @@ impl TrialRuns {
         if report.status == Status::Fail {
             if self.failed_runs.is_empty() {
                 self.first_mismatches = report.mismatches.clone();
-                self.first_mismatches
-                    .extend(report.error.clone().filter(|_| report.mismatches.is_empty()));
             }
             self.failed_runs.push(run);
         }
@@ -345,7 +344,7 @@ impl fmt::Display for StressResult {
                 self.runs
             )?;
             for m in &t.first_mismatches {
-                writeln!(f, "  {}", m.replace('\n', "\n  "))?;
+                writeln!(f, "  {}", m.to_string().replace('\n', "\n  "))?;
             }
         }
         let differing: Vec<&TrialRuns> = self.differing().collect();

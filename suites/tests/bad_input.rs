@@ -41,15 +41,19 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 )]
 #[case::unknown_scenario_id(
     "[\"abort.linger0.read_frist\"]\n\"client.read#1\" = \"ECONNRESET\"\n",
-    "bad.toml:1:2: unknown scenario id \"abort.linger0.read_frist\""
+    "bad.toml:1:2: unknown scenario id \"abort.linger0.read_frist\" (see `sockerr list`); did you mean abort.linger0.read_first?"
 )]
 #[case::unknown_step_label(
     "[\"abort.linger0.read_first\"]\n\"client.reed#1\" = \"ECONNRESET\"\n",
-    "bad.toml:2:1: \"client.reed#1\": unknown verb \"reed\""
+    "bad.toml:2:1: \"client.reed#1\": unknown verb \"reed\"; did you mean read?"
 )]
 #[case::unknown_errno_name(
     "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"ECONNRESTE\"\n",
-    "bad.toml:2:1: \"client.read#1\": unknown outcome \"ECONNRESTE\""
+    "bad.toml:2:1: \"client.read#1\": unknown outcome \"ECONNRESTE\"; did you mean ECONNRESET?"
+)]
+#[case::unknown_poll_bit(
+    "[\"abort.linger0.poll\"]\n\"client.poll#1\" = { revents = [\"POLLHUB\"] }\n",
+    "bad.toml:2:21: \"client.poll#1\": unknown poll bit \"POLLHUB\"; did you mean POLLHUP?"
 )]
 #[case::wrong_value_type(
     "[\"abort.linger0.read_first\"]\n\"client.read#1\" = true\n",

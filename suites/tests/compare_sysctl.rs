@@ -115,7 +115,7 @@ fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose
         };
         Report::new(
             platform,
-            Some(expectations.origin.clone()),
+            Some(expectations.origin()),
             runner::run_all(&planned, &config, 4),
         )
     };

@@ -41,7 +41,7 @@ fn a_report_of_trials_run_now_validates_against_the_schema() {
     let trials = runner::run_all(&planned, &config, 2);
     assert_eq!(trials.len(), planned.len());
     assert!(trials.iter().all(|t| t.status != Status::Skip), "no trial was skipped");
-    let report = Report::new(Platform::probe(), Some(config.expectations.origin.clone()), trials);
+    let report = Report::new(Platform::probe(), Some(config.expectations.origin()), trials);
 
     let json: serde_json::Value =
         serde_json::from_str(&serde_json::to_string_pretty(&report).expect("a report serialises")).expect("JSON");

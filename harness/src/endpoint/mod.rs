@@ -157,18 +157,6 @@ impl Endpoint {
         }
     }
 
-    /// Configures the socket with `set` where the trial needs it and records nothing (an
-    /// option that only makes the wire the same in every run, such as TCP_QUICKACK): the
-    /// endpoint's own socket, or a runtime client's through a duplicate.
-    pub fn configure<T>(&self, set: impl FnOnce(&Socket) -> io::Result<T>) -> io::Result<T> {
-        self.observe(set).unwrap_or_else(|| {
-            Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                format!("{}: no socket to configure", self.actor),
-            ))
-        })
-    }
-
     /// The socket's local address, where it has one.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
         self.observe(|s| s.local_addr().ok()).flatten()?.as_socket()

@@ -102,7 +102,8 @@ impl Endpoint {
         Some(self.record_runtime(verb, started, made))
     }
 
-    fn record_runtime(&mut self, verb: Verb, started: Instant, made: RuntimeStep) -> Step {
+    fn record_runtime(&mut self, verb: Verb, started: Instant, mut made: RuntimeStep) -> Step {
+        made.answer.ended = made.ended.clone();
         let api = self.runtime.as_ref().map_or("", |c| c.api().id());
         let t_us = self.log.micros_since_start(started);
         let detail = (!made.survived).then(|| {

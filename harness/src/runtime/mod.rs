@@ -44,7 +44,6 @@
 //! process costs one start per run instead of one per trial (runtimes/README.md has the
 //! figures).
 
-mod answer;
 mod line;
 mod node_ipc;
 mod programs;
@@ -57,7 +56,7 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use answer::{Answer, RuntimeStep};
+pub use crate::record::runtime::{Answer, RuntimeStep};
 use line::Lines;
 use serde_json::{Value, json};
 
@@ -131,6 +130,13 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// Ends every long-lived client this process started (they are started again when a later
+/// session needs them): a run calls it at its end, so that it leaves no process behind.
+pub fn stop_all() {
+    server::stop_all();
+    node_ipc::stop();
 }
 
 /// Whether `SOCKERR_RUNTIME_MODE=process` asks for a process per session for every client.
@@ -511,6 +517,15 @@ impl RuntimeClient {
 }
 
 impl Answer {
+    /// The answer of a step the client never answered: `why` says what happened instead.
+    pub(crate) fn lost(why: impl Into<String>) -> Answer {
+        Answer {
+            outcome: "lost".into(),
+            why: Some(why.into()),
+            ..Answer::default()
+        }
+    }
+
     fn summary_with_why(&self) -> String {
         match &self.why {
             Some(why) => format!("{}: {why}", self.summary()),

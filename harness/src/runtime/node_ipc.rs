@@ -40,6 +40,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Ends the running client, if one runs (see [`super::server::stop_all`]).
+pub(crate) fn stop() {
+    if let Some(host) = lock(&HOST).take() {
+        lock(&host.child).kill();
+    }
+}
+
 /// The running client, started now if it is not running (or died).
 pub(crate) fn get(launch: &Launch) -> io::Result<Arc<NodeHost>> {
     let mut host = lock(&HOST);

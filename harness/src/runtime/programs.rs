@@ -243,9 +243,10 @@ fn run(program: &str, args: &[String]) -> Result<(), String> {
     }
 }
 
-/// Where built clients are kept: `sockerr-runtimes/` in Cargo's target directory (found
-/// from the running executable, which Cargo puts under it), `$SOCKERR_RUNTIME_CACHE` when
-/// set, else the temporary directory.
+/// Where built clients are kept: `$SOCKERR_RUNTIME_CACHE` when set, else `sockerr-runtimes/`
+/// in Cargo's target directory (found from the running executable, which Cargo puts under
+/// it) when this user may write there, else `sockerr-runtimes-<uid>` in the temporary
+/// directory (an ordinary user running a build root made).
 pub(crate) fn cache_root() -> PathBuf {
     if let Some(dir) = std::env::var_os("SOCKERR_RUNTIME_CACHE") {
         return dir.into();
@@ -257,8 +258,22 @@ pub(crate) fn cache_root() -> PathBuf {
                 .find(|a| a.join("CACHEDIR.TAG").is_file())
                 .map(Path::to_path_buf)
         })
-        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from));
-    target.unwrap_or_else(std::env::temp_dir).join("sockerr-runtimes")
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .map(|target| target.join("sockerr-runtimes"))
+        .filter(|dir| writable(dir));
+    target.unwrap_or_else(|| std::env::temp_dir().join(format!("sockerr-runtimes-{}", sys::user_id_outside())))
+}
+
+/// Whether this process can create files in `dir` (creating it if need be).
+fn writable(dir: &Path) -> bool {
+    std::fs::create_dir_all(dir).is_ok() && tempfile_in(dir)
+}
+
+fn tempfile_in(dir: &Path) -> bool {
+    let probe = dir.join(format!(".probe-{}-{}", std::process::id(), sys::thread_id()));
+    let made = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    made
 }
 
 /// The directory `<name>-<hash of the sources>` in the cache, with the sources in `src/` and
@@ -302,7 +317,7 @@ fn cached(name: &str, sources: &[Source], build: impl FnOnce(&Path) -> Result<()
 mod tests {
     use super::*;
 
-    /// DESIGN.md principle 6: what the machine lacks becomes a skip with one line saying why
+    /// docs/design.md principle 6: what the machine lacks becomes a skip with one line saying why
     /// and how to get it.
     #[test]
     fn a_runtime_missing_from_the_path_is_a_one_line_skip_naming_its_debian_package() {

@@ -43,6 +43,15 @@ impl Server {
     }
 }
 
+/// Ends every running client (SIGKILL, then reaped): at the end of a run, so that no process
+/// outlives it. Sessions still open lose their client.
+pub(crate) fn stop_all() {
+    let servers = std::mem::take(&mut *SERVERS.lock().unwrap_or_else(PoisonError::into_inner));
+    for server in servers.into_values() {
+        server.child.lock().unwrap_or_else(PoisonError::into_inner).kill();
+    }
+}
+
 /// The running client of `runtime`, started now if it is not running (or died).
 pub(crate) fn get(runtime: Runtime, launch: &Launch) -> io::Result<Arc<Server>> {
     let mut servers = SERVERS.lock().unwrap_or_else(PoisonError::into_inner);

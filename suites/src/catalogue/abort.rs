@@ -105,7 +105,6 @@ pub fn scenarios() -> Vec<Scenario> {
             situations: &[7],
             guidance: "Data already received survives the peer's reset here: keep reading until the error and use what arrived (a complete response is valid), but treat a response cut short by ECONNRESET as lost. Other systems may discard it, so never rely on reading it after a reset.",
             needs: &[Need::PacketCapture],
-            runtimes: true,
             script: pending_local_data,
             ..Scenario::BASE
         },

@@ -51,8 +51,9 @@ pub struct TrialArgs {
     /// Trials run at once, 1 or more [default: the number of CPUs].
     #[arg(long, value_name = "N", value_parser = parse_jobs)]
     pub jobs: Option<usize>,
-    /// Expectation file to judge the trials with [default: $SOCKERR_EXPECT, else the built-in
-    /// suites/expectations/linux.toml].
+    /// Your expectation file, layered over the built-in suites/expectations/linux.toml: it
+    /// decides for the scenarios and steps it names, the built-in file for the rest
+    /// [default: $SOCKERR_EXPECT; none: the built-in file alone].
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
     /// Set a per-namespace sysctl (net.ipv4.*, net.ipv6.*, net.core.*) in every namespace of
@@ -61,10 +62,11 @@ pub struct TrialArgs {
     /// the command. Recorded in the report's platform.sysctl_overrides.
     #[arg(long, value_name = "KEY=VALUE", value_parser = runner::parse_sysctl)]
     pub sysctl: Vec<(String, String)>,
-    /// Count a skipped trial as a failed one: a trial whose prerequisite is missing here
-    /// (nftables, namespaces, a sysctl of the kernel) fails, naming it, and the exit status
-    /// is 1. Without it such a trial is skipped, and the command says at its start what is
-    /// missing, how many trials it costs and how to install it.
+    /// Judge every trial, and count a skip as a failure: a trial no expectation judged fails
+    /// instead of being `observed`, and a trial whose prerequisite is missing here
+    /// (nftables, namespaces, a sysctl of the kernel, a runtime) fails naming it; the exit
+    /// status is then 1. Without it such a trial is skipped, and the command says at its
+    /// start what is missing, how many trials it costs and how to install it.
     #[arg(long)]
     pub strict: bool,
     /// Directory for the results, created if missing; one that cannot be written is refused
@@ -135,6 +137,7 @@ impl TrialArgs {
             capabilities: runner::probe(&selection.trials, namespaces_problem),
             sysctls: self.sysctl.clone(),
             strict: self.strict,
+            skips_fail: self.strict,
             ..RunConfig::default()
         };
         Ok(Prepared {

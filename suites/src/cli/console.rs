@@ -221,7 +221,7 @@ pub fn recap(report: &Report, paint: Paint) -> String {
     for t in &judged {
         let _ = writeln!(out, "  {}", paint.bold(&t.id));
         for m in &t.mismatches {
-            let _ = writeln!(out, "    {}", m.replace('\n', "\n    "));
+            let _ = writeln!(out, "    {}", m.to_string().replace('\n', "\n    "));
         }
         if let Some(error) = t.error.as_ref().filter(|_| t.mismatches.is_empty()) {
             let _ = writeln!(out, "    {error}");

@@ -84,7 +84,7 @@ pub fn run(args: RunArgs, run_as: String, skip_reason: Option<String>) -> anyhow
     platform.label = args.label;
     platform.origin = origin;
     platform.run_as = run_as;
-    let mut report = Report::new(platform, Some(config.expectations.origin.clone()), trials);
+    let mut report = Report::new(platform, Some(config.expectations.origin()), trials);
     report.errnos = crate::knowledge::errno_notes(&report);
     report.article = crate::article::mapping(&scenarios);
     let written = sockerr_reports::outputs::write_outputs(&report, &prepared.out)

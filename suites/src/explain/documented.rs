@@ -5,14 +5,14 @@
 use std::collections::BTreeSet;
 
 use crate::catalogue;
-use crate::expectations::{self, Expectations};
+use crate::expectations::{self, ExpectationFile};
 
 /// One documented platform file, parsed.
 pub struct DocumentedPlatform {
     /// Short name: `macOS 15`, `FreeBSD`, ...
     pub name: String,
     pub origin: &'static str,
-    pub expectations: Expectations,
+    pub expectations: ExpectationFile,
 }
 
 /// The built-in documented expectation files (macOS, FreeBSD, OpenBSD, Windows).
@@ -21,7 +21,7 @@ pub fn documented_platforms() -> Vec<DocumentedPlatform> {
     expectations::documented_files()
         .into_iter()
         .filter_map(|(origin, text)| {
-            let expectations = Expectations::parse(origin, text, &ids).ok()?;
+            let expectations = ExpectationFile::parse(origin, text, &ids).ok()?;
             let full = expectations.platform.name.clone().unwrap_or_else(|| origin.to_string());
             let name = full.split(" (").next().unwrap_or(&full).to_string();
             Some(DocumentedPlatform {

@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use sockerr_reports::Report;
 
 use crate::catalogue;
-use crate::expectations::{self, Expectations};
+use crate::expectations::Expectations;
 use crate::runner::{self, Planned, RunConfig};
 
 pub use documented::{DocumentedPlatform, documented_platforms};
@@ -133,10 +133,7 @@ fn asked_about(subject: &Subject, planned: &Planned) -> bool {
 /// Runs the given trials against the built-in expectations, writing nothing.
 fn run_trials(planned: &[&Planned], run_as: String, skip_reason: Option<String>) -> anyhow::Result<Report> {
     let ids = catalogue::ids();
-    let expectations = match expectations::built_in() {
-        Some((origin, text)) => Expectations::parse(origin, text, &ids)?,
-        None => Expectations::default(),
-    };
+    let expectations = Expectations::built_in(&ids)?;
     let planned: Vec<Planned> = planned.iter().map(|p| **p).collect();
     let config = RunConfig {
         expectations,
@@ -147,6 +144,6 @@ fn run_trials(planned: &[&Planned], run_as: String, skip_reason: Option<String>)
     let trials = runner::run_all(&planned, &config, jobs);
     let mut platform = sockerr_harness::platform::Platform::probe();
     platform.run_as = run_as;
-    let origin = (!config.expectations.origin.is_empty()).then(|| config.expectations.origin.clone());
+    let origin = (!config.expectations.is_empty()).then(|| config.expectations.origin());
     Ok(Report::new(platform, origin, trials))
 }

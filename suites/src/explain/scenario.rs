@@ -57,7 +57,7 @@ pub fn explain_scenario(
     for t in &trials {
         let _ = writeln!(out, "  {:<8} {}", t.status.as_str(), t.id);
         for m in &t.mismatches {
-            let _ = writeln!(out, "           {}", m.replace('\n', "\n           "));
+            let _ = writeln!(out, "           {}", m.to_string().replace('\n', "\n           "));
         }
     }
 
@@ -134,7 +134,7 @@ pub fn explain_scenario(
     let wire_docs: Vec<String> = documented
         .iter()
         .filter_map(|p| {
-            let w = &p.expectations.scenarios.get(id)?.wire;
+            let w = p.expectations.scenarios.get(id)?.wire.as_ref()?;
             if w.has.is_empty() && w.lacks.is_empty() {
                 return None;
             }

@@ -19,7 +19,7 @@ mod tcp_info;
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use errno::{errno_name, strerror};
 pub use errqueue::recv_errqueue;
-pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable};
+pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
 pub use probe::probe;
 pub use proc::{

@@ -76,6 +76,28 @@ pub fn in_fresh_namespace<T: Send + 'static>(probe: impl FnOnce() -> T + Send + 
     .unwrap_or_else(|_| Err(io::Error::other("the probe panicked")))
 }
 
+/// The user id this process has outside any user namespace it entered (`/proc/self/uid_map`
+/// maps 0 inside to it): the one files it creates belong to.
+pub fn user_id_outside() -> u32 {
+    let inside = nix::unistd::geteuid().as_raw();
+    std::fs::read_to_string("/proc/self/uid_map")
+        .ok()
+        .and_then(|map| {
+            map.lines().find_map(|line| {
+                let mut fields = line.split_whitespace().map(str::parse::<u32>);
+                match (fields.next(), fields.next(), fields.next()) {
+                    (Some(Ok(first)), Some(Ok(outside)), Some(Ok(count)))
+                        if (first..first + count).contains(&inside) =>
+                    {
+                        Some(outside + (inside - first))
+                    }
+                    _ => None,
+                }
+            })
+        })
+        .unwrap_or(inside)
+}
+
 /// For a run by an ordinary user: moves the whole process into a new user namespace, mapping
 /// the user to root inside it, so that trials can create network namespaces, veth pairs and
 /// packet sockets that belong to that user namespace (user_namespaces(7)). Must be called

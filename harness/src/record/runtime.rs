@@ -1,4 +1,6 @@
-//! What a runtime client answered for one step, and the step as the trial records it.
+//! What a runtime client answered for one step, and the step as the trial records it: plain
+//! data like the rest of the record, kept apart from the driver (`crate::runtime`, Linux) so
+//! that reports and expectation files read it on every platform.
 
 use std::collections::BTreeMap;
 
@@ -6,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// One observation line of the protocol, as the client wrote it (see the module doc).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Answer {
     /// `ok`, `error`, `unsupported`; the harness adds `lost` when no answer came.
     pub outcome: String,
@@ -45,6 +47,10 @@ pub struct Answer {
     /// The hello's answer: the client's process id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    /// How the client's process ended, when it had ended by the time the step was answered
+    /// (added by the harness; `None`: it survived the step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
     /// The socket's descriptor in the client's process while it is open: how the harness
     /// finds it (pidfd_getfd). Not part of the record: descriptor numbers differ between runs.
     #[serde(default, skip_serializing)]
@@ -53,11 +59,13 @@ pub struct Answer {
 }
 
 impl Answer {
-    pub(crate) fn lost(why: impl Into<String>) -> Answer {
-        Answer {
-            outcome: "lost".into(),
-            why: Some(why.into()),
-            ..Answer::default()
+    /// The outcome in the notation expectation files use: `ok` for a call that returned
+    /// nothing, `ok=V` with what it returned (`ok=-1`, `ok="198.18.0.2:4000"`), `error`,
+    /// `unsupported` or `lost`.
+    pub fn outcome_text(&self) -> String {
+        match (self.outcome.as_str(), &self.value) {
+            ("ok", Some(value)) if !value.is_null() => format!("ok={value}"),
+            (outcome, _) => outcome.to_string(),
         }
     }
 
@@ -86,7 +94,7 @@ impl Answer {
 }
 
 /// One step of a runtime client, with what the harness saw of its socket right after it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuntimeStep {
     /// `client.read#1`, numbered per verb as the native steps are.
     pub label: String,
