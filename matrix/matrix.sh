@@ -455,6 +455,25 @@ boot() {
   ) 2>/dev/null
 }
 
+# Shows the guest's `matrix-guest:` console lines (its progress among them) as they come,
+# prefixed with the kernel's label $2, until the file $3 exists; then the rest, and returns.
+# Only whole lines of the console file $1 are read: the guest may be writing the last one.
+follow_guest() {
+  local console=$1 label=$2 ended=$3 shown=0 whole lines last=""
+  while :; do
+    [ -e "$ended" ] && last=1
+    whole=$(wc -l <"$console" 2>/dev/null) || whole=0
+    lines=$(head -n "$whole" "$console" 2>/dev/null | grep -c '^matrix-guest:') || lines=0
+    if [ "$lines" -gt "$shown" ]; then
+      head -n "$whole" "$console" | grep '^matrix-guest:' | tail -n +"$((shown + 1))" |
+        tr -d '\r' | sed "s/^matrix-guest:/  $label:/" >&2 || true
+      shown=$lines
+    fi
+    [ -z "$last" ] || return 0
+    sleep 1
+  done
+}
+
 ACCEL_USED=""
 ACCEL_WHY=""
 choose_accelerator() {
@@ -572,10 +591,13 @@ boot_guest() {
     say "$label: booting $krel under $ACCEL_USED (at most $TIMEOUT s; console: $dir/console.log)"
     t0=$(date +%s)
     rc=0
-    rm -f "$dir/result.tgz"
+    rm -f "$dir/result.tgz" "$dir/console.log" "$dir/ended"
+    follow_guest "$dir/console.log" "$label" "$dir/ended" &
+    local follower=$!
     boot "$vmlinuz" "$dir/initrd" "$ACCEL_USED" "$TIMEOUT" "$dir/console.log" "$dir/result.tgz" || rc=$?
     took=$(($(date +%s) - t0))
-    grep '^matrix-guest:' "$dir/console.log" | sed "s/^matrix-guest:/  $label:/" >&2 || true
+    touch "$dir/ended"
+    wait "$follower" || true
     rm -rf "$dir/result"
     mkdir -p "$dir/result"
     if [ -s "$dir/result.tgz" ] && tar -xzf "$dir/result.tgz" -C "$dir/result" 2>/dev/null; then

@@ -7,6 +7,9 @@
 
 use std::fmt;
 use std::io;
+use std::time::Duration;
+
+use sockerr_reports::TrialReport;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +78,19 @@ pub fn median(values: &[f64]) -> f64 {
 
 /// Runs `planned` `runs` times on `jobs` workers, with no CPU burners, and measures.
 pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usize) -> io::Result<BenchResult> {
+    bench_reporting(planned, config, runs, jobs, |_| {}, |_, _| {})
+}
+
+/// [`bench`], calling `trial_done(report)` as each trial of a run is judged (from the
+/// workers), and `run_done(run, wall time)` after each run (runs numbered from 1).
+pub fn bench_reporting(
+    planned: &[Planned<'_>],
+    config: &RunConfig,
+    runs: usize,
+    jobs: usize,
+    trial_done: impl Fn(&TrialReport) + Sync,
+    mut run_done: impl FnMut(usize, Duration),
+) -> io::Result<BenchResult> {
     let mut elapsed: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
     let mut overhead: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
     let mut setup_waits = Vec::new();
@@ -82,7 +98,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
     let mut longest_per_run = Vec::new();
     let mut longest_ids: Vec<String> = Vec::new();
     let ids: Vec<String> = planned.iter().map(|p| p.id()).collect();
-    let stress = crate::stress::stress_reporting(planned, config, runs, 0, jobs, |_, _, reports| {
+    let stress = crate::stress::stress_reporting(planned, config, runs, 0, jobs, trial_done, |run, wall, reports| {
         let mut longest: Option<(&str, f64)> = None;
         for report in reports {
             let Some(i) = ids.iter().position(|id| *id == report.id) else {
@@ -101,6 +117,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
             longest_per_run.push(ms);
             longest_ids.push(id.to_string());
         }
+        run_done(run, wall);
     })?;
     let longest_trial = most_frequent(&longest_ids).unwrap_or_default();
     let longest_trial_timer = planned
