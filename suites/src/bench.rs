@@ -81,7 +81,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
     bench_reporting(planned, config, runs, jobs, |_| {}, |_, _| {})
 }
 
-/// [`bench`], calling `trial_done(report)` as each trial of a run is judged (from the
+/// [`bench()`], calling `trial_done(report)` as each trial of a run is judged (from the
 /// workers), and `run_done(run, wall time)` after each run (runs numbered from 1).
 pub fn bench_reporting(
     planned: &[Planned<'_>],

@@ -18,6 +18,7 @@
 use sockerr_harness::runtime::Api;
 use sockerr_harness::{Family, Need, ScriptResult, Topology, Trial};
 
+#[derive(Clone)]
 pub struct Scenario {
     /// `area.situation.twist`, stable once published: expectation files and reports key on
     /// it. The area names the catalogue file that holds it (`suites/src/catalogue/<area>.rs`).

@@ -1,84 +1,23 @@
-//! The conformance target: one libtest-mimic trial per scenario x family x topology, named
-//! `<scenario id>.<family>.<topology>`, each judged against the platform's expectation file,
-//! with `SOCKERR_EXPECT=FILE` layered over it (the user's file decides for what it names).
-//! A mismatch fails the trial with the step, the expected set, the observed outcome and the
-//! trial's segments; so does a trial that no expectation judged.
-//!
-//! A trial that cannot run here (a prerequisite missing: namespaces, nftables, a sysctl of the
-//! kernel, a runtime) is ignored, never passed, and what it misses is told once at the start;
-//! with `SOCKERR_REQUIRE_ALL=1` (which CI sets, where every prerequisite is installed) it
-//! fails instead.
-//!
-//! Every trial runs its scenario on a fresh thread of its own (namespaces are per thread, and
-//! libtest-mimic reuses its worker threads), so name filters, `--exact`, `--list`, and
-//! cargo-nextest's process per test all work.
+//! The conformance target: the built-in catalogue's gate ([`sockerr::gate`]), one trial per
+//! trial of the catalogue, plus the self-tests that prove the gate can fail: a wrong
+//! expectation fails its trial with a readable diff, and a user's file layers over the
+//! built-in one.
 
-use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use sockerr::expectations::{ExpectationFile, Expectations};
+use sockerr::gate::Gate;
 use sockerr::runner::{self, Planned, RunConfig};
-use sockerr::{catalogue, prerequisites};
-use sockerr_harness::prerequisite;
+use sockerr::suite::Suite;
 use sockerr_reports::{Aspect, Mismatch, Status, TrialReport};
 use std::sync::Arc;
 
 fn main() {
-    // Before any thread exists: entering a user namespace needs a single-threaded process.
-    let (_, skip_reason) = runner::prepare_process();
-    let args = Arguments::from_args();
-    let expectations = match Expectations::for_run(None, &catalogue::ids()) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("conformance: {e}");
-            std::process::exit(2);
-        }
-    };
-    let required = prerequisite::required();
-    let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
-    let planned = runner::plan(scenarios);
-    // A gate that judged nothing must not pass: a trial no expectation judges fails.
-    let config = Arc::new(RunConfig {
-        expectations,
-        capabilities: runner::probe(&planned, skip_reason.clone()),
-        strict: true,
-        skips_fail: required,
-        ..RunConfig::default()
-    });
-    // What the trials miss here, once each (namespaces, nft, a sysctl of the kernel).
-    let fate = if required {
-        "fail (SOCKERR_REQUIRE_ALL is set)"
-    } else {
-        "be ignored"
-    };
-    for missing in prerequisites::before_run(&planned, &config) {
-        eprintln!("conformance: {}", prerequisites::line(&missing, planned.len(), fate));
-    }
-    let mut trials: Vec<Trial> = planned
-        .into_iter()
-        .map(|planned| {
-            let config = Arc::clone(&config);
-            // Known before it runs: a need this platform lacks (under SOCKERR_REQUIRE_ALL the
-            // trial runs, and fails naming it).
-            let unmet = runner::unmet_need(planned, &config).is_some();
-            Trial::ignorable_test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet && !required)
-        })
-        .collect();
-    let ignored = skip_reason.is_some() && !required;
-    trials.push(gate_self_test(scenarios, &config, ignored));
-    trials.push(layering_self_test(scenarios, &config, ignored));
-    libtest_mimic::run(&args, trials).exit();
-}
-
-/// Runs one trial: a failure with its diff, an ignored trial with the reason it could not run
-/// here (under `SOCKERR_REQUIRE_ALL` the runner fails it instead).
-fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<Completion, Failed> {
-    let report = runner::run_trial(planned, config);
-    match report.status {
-        Status::Fail => Err(runner::failure_text(&report, &config.expectations.origin()).into()),
-        Status::Skip => Ok(Completion::ignored_with(
-            report.skip_reason.as_deref().unwrap_or("skipped"),
-        )),
-        Status::Pass | Status::Observed => Ok(Completion::Completed),
-    }
+    let gate = Gate::new(Suite::built_in());
+    let ignored = gate.namespaces_missing();
+    let mut trials = gate.trials();
+    trials.push(gate_self_test(gate.scenarios(), gate.config(), ignored));
+    trials.push(layering_self_test(gate.scenarios(), gate.config(), ignored));
+    gate.run(trials)
 }
 
 /// The trial of `abort.linger0.read_first` over IPv4 on loopback, judged with `expectations`.

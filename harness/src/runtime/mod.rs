@@ -35,9 +35,9 @@
 //!
 //! Their sockets must live in the trial's namespace. Java (JDK 17), Python and Go run as one
 //! long-lived process per runtime whose session threads enter the trial's namespace
-//! ([`server`]). Node.js, which cannot enter a namespace from JavaScript, runs as one
+//! (`server.rs`). Node.js, which cannot enter a namespace from JavaScript, runs as one
 //! long-lived process too, on its IPC channel: the harness makes the socket in the trial's
-//! namespace and passes it with the `connect` request ([`node_ipc`]). A JDK without the
+//! namespace and passes it with the `connect` request (`node_ipc.rs`). A JDK without the
 //! namespace entry runs as a process per session, started from the trial's thread (so in its
 //! namespace). Rust's clients run on a thread started from the trial's thread. Set
 //! `SOCKERR_RUNTIME_MODE=process` to run every client as a process per session; a long-lived

@@ -1,7 +1,7 @@
 //! One trial: a fresh thread, a fresh sandbox, a script that drives endpoints, and the
 //! observation it leaves behind.
 //!
-//! The pieces by concern: [`run`] (the lifecycle: thread, sandbox, deadline, observation),
+//! The pieces by concern: [`mod@run`] (the lifecycle: thread, sandbox, deadline, observation),
 //! [`actors`] (the endpoints a script gets: clients, listener, connected pairs, UDP and Unix
 //! sockets), [`waits`] (waiting on the wire, readiness, TCP state, /proc), [`firewall`]
 //! (nftables rules inside a host) and [`error`] (why a script stopped).

@@ -19,12 +19,18 @@ areas!(
 
 use crate::scenario::Scenario;
 
-/// Every scenario, in catalogue order.
-pub fn all() -> Vec<Scenario> {
+/// The built-in catalogue, in catalogue order.
+pub fn built_in() -> Vec<Scenario> {
     AREAS.iter().flat_map(|(_, scenarios)| scenarios()).collect()
 }
 
-/// The ids of every scenario.
+/// Every scenario of this process's suite, in order: the built-in catalogue unless a suite of
+/// one's own was installed ([`crate::suite`]).
+pub fn all() -> Vec<Scenario> {
+    crate::suite::current().scenarios()
+}
+
+/// The ids of every scenario of this process's suite.
 pub fn ids() -> Vec<&'static str> {
     all().iter().map(|s| s.id).collect()
 }

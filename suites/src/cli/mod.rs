@@ -1,5 +1,5 @@
 //! The `sockerr` command line: one file per command, the arguments several commands share in
-//! [`common`], and what the console shows while and after trials run in [`console`].
+//! `common.rs`, and what the console shows while and after trials run in `console.rs`.
 
 mod bench;
 mod capabilities;
@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::runner;
+use crate::suite::Suite;
 
 /// What the operating system tells a program when a TCP connection breaks, and what went over
 /// the wire. Each scenario runs on real sockets in fresh, private network namespaces (nothing
@@ -52,17 +53,29 @@ enum Command {
     Capabilities(capabilities::CapabilitiesArgs),
 }
 
-/// The `sockerr` program. Call it first thing in `main`, before any thread exists: running as
-/// an ordinary user, the process enters a user namespace, which only a single-threaded process
-/// may do, and SIGINT and SIGTERM are taken by a thread of their own, which the other threads
-/// must inherit. Exit status 2 when a command could not start (its message names why).
+/// The `sockerr` program with the built-in catalogue (see [`main_with`]).
 pub fn main() -> ExitCode {
+    main_with(Suite::built_in())
+}
+
+/// The `sockerr` program working on `suite`: a crate with scenarios of its own calls this from
+/// its `main`, and gets every command (`run`, `list`, `explain`, `stress`, `bench` ...) for
+/// them. Call it first thing in `main`, before any thread exists: running as an ordinary user,
+/// the process enters a user namespace, which only a single-threaded process may do, and
+/// SIGINT and SIGTERM are taken by a thread of their own, which the other threads must
+/// inherit. Exit status 2 when a command could not start (its message names why), or when the
+/// suite cannot be used (a scenario id taken twice, an expectation file with errors).
+pub fn main_with(suite: Suite) -> ExitCode {
     let (run_as, skip_reason) = runner::prepare_process();
     // An interrupted run removes the files it was writing before it dies of the signal.
     if let Err(e) = sockerr_harness::sys::on_termination(sockerr_harness::atomic_file::remove_unfinished) {
         eprintln!("sockerr: cannot take SIGINT and SIGTERM ({e}): an interrupted run may leave temporary files");
     }
     let cli = Cli::parse();
+    if let Err(e) = suite.install() {
+        eprintln!("sockerr: {e}");
+        return ExitCode::from(2);
+    }
     let outcome = match cli.command {
         Command::Run(args) => run::run(*args, run_as, skip_reason),
         Command::List(args) => list::list(args),

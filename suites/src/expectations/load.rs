@@ -45,12 +45,18 @@ pub fn documented_files() -> [(&'static str, &'static str); 4] {
 }
 
 impl Expectations {
-    /// The built-in file of this platform alone (none on a platform without one).
+    /// The expectations that come with the program: the built-in file of this platform (none
+    /// on a platform without one, or for a suite without the built-in catalogue), with the
+    /// files of the process's suite layered over it
+    /// ([`crate::suite::Suite::with_expectations`]).
     pub fn built_in(known: &[&str]) -> Result<Expectations, ExpectationError> {
-        match built_in() {
-            Some((origin, text)) => Expectations::parse(origin, text, known),
-            None => Ok(Expectations::default()),
-        }
+        let suite = crate::suite::current();
+        let platform = match built_in() {
+            Some((origin, text)) if suite.has_built_in() => Expectations::parse(origin, text, known)?,
+            _ => Expectations::default(),
+        };
+        let own = suite.expectation_files(known)?;
+        Ok(own.into_iter().fold(platform, Expectations::layered))
     }
 
     /// The expectations a run uses: the built-in file of this platform, with the user's file

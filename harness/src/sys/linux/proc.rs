@@ -14,7 +14,7 @@ pub fn thread_id() -> crate::sys::Tid {
 }
 
 /// The system call thread `tid` of this process is asleep in, if it is asleep in one: its
-/// state in /proc/self/task/<tid>/stat is `S` and /proc/self/task/<tid>/syscall names the
+/// state in `/proc/self/task/<tid>/stat` is `S` and `/proc/self/task/<tid>/syscall` names the
 /// call (proc_pid_stat(5), proc_pid_syscall(5)). `None` while it runs or has not yet slept.
 fn sleeping_in_syscall(tid: crate::sys::Tid) -> Option<libc::c_long> {
     if !is_asleep(tid) {
@@ -25,7 +25,7 @@ fn sleeping_in_syscall(tid: crate::sys::Tid) -> Option<libc::c_long> {
 }
 
 /// Whether thread `tid` of this process is asleep in an interruptible wait: its state in
-/// /proc/self/task/<tid>/stat is `S` (proc_pid_stat(5)), in whatever call. The evidence that
+/// `/proc/self/task/<tid>/stat` is `S` (proc_pid_stat(5)), in whatever call. The evidence that
 /// a thread is blocked where /proc does not name the call (gVisor).
 pub fn is_asleep(tid: crate::sys::Tid) -> bool {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
@@ -37,7 +37,7 @@ pub fn is_asleep(tid: crate::sys::Tid) -> bool {
         .is_some_and(|state| state == "S")
 }
 
-/// Whether this platform tells a thread's state (/proc/self/task/<tid>/stat).
+/// Whether this platform tells a thread's state (`/proc/self/task/<tid>/stat`).
 pub fn can_see_thread_states() -> bool {
     let tid = thread_id();
     std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
