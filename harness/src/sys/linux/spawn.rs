@@ -142,19 +142,45 @@ fn describe_status(status: libc::c_int) -> String {
     }
 }
 
-/// posix_spawnp of `program` with `stdio` as its descriptors 0, 1 and 2, `channel` as 3, and
-/// every other descriptor closed; the pid.
+/// Where the system keeps administration programs (`nft`, `iptables-legacy`), which an
+/// ordinary user's PATH leaves out on Debian; searched after PATH.
+const SYSTEM_PROGRAM_DIRS: [&str; 3] = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
+/// The file `program` names: itself when it holds a slash, else the first executable file of
+/// that name in PATH, then in [`SYSTEM_PROGRAM_DIRS`]; the name alone (which the spawn then
+/// reports as not found) when there is none.
+fn locate(program: &str) -> std::path::PathBuf {
+    locate_in(program, &std::env::var_os("PATH").unwrap_or_default())
+}
+
+/// [`locate`] with `path` as PATH.
+fn locate_in(program: &str, path: &std::ffi::OsStr) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    if program.contains('/') {
+        return program.into();
+    }
+    std::env::split_paths(path)
+        .chain(SYSTEM_PROGRAM_DIRS.iter().map(std::path::PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|file| std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+        .unwrap_or_else(|| program.into())
+}
+
+/// posix_spawnp of `program` (see [`locate`]) with `stdio` as its descriptors 0, 1 and 2,
+/// `channel` as 3, and every other descriptor closed; the pid.
 fn spawn_with(
     program: &str,
     args: &[&str],
     stdio: [&OwnedFd; 3],
     channel: Option<&OwnedFd>,
 ) -> io::Result<libc::pid_t> {
+    let invalid = |_| io::Error::new(io::ErrorKind::InvalidInput, "an argument holds a NUL byte");
+    let file = CString::new(locate(program).into_os_string().into_encoded_bytes()).map_err(invalid)?;
     let argv: Vec<CString> = std::iter::once(program)
         .chain(args.iter().copied())
         .map(CString::new)
         .collect::<Result<_, _>>()
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "an argument holds a NUL byte"))?;
+        .map_err(invalid)?;
     let mut argv_ptrs: Vec<*mut c_char> = argv.iter().map(|a| a.as_ptr().cast_mut()).collect();
     argv_ptrs.push(std::ptr::null_mut());
     let actions = FileActions::new()?;
@@ -169,7 +195,7 @@ fn spawn_with(
     let rc = unsafe {
         libc::posix_spawnp(
             &mut pid,
-            argv_ptrs[0],
+            file.as_ptr(),
             &actions.0,
             std::ptr::null(),
             argv_ptrs.as_ptr(),
@@ -337,5 +363,24 @@ mod tests {
     fn a_missing_program_is_not_found() {
         let missing = run_program("sockerr-no-such-program", &[], b"").unwrap_err();
         assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// An ordinary user's PATH on Debian lacks /usr/sbin, where nftables installs `nft`: the
+    /// lookup goes on there after PATH (execvp(3) alone would report ENOENT).
+    #[test]
+    fn a_program_outside_path_is_found_in_the_system_directories_and_path_comes_first() {
+        assert_eq!(
+            locate_in("nologin", "/nonexistent".as_ref()),
+            std::path::Path::new("/usr/sbin/nologin")
+        );
+        assert_eq!(
+            locate_in("sh", "/bin:/usr/bin".as_ref()),
+            std::path::Path::new("/bin/sh")
+        );
+        assert_eq!(
+            locate_in("no-such-program", "".as_ref()),
+            std::path::Path::new("no-such-program")
+        );
+        assert_eq!(locate_in("./x", "/bin".as_ref()), std::path::Path::new("./x"));
     }
 }
