@@ -1,5 +1,6 @@
 //! The short summary printed after a run: counts, then per scenario the observed outcome of
-//! each step, with the variants named where they disagree.
+//! each step, with the variants named where they disagree, and the count of its runtime trials
+//! by status (what each runtime saw is in the report).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -52,10 +53,13 @@ pub fn render(report: &Report) -> String {
     for (scenario, trials) in &scenarios {
         let counts = Counts::of(&trials.iter().map(|t| (*t).clone()).collect::<Vec<_>>());
         let _ = writeln!(out, "\n{scenario}  [{counts}]");
+        // The native trials' outcomes; the runtime trials' are a line of counts (the report
+        // shows what each runtime saw).
+        let (natives, runtimes) = crate::markdown::split_runtimes(trials);
         // label -> outcome -> variants that showed it; labels in first-seen order
         let mut order: Vec<&str> = Vec::new();
         let mut outcomes: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-        for t in trials {
+        for t in &natives {
             for s in &t.steps {
                 if !order.contains(&s.label.as_str()) {
                     order.push(&s.label);
@@ -80,6 +84,15 @@ pub fn render(report: &Report) -> String {
                     .join("; ")
             };
             let _ = writeln!(out, "  {label:<22} {text}");
+        }
+        if !runtimes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {:<22} {}: {}",
+                "runtime clients",
+                crate::markdown::runtime_apis_text(&runtimes),
+                crate::markdown::status_counts(&runtimes)
+            );
         }
         for t in trials.iter().filter(|t| t.status == Status::Fail) {
             let _ = writeln!(out, "  FAILED {}:", t.id);

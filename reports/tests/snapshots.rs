@@ -99,3 +99,25 @@ fn matrix_console_summary_of_two_runs_and_a_documented_column() {
 fn report_markdown_of_the_fixture() {
     insta::assert_snapshot!(render_markdown(&fixture()));
 }
+
+fn runtimes_fixture() -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtimes.json");
+    Report::read(&path).expect("the fixture is a report of this version")
+}
+
+#[test]
+fn report_markdown_of_a_scenario_with_runtime_clients() {
+    insta::assert_snapshot!(render_markdown(&runtimes_fixture()));
+}
+
+/// The HTML of what each runtime saw in one variant: the table, from its section's start to
+/// its end.
+#[test]
+fn report_html_table_of_what_each_runtime_saw() {
+    let page = sockerr_reports::render_html(&runtimes_fixture()).expect("renders");
+    let start = page
+        .find("<section class=\"runtimes\" id=\"abort.linger0.so_error_first.v4.loopback-runtimes\">")
+        .expect("the table of the variant with runtime trials");
+    let end = page[start..].find("</section>").expect("the section ends") + start + "</section>".len();
+    insta::assert_snapshot!(&page[start..end]);
+}
