@@ -262,6 +262,8 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
             let cells = cells(step);
             rows.push(Row {
                 trial: t.id.clone(),
+                scenario: t.scenario.clone(),
+                client: t.client.as_ref().map(|c| c.api.clone()),
                 step: step.unwrap_or(WIRE).to_string(),
                 differs: cells[0] != cells[1],
                 everywhere: other.is_some(),
