@@ -21,7 +21,7 @@ test: ## Unit tests and the conformance target (one trial per scenario x family 
 stress: ## Run the catalogue N times under CPU load and list trials whose outcome changed (N=20)
 	$(CARGO) run --release -- stress --runs $(N)
 
-bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial; write reports/bench.json
+bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial, cost per runtime; write reports/bench.json
 	$(CARGO) run --release -- bench --runs $(K)
 
 matrix: ## Run the catalogue on the host and on Debian kernels under QEMU; write reports/reference/

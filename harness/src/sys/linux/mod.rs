@@ -23,7 +23,8 @@ pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespac
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
 pub use probe::probe;
 pub use proc::{
-    can_see_sleeping_calls, is_child_of_this_process, peak_rss_kib, protocol_counter, sleeping_in, tcp_table, thread_id,
+    can_see_sleeping_calls, children_cpu, is_child_of_this_process, peak_rss_kib, process_cpu, protocol_counter,
+    sleeping_in, tcp_table, thread_id,
 };
 pub use readiness::{epoll_once, poll_one, wait_readable};
 pub use scm::send_with_descriptor;
