@@ -35,6 +35,10 @@ enum Command {
         /// `<!-- generated: NAME -->` and `<!-- end: NAME -->` markers.
         #[arg(long, value_name = "FILE")]
         readme: Option<PathBuf>,
+        /// With --readme: the report its runtime part (what each runtime told the program) is
+        /// generated from [default: the report that part names now].
+        #[arg(long, value_name = "REPORT", requires = "readme")]
+        report: Option<PathBuf>,
     },
     /// Print the summary of a saved report.
     Show {
@@ -138,8 +142,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run(args, run_as, skip_reason),
-        Command::List { readme: None } => list(),
-        Command::List { readme: Some(path) } => update_readme(&path),
+        Command::List { readme: None, .. } => list(),
+        Command::List {
+            readme: Some(path),
+            report,
+        } => update_readme(&path, report.as_deref()),
         Command::Show { report } => show(&report),
         Command::Explain(args) => sockerr::explain::run(args, run_as, skip_reason),
         Command::Stress(args) => stress(args, run_as, skip_reason),
@@ -165,9 +172,30 @@ fn list() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn update_readme(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+/// Rewrites README's generated parts; the runtime part from `report`, else from the report
+/// that part names now (a path relative to README's directory).
+fn update_readme(path: &std::path::Path, report: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let updated = sockerr::readme::update(&text, &catalogue::all()).with_context(|| path.display().to_string())?;
+    let named = match report {
+        Some(report) => report.display().to_string(),
+        None => sockerr::readme::runtime_report_named(&text).with_context(|| {
+            format!(
+                "{} names no report for its runtime part: give one with --report",
+                path.display()
+            )
+        })?,
+    };
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let runtime_report = Report::read(&base.join(&named))?;
+    let source = sockerr::readme::RuntimeSource {
+        path: &named,
+        report: &runtime_report,
+    };
+    let updated =
+        sockerr::readme::update(&text, &catalogue::all(), Some(&source)).with_context(|| path.display().to_string())?;
     if updated != text {
         sockerr_reports::model::write_atomically(path, updated.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
