@@ -9,7 +9,7 @@
 #   run.log                  what `sockerr run` printed
 #   status                   `sockerr run`'s exit status
 #   guest.txt                uname, modules loaded and those that failed, nft version
-# The console (ttyS0) shows progress. The guest then powers off; a panic also ends QEMU
+# The console (ttyS0) shows progress, a line per ten trials while the catalogue runs. The guest then powers off; a panic also ends QEMU
 # (panic=-1 on the kernel command line, -no-reboot).
 # shellcheck shell=sh
 
@@ -69,9 +69,17 @@ ip link set lo up
 
 say "running the catalogue as $LABEL ($ORIGIN)"
 start=$(date +%s)
-sockerr run --out "$out/run" --label "$LABEL" --origin "$ORIGIN" --no-pcap >"$out/run.log" 2>&1
-status=$?
-echo "$status" >"$out/status"
+# Every tenth finished trial is told on the console, which the host shows as it comes.
+{
+  sockerr run --out "$out/run" --label "$LABEL" --origin "$ORIGIN" --no-pcap --no-runtime-clients 2>&1
+  echo "$?" >"$out/status"
+} | while IFS= read -r line; do
+  printf '%s\n' "$line" >>"$out/run.log"
+  case $line in
+    "["*"0/"*) say "trials done: ${line%%]*}]" ;;
+  esac
+done
+status=$(cat "$out/status" 2>/dev/null || echo "?")
 echo "run seconds: $(($(date +%s) - start))" >>"$info"
 grep -E '^[0-9]+ passed' "$out/run.log" | sed 's/^/matrix-guest: /'
 say "sockerr run exited with $status"

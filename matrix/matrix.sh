@@ -1,44 +1,73 @@
 #!/usr/bin/env bash
-# The cross-kernel matrix (`make matrix`): the whole catalogue on the host's kernel and on
-# Debian kernel packages booted under QEMU, compared step by step.
+# The cross-kernel matrix (`make matrix`): the whole catalogue on the host's kernel, on
+# Debian kernel packages booted under QEMU and on gVisor's netstack (runsc), compared step by
+# step.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
 Usage: matrix/matrix.sh [OPTIONS]      (or: make matrix)
 
-Runs the whole sockerr catalogue on this machine's kernel and inside QEMU guests booted with
-Debian kernel packages, then compares the reports step by step.
+Runs the whole sockerr catalogue on this machine's kernel, inside QEMU guests booted with
+Debian kernel packages, and inside gVisor (runsc), then compares the reports step by step.
 
   1. builds a statically linked sockerr (target/matrix/, apart from the normal build)
   2. installs what is missing with apt-get: qemu-system-x86, busybox-static, cpio, kmod,
      xz-utils, zstd, nftables, binutils
-  3. runs the catalogue on the host (origin host)
+  3. runs the catalogue on the host (origin host), without the runtime clients' trials
   4. per kernel: resolves the package (a meta-package such as linux-image-cloud-amd64 names
      the versioned image it depends on), fetches it with `apt-get download` into the cache,
      extracts vmlinuz and the modules the suite needs (veth, nf_tables and its expressions,
      the reject modules, sch_netem, and their dependencies), builds an initramfs with
-     busybox, sockerr, nft and its libraries, and boots it under qemu-system-x86_64; the
+     busybox, sockerr, nft and its libraries, and boots it under qemu-system-x86_64 (two guests at a time); the
      guest runs the catalogue (origin guest, with the package, its version and the
      accelerator) and sends its report back on a second serial port. A guest that panics
      or hangs before the catalogue starts is booted once more
-  5. writes OUT/linux-<version>.json and .md per kernel that ran, and OUT/matrix.md and
-     OUT/matrix.html (`sockerr compare`), with a section saying how each column was
-     obtained and which kernels failed, and why
+  5. gVisor: fetches runsc from Debian (a private apt configuration naming the suite, then
+     `apt-get download` and `dpkg -x` into the cache, never through the host's apt sources),
+     and iptables-legacy with its libraries from the host's suite the same way (gVisor has
+     no nftables but takes iptables rules); builds an OCI bundle (the host's / read-only as
+     root, tmpfs on /tmp and /run, the output directory writable, the capabilities NET_ADMIN,
+     NET_RAW and SYS_ADMIN) and runs `runsc --network=none --net-raw --platform=PLATFORM
+     run` on it: the catalogue runs on gVisor's netstack, in namespaces of the sandbox
+     (origin sandbox, with runsc's version, its platform and the host's kernel), without
+     the runtime clients' trials (`sockerr run --no-runtime-clients`, as in every column:
+     the guests have no runtimes, and each column holds the same trials)
+  6. writes OUT/<column>.json and .md per column that ran (linux-<version>, and
+     gvisor-<version>-<platform>), and OUT/matrix.md and OUT/matrix.html (`sockerr
+     compare`), with a section saying how each column was obtained and which failed, and why
+  7. checks that the host's links, addresses, routes, nftables ruleset and net.* sysctls are
+     as they were before it started (exit status 2 and the difference when not)
+
+A machine without QEMU (or without KVM) and without runsc still gets every other column:
+a column that cannot be obtained is listed with the reason.
 
 Options (each also read from the environment variable shown):
   --kernel SPEC      a kernel to boot, repeat for several [MATRIX_KERNELS, space-separated;
-                     default: linux-image-cloud-amd64 linux-image-6.12-cloud-amd64
-                     trixie-backports:linux-image-cloud-amd64].
+                     default: bullseye:linux-image-cloud-amd64 linux-image-cloud-amd64
+                     linux-image-6.12-cloud-amd64 trixie-backports:linux-image-cloud-amd64].
                      SPEC is a package name (meta-packages are followed to the image they
                      depend on) from the host's apt sources, or SUITE:PACKAGE to take it from
                      another Debian suite of the same mirror through a private apt
                      configuration under the cache (e.g. trixie-backports:linux-image-cloud-amd64)
-  --timeout SECONDS  bound on each guest, boot to power-off [MATRIX_TIMEOUT; default 600]
+  --gvisor SPEC      where runsc comes from, SUITE:PACKAGE, or `none` for no gVisor column
+                     [MATRIX_GVISOR; default trixie:runsc (bookworm's runsc lacks the netlink
+                     operations the sandbox needs)]
+  --gvisor-platform NAME
+                     runsc's --platform [MATRIX_GVISOR_PLATFORM; default systrap]
+  --gvisor-trial-deadline SECONDS
+                     `sockerr run --trial-deadline` inside gVisor, which ignores TCP_SYNCNT
+                     and SO_SNDTIMEO on connect, so a trial that waits for a shortened SYN
+                     timeout would run to the default 60 s [MATRIX_GVISOR_TRIAL_DEADLINE;
+                     default 8]
+  --timeout SECONDS  bound on each guest (and the gVisor run), boot to power-off
+                     [MATRIX_TIMEOUT; default 600]
   --accel MODE       auto, kvm or tcg [MATRIX_ACCEL; default auto: KVM only when /dev/kvm
                      opens and a trivial guest boots under it within MATRIX_KVM_PROBE_TIMEOUT
                      seconds (default 30), else TCG]
   --memory MIB       guest memory [MATRIX_MEMORY; default 1024]
+  --parallel N       guests booted at once [MATRIX_PARALLEL; default 2: under TCG each
+                     guest keeps one host CPU busy]
   --cpus N           guest CPUs [MATRIX_CPUS; default 2]
   --out DIR          where the reports and the matrix go [MATRIX_OUT; default reports/reference]
   --cache DIR        downloads, extracted kernels, initramfs and guest logs
@@ -46,10 +75,10 @@ Options (each also read from the environment variable shown):
   --no-install       do not apt-get install missing tools; fail naming them instead
   -h, --help         this text
 
-Exit status: 0 when the host and at least one guest produced a report and the matrix was
-written (a kernel that failed to boot or run is listed in OUT/matrix.md, not fatal);
-1 when no guest produced a report; 2 on a usage error or when a step outside the guests
-failed (build, host run, download, compare).
+Exit status: 0 when the host and at least one guest or sandbox produced a report and the
+matrix was written (a column that failed is listed in OUT/matrix.md, not fatal); 1 when
+none did; 2 on a usage error, when a step outside the guests and the sandbox failed (build,
+host run, compare), or when the host's network state changed.
 EOF
 }
 
@@ -72,11 +101,15 @@ last_line() {
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=matrix/apt.sh
 . "$ROOT/matrix/apt.sh"
-KERNELS=${MATRIX_KERNELS:-"linux-image-cloud-amd64 linux-image-6.12-cloud-amd64 trixie-backports:linux-image-cloud-amd64"}
+KERNELS=${MATRIX_KERNELS:-"bullseye:linux-image-cloud-amd64 linux-image-cloud-amd64 linux-image-6.12-cloud-amd64 trixie-backports:linux-image-cloud-amd64"}
+GVISOR=${MATRIX_GVISOR:-trixie:runsc}
+GVISOR_PLATFORM=${MATRIX_GVISOR_PLATFORM:-systrap}
+GVISOR_TRIAL_DEADLINE=${MATRIX_GVISOR_TRIAL_DEADLINE:-8}
 TIMEOUT=${MATRIX_TIMEOUT:-600}
 ACCEL=${MATRIX_ACCEL:-auto}
 KVM_PROBE_TIMEOUT=${MATRIX_KVM_PROBE_TIMEOUT:-30}
 MEMORY=${MATRIX_MEMORY:-1024}
+PARALLEL=${MATRIX_PARALLEL:-2}
 CPUS=${MATRIX_CPUS:-2}
 OUT=${MATRIX_OUT:-$ROOT/reports/reference}
 CACHE=${MATRIX_CACHE:-$ROOT/matrix/cache}
@@ -88,8 +121,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --kernel) [ $# -ge 2 ] || die "--kernel needs a package name"; kernels_given+=("$2"); shift 2 ;;
     --timeout) [ $# -ge 2 ] || die "--timeout needs seconds"; TIMEOUT=$2; shift 2 ;;
+    --gvisor) [ $# -ge 2 ] || die "--gvisor needs SUITE:PACKAGE or none"; GVISOR=$2; shift 2 ;;
+    --gvisor-platform) [ $# -ge 2 ] || die "--gvisor-platform needs a name"; GVISOR_PLATFORM=$2; shift 2 ;;
+    --gvisor-trial-deadline) [ $# -ge 2 ] || die "--gvisor-trial-deadline needs seconds"; GVISOR_TRIAL_DEADLINE=$2; shift 2 ;;
     --accel) [ $# -ge 2 ] || die "--accel needs auto, kvm or tcg"; ACCEL=$2; shift 2 ;;
     --memory) [ $# -ge 2 ] || die "--memory needs MiB"; MEMORY=$2; shift 2 ;;
+    --parallel) [ $# -ge 2 ] || die "--parallel needs a number"; PARALLEL=$2; shift 2 ;;
     --cpus) [ $# -ge 2 ] || die "--cpus needs a number"; CPUS=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift 2 ;;
     --cache) [ $# -ge 2 ] || die "--cache needs a directory"; CACHE=$2; shift 2 ;;
@@ -101,11 +138,15 @@ done
 if [ ${#kernels_given[@]} -gt 0 ]; then
   KERNELS="${kernels_given[*]}"
 fi
-for n in "$TIMEOUT" "$KVM_PROBE_TIMEOUT" "$MEMORY" "$CPUS"; do
+# MATRIX_KERNELS=none: no guest at all.
+[ "$KERNELS" != none ] || KERNELS=""
+for n in "$TIMEOUT" "$KVM_PROBE_TIMEOUT" "$MEMORY" "$CPUS" "$GVISOR_TRIAL_DEADLINE" "$PARALLEL"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || die "not a positive whole number: $n"
 done
 case "$ACCEL" in auto | kvm | tcg) ;; *) die "--accel takes auto, kvm or tcg, not $ACCEL" ;; esac
-[ -n "${KERNELS// /}" ] || die "no kernel to boot"
+case "$GVISOR" in none | *:*) ;; *) die "--gvisor takes SUITE:PACKAGE or none, not $GVISOR" ;; esac
+[[ $GVISOR_PLATFORM =~ ^[a-z]+$ ]] || die "not a runsc platform name: $GVISOR_PLATFORM"
+[ -n "${KERNELS// /}" ] || [ "$GVISOR" != none ] || die "no kernel to boot and no gVisor column"
 [ "$(uname -m)" = x86_64 ] || die "the matrix boots x86_64 Debian kernels; this machine is $(uname -m)"
 [ "$(id -u)" = 0 ] || die "run as root: apt-get and the host's catalogue run need it"
 
@@ -133,18 +174,22 @@ static_busybox() {
   [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1
 }
 
+# Installs what is missing: the tools every column needs (a failure is fatal), then those only
+# the guests need (a failure leaves QEMU_MISSING saying why, and the guests are listed as not
+# run while the other columns go on).
+QEMU_MISSING=""
 ensure_tools() {
-  local need=()
-  command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
-  static_busybox || need+=(busybox-static)
-  command -v cpio >/dev/null 2>&1 || need+=(cpio)
-  command -v depmod >/dev/null 2>&1 || need+=(kmod)
-  command -v xz >/dev/null 2>&1 || need+=(xz-utils)
-  command -v zstd >/dev/null 2>&1 || need+=(zstd)
+  local need=() guest=()
   command -v nft >/dev/null 2>&1 || need+=(nftables)
-  command -v strip >/dev/null 2>&1 || need+=(binutils)
   command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
   command -v timeout >/dev/null 2>&1 || need+=(coreutils)
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || guest+=(qemu-system-x86)
+  static_busybox || guest+=(busybox-static)
+  command -v cpio >/dev/null 2>&1 || guest+=(cpio)
+  command -v depmod >/dev/null 2>&1 || guest+=(kmod)
+  command -v xz >/dev/null 2>&1 || guest+=(xz-utils)
+  command -v zstd >/dev/null 2>&1 || guest+=(zstd)
+  command -v strip >/dev/null 2>&1 || guest+=(binutils)
   if [ ${#need[@]} -gt 0 ]; then
     [ "$INSTALL" = 1 ] || die "missing packages: ${need[*]} (apt-get install ${need[*]})"
     apt_update_once
@@ -152,7 +197,22 @@ ensure_tools() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" \
       || die "apt-get install ${need[*]} failed"
   fi
-  static_busybox || die "/bin/busybox is not statically linked (apt-get install busybox-static)"
+  if [ ${#guest[@]} -gt 0 ] && [ -n "${KERNELS// /}" ]; then
+    if [ "$INSTALL" = 0 ]; then
+      QEMU_MISSING="missing packages: ${guest[*]} (apt-get install ${guest[*]})"
+    else
+      apt_update_once
+      say "installing ${guest[*]}"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${guest[@]}" \
+        || QEMU_MISSING="apt-get install ${guest[*]} failed"
+    fi
+  fi
+  if [ -z "$QEMU_MISSING" ] && [ -n "${KERNELS// /}" ] && ! static_busybox; then
+    QEMU_MISSING="/bin/busybox is not statically linked (apt-get install busybox-static)"
+  fi
+  if [ -n "$QEMU_MISSING" ]; then
+    say "no guest can boot: $QEMU_MISSING"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -395,6 +455,25 @@ boot() {
   ) 2>/dev/null
 }
 
+# Shows the guest's `matrix-guest:` console lines (its progress among them) as they come,
+# prefixed with the kernel's label $2, until the file $3 exists; then the rest, and returns.
+# Only whole lines of the console file $1 are read: the guest may be writing the last one.
+follow_guest() {
+  local console=$1 label=$2 ended=$3 shown=0 whole lines last=""
+  while :; do
+    [ -e "$ended" ] && last=1
+    whole=$(wc -l <"$console" 2>/dev/null) || whole=0
+    lines=$(head -n "$whole" "$console" 2>/dev/null | grep -c '^matrix-guest:') || lines=0
+    if [ "$lines" -gt "$shown" ]; then
+      head -n "$whole" "$console" | grep '^matrix-guest:' | tail -n +"$((shown + 1))" |
+        tr -d '\r' | sed "s/^matrix-guest:/  $label:/" >&2 || true
+      shown=$lines
+    fi
+    [ -z "$last" ] || return 0
+    sleep 1
+  done
+}
+
 ACCEL_USED=""
 ACCEL_WHY=""
 choose_accelerator() {
@@ -439,12 +518,23 @@ counts_of() {
   "$BIN" show "$1" | grep -E '^[0-9]+ passed' | tail -n 1 || true
 }
 
+# Seconds since the epoch to the nanosecond, and the seconds since such a time (one decimal).
+now() {
+  date +%s.%N
+}
+since() {
+  awk -v t0="$1" -v t1="$(now)" 'BEGIN { printf "%.1f", t1 - t0 }'
+}
+
+HOST_SECONDS=""
+
 run_host() {
   local label=$1 dir=$WORK/host t0 rc=0
   mkdir -p "$dir"
   say "host: running the catalogue as $label"
-  t0=$(date +%s)
-  "$BIN" run --out "$dir/run" --label "$label" --origin host --no-pcap >"$dir/run.log" 2>&1 || rc=$?
+  t0=$(now)
+  "$BIN" run --out "$dir/run" --label "$label" --origin host --no-pcap --no-runtime-clients >"$dir/run.log" 2>&1 || rc=$?
+  HOST_SECONDS=$(since "$t0")
   if [ "$rc" -gt 1 ] || [ ! -f "$dir/run/report.json" ]; then
     tail -n 20 "$dir/run.log" >&2
     die "the host run failed (exit status $rc); log: $dir/run.log"
@@ -452,38 +542,62 @@ run_host() {
   cp "$dir/run/report.json" "$WORK/$label.json"
   cp "$dir/run/report.md" "$WORK/$label.md"
   PRODUCED+=("$label")
-  record_run "$label" "$label.json" "host, kernel $(uname -r)" "$(counts_of "$WORK/$label.json"), $(($(date +%s) - t0)) s"
+  record_run "$label" "$label.json" "host, kernel $(uname -r)" "$(counts_of "$WORK/$label.json"), $HOST_SECONDS s"
 }
 
-run_guest() {
-  local spec=$1 suite="" name label dir t0 rc=0 status reason
+# Resolves, fetches and packs the guest of spec $2 as guest number $1, one after another (apt
+# and the cache are not shared between guests at once). Leaves in $WORK/guests/$1 the files
+# label, how, vmlinuz and krel, or `run`, the guest's line of the table when it cannot boot.
+prepare_guest() {
+  local n=$1 spec=$2 suite="" name label gdir=$WORK/guests/$1 taken
+  mkdir -p "$gdir"
+  if [ -n "$QEMU_MISSING" ]; then
+    echo "$spec||—|NOT RUN: no guest can boot here: $QEMU_MISSING" >"$gdir/run"
+    return
+  fi
   name=${spec#*:}
   if [ "$name" != "$spec" ]; then suite=${spec%%:*}; fi
   if ! resolve_kernel "$suite" "$name"; then
     local where="the host's apt sources"
     [ -z "$suite" ] || where="the suite $suite"
-    record_run "$spec" "" "—" "FAILED: no package $name in $where"
+    echo "$spec||—|FAILED: no package $name in $where" >"$gdir/run"
     return
   fi
   if ! fetch_kernel "$suite"; then
-    record_run "$spec" "" "$PKG $VERSION" "FAILED: could not download or extract $PKG=$VERSION"
+    echo "$spec||$PKG $VERSION|FAILED: could not download or extract $PKG=$VERSION" >"$gdir/run"
     return
   fi
   label=linux-$(upstream_version "$VERSION")
-  while [[ " ${PRODUCED[*]} " == *" $label "* ]]; do label=$label-$PKG; done
-  dir=$WORK/$label
-  mkdir -p "$dir"
-  local how="guest: $PKG $VERSION${suite:+ ($suite)}, $ACCEL_USED, $QEMU_VERSION"
+  taken=" ${PRODUCED[*]} $(cat "$WORK"/guests/*/label 2>/dev/null | tr '\n' ' ' || true) "
+  while [[ $taken == *" $label "* ]]; do label=$label-$PKG; done
   build_kernel_archive "$label" "guest,kernel_package=$PKG,kernel_package_version=$VERSION,accelerator=$ACCEL_USED,vmm=$QEMU_VERSION"
-  local attempt first=""
+  echo "$label" >"$gdir/label"
+  echo "guest: $PKG $VERSION${suite:+ ($suite)}, $ACCEL_USED, $QEMU_VERSION" >"$gdir/how"
+  echo "$VMLINUZ" >"$gdir/vmlinuz"
+  echo "$KREL" >"$gdir/krel"
+}
+
+# Boots prepared guest number $1 (alone: it may run beside other guests) and leaves its line of
+# the table in $WORK/guests/$1/run, and $WORK/guests/$1/produced when its report came back
+# (copied to $WORK/<label>.json and .md).
+boot_guest() {
+  local gdir=$WORK/guests/$1 label how vmlinuz krel dir t0 rc status reason="" attempt first="" took
+  label=$(cat "$gdir/label")
+  how=$(cat "$gdir/how")
+  vmlinuz=$(cat "$gdir/vmlinuz")
+  krel=$(cat "$gdir/krel")
+  dir=$WORK/$label
   for attempt in 1 2; do
-    say "$label: booting $KREL under $ACCEL_USED (at most $TIMEOUT s; console: $dir/console.log)"
+    say "$label: booting $krel under $ACCEL_USED (at most $TIMEOUT s; console: $dir/console.log)"
     t0=$(date +%s)
     rc=0
-    rm -f "$dir/result.tgz"
-    boot "$VMLINUZ" "$dir/initrd" "$ACCEL_USED" "$TIMEOUT" "$dir/console.log" "$dir/result.tgz" || rc=$?
-    local took=$(($(date +%s) - t0))
-    grep '^matrix-guest:' "$dir/console.log" | sed "s/^matrix-guest:/  $label:/" >&2 || true
+    rm -f "$dir/result.tgz" "$dir/console.log" "$dir/ended"
+    follow_guest "$dir/console.log" "$label" "$dir/ended" &
+    local follower=$!
+    boot "$vmlinuz" "$dir/initrd" "$ACCEL_USED" "$TIMEOUT" "$dir/console.log" "$dir/result.tgz" || rc=$?
+    took=$(($(date +%s) - t0))
+    touch "$dir/ended"
+    wait "$follower" || true
     rm -rf "$dir/result"
     mkdir -p "$dir/result"
     if [ -s "$dir/result.tgz" ] && tar -xzf "$dir/result.tgz" -C "$dir/result" 2>/dev/null; then
@@ -492,9 +606,8 @@ run_guest() {
         "$BIN" show "$dir/result/report.json" >/dev/null 2>&1; then
         cp "$dir/result/report.json" "$WORK/$label.json"
         cp "$dir/result/report.md" "$WORK/$label.md"
-        PRODUCED+=("$label")
-        GUESTS_OK=$((GUESTS_OK + 1))
-        record_run "$label" "$label.json" "$how" "$(counts_of "$WORK/$label.json"), $took s${first:+; booted on the second attempt, the first failed: $first}"
+        touch "$gdir/produced"
+        echo "$label|$label.json|$how|$(counts_of "$WORK/$label.json"), $took s${first:+; booted on the second attempt, the first failed: $first}" >"$gdir/run"
         return
       fi
       reason="sockerr run in the guest exited with $status: $(last_line "$dir/result/run.log" '^\[')"
@@ -514,7 +627,198 @@ run_guest() {
     fi
     break
   done
-  record_run "$label" "" "$how" "FAILED: $reason${first:+ (second attempt; the first failed: $first)}"
+  echo "$label||$how|FAILED: $reason${first:+ (second attempt; the first failed: $first)}" >"$gdir/run"
+}
+
+# Prepares every guest, boots up to PARALLEL of them at once, then adds their lines to the
+# table in the order the kernels were given.
+run_guests() {
+  local n=0 i spec running=0 line label file how result
+  rm -rf "$WORK/guests"
+  mkdir -p "$WORK/guests"
+  for spec in "$@"; do
+    prepare_guest "$n" "$spec"
+    n=$((n + 1))
+  done
+  for ((i = 0; i < n; i++)); do
+    [ ! -f "$WORK/guests/$i/run" ] || continue
+    if [ "$running" -ge "$PARALLEL" ]; then
+      wait -n || true
+      running=$((running - 1))
+    fi
+    boot_guest "$i" &
+    running=$((running + 1))
+  done
+  wait || true
+  for ((i = 0; i < n; i++)); do
+    line=$(cat "$WORK/guests/$i/run" 2>/dev/null || echo "${*:i+1:1}||—|FAILED: the guest's boot left no result")
+    IFS='|' read -r label file how result <<<"$line"
+    record_run "$label" "$file" "$how" "$result"
+    if [ -f "$WORK/guests/$i/produced" ]; then
+      PRODUCED+=("$label")
+      GUESTS_OK=$((GUESTS_OK + 1))
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# gVisor
+
+# Downloads package $2, the candidate of suite $1, into the cache once (through the private apt
+# configuration of that suite) and extracts it into directory $3 once. Sets VERSION and DEB.
+fetch_extract() {
+  local suite=$1 name=$2 dir=$3
+  apt_options "$suite"
+  VERSION=$(apt-cache "${APT_OPTS[@]}" policy "$name" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+  [ -n "$VERSION" ] && [ "$VERSION" != "(none)" ] || return 1
+  DEB=$(download_deb "$suite" "$name") || return 1
+  if [ ! -f "$dir/.extracted-${name}_${VERSION#*:}" ]; then
+    mkdir -p "$dir"
+    dpkg-deb -x "$DEB" "$dir" || return 1
+    touch "$dir/.extracted-${name}_${VERSION#*:}"
+  fi
+}
+
+# Fetches runsc and iptables-legacy (with the libraries it loads) into $CACHE/gvisor, and
+# writes the iptables wrappers the sandbox finds on its PATH. Sets RUNSC, RUNSC_VERSION,
+# RUNSC_PACKAGE and GVISOR_TOOLS, or GVISOR_WHY when it cannot.
+RUNSC="" RUNSC_VERSION="" RUNSC_PACKAGE="" GVISOR_TOOLS="" GVISOR_WHY=""
+fetch_gvisor() {
+  local suite=${GVISOR%%:*} name=${GVISOR#*:} codename dir lib libs=() program
+  codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
+  [ -n "$codename" ] || { GVISOR_WHY="/etc/os-release names no Debian codename"; return 1; }
+  if ! fetch_extract "$suite" "$name" "$CACHE/gvisor/runsc-$suite"; then
+    GVISOR_WHY="could not download or extract $name from $suite"
+    return 1
+  fi
+  RUNSC_PACKAGE="$name $VERSION from $suite"
+  RUNSC=$CACHE/gvisor/runsc-$suite/usr/bin/runsc
+  RUNSC_VERSION=$("$RUNSC" --version 2>/dev/null | sed -n 's/^runsc version //p' | head -n 1)
+  [ -n "$RUNSC_VERSION" ] || { GVISOR_WHY="$RUNSC does not say its version"; return 1; }
+  dir=$CACHE/gvisor/iptables-$codename
+  if ! fetch_extract "$codename" iptables "$dir"; then
+    GVISOR_WHY="could not download or extract iptables from $codename"
+    return 1
+  fi
+  mapfile -t libs < <(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed -n 's/^ *\(lib\(ip4tc\|ip6tc\|xtables\)[0-9]*\) (= .*/\1/p')
+  for lib in "${libs[@]}"; do
+    if ! fetch_extract "$codename" "$lib" "$dir"; then
+      GVISOR_WHY="could not download or extract $lib from $codename"
+      return 1
+    fi
+  done
+  # A lock file per command: each trial's namespace has tables of its own, and one shared
+  # lock would make the trials' firewall changes wait for each other, a second at a time.
+  GVISOR_TOOLS=$CACHE/gvisor/tools
+  mkdir -p "$GVISOR_TOOLS"
+  for program in iptables ip6tables; do
+    cat >"$GVISOR_TOOLS/$program-legacy" <<EOF
+#!/bin/sh
+# $program-legacy of $codename's iptables, for the gVisor column of make matrix.
+d=$dir
+LD_LIBRARY_PATH=\$d/usr/lib/x86_64-linux-gnu XTABLES_LIBDIR=\$d/usr/lib/x86_64-linux-gnu/xtables \\
+  XTABLES_LOCKFILE=/tmp/xtables.\$\$.lock exec \$d/usr/sbin/xtables-legacy-multi $program "\$@"
+EOF
+    chmod 0755 "$GVISOR_TOOLS/$program-legacy"
+  done
+}
+
+# The OCI bundle of the gVisor run in directory $1: the host's / read-only as root, tmpfs on
+# /tmp and /run, directory $2 writable (bound at its own path: every mount point exists on
+# the host already, so runsc creates none there); the suite runs as root with NET_ADMIN,
+# NET_RAW and SYS_ADMIN only. Arguments from $3 on are the command.
+write_bundle() {
+  local dir=$1 out=$2 arg args="" caps='"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"'
+  shift 2
+  for arg in "$@"; do
+    args="$args${args:+, }\"$(printf '%s' "$arg" | sed 's/\\/\\\\/g; s/"/\\"/g')\""
+  done
+  mkdir -p "$dir"
+  cat >"$dir/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": [$args],
+    "env": ["PATH=$GVISOR_TOOLS:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"],
+    "cwd": "/tmp",
+    "capabilities": {"bounding": [$caps], "effective": [$caps], "permitted": [$caps]},
+    "noNewPrivileges": true
+  },
+  "root": {"path": "/", "readonly": true},
+  "hostname": "sockerr-gvisor",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "mode=755"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro", "nosuid", "noexec", "nodev"]},
+    {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+    {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]},
+    {"destination": "$out", "type": "bind", "source": "$out", "options": ["rbind", "rw"]}
+  ],
+  "linux": {
+    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "network"}]
+  }
+}
+EOF
+}
+
+GVISOR_SECONDS=""
+SANDBOXES_OK=0
+run_gvisor() {
+  [ "$GVISOR" != none ] || return 0
+  local dir=$WORK/gvisor label stem origin how t0 rc=0 id=sockerr-matrix-$$ reason
+  if ! fetch_gvisor; then
+    record_run "gVisor ($GVISOR)" "" "—" "FAILED: $GVISOR_WHY"
+    return
+  fi
+  label="gVisor ${RUNSC_VERSION#0.0~} ($GVISOR_PLATFORM)"
+  stem=gvisor-${RUNSC_VERSION#0.0~}-$GVISOR_PLATFORM
+  origin="sandbox,runtime=gVisor,runtime_version=$RUNSC_VERSION,runtime_platform=$GVISOR_PLATFORM,host_kernel=$(uname -r)"
+  how="sandbox: runsc $RUNSC_VERSION (Debian $RUNSC_PACKAGE), --platform=$GVISOR_PLATFORM --network=none, host kernel $(uname -r)"
+  rm -rf "$dir"
+  mkdir -p "$dir/out" "$dir/state"
+  write_bundle "$dir/bundle" "$dir/out" "$BIN" run --out "$dir/out/run" --label "$label" --origin "$origin" \
+    --no-pcap --no-runtime-clients --trial-deadline "$GVISOR_TRIAL_DEADLINE"
+  say "$label: running the catalogue under runsc (at most $TIMEOUT s; log: $dir/run.log)"
+  t0=$(now)
+  timeout -k 10 "$TIMEOUT" "$RUNSC" --root "$dir/state" --network=none --net-raw --platform="$GVISOR_PLATFORM" \
+    --ignore-cgroups run --bundle "$dir/bundle" "$id" >"$dir/run.log" 2>&1 || rc=$?
+  GVISOR_SECONDS=$(since "$t0")
+  # A sandbox that timed out is removed with what it left under the private --root.
+  "$RUNSC" --root "$dir/state" delete --force "$id" >/dev/null 2>&1 || true
+  if { [ "$rc" = 0 ] || [ "$rc" = 1 ]; } && [ -f "$dir/out/run/report.json" ] &&
+    "$BIN" show "$dir/out/run/report.json" >/dev/null 2>&1; then
+    cp "$dir/out/run/report.json" "$WORK/$stem.json"
+    cp "$dir/out/run/report.md" "$WORK/$stem.md"
+    PRODUCED+=("$stem")
+    SANDBOXES_OK=$((SANDBOXES_OK + 1))
+    record_run "$label" "$stem.json" "$how" "$(counts_of "$WORK/$stem.json"), $GVISOR_SECONDS s"
+    return
+  fi
+  reason="runsc exited with $rc: $(last_line "$dir/run.log" '^\[')"
+  [ "$rc" != 124 ] || reason="timed out after $TIMEOUT s; last line: $(last_line "$dir/run.log")"
+  reason=$(echo "$reason" | tr -d '\r|' | tr '`' "'")
+  say "$label: FAILED: $reason"
+  GVISOR_SECONDS=""
+  record_run "$label" "" "$how" "FAILED: $reason"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The host's network state, which the matrix must leave as it found it
+
+# Links, addresses, routes of every table (IPv4 and IPv6), the nftables ruleset and every
+# readable net.* sysctl but the live count of tracked connections, into file $1.
+host_state() {
+  {
+    ip -d link show
+    ip addr show
+    ip route show table all
+    ip -6 route show table all
+    nft list ruleset 2>&1
+    find /proc/sys/net -type f -readable ! -name nf_conntrack_count 2>/dev/null | LC_ALL=C sort |
+      while IFS= read -r f; do printf '%s = %s\n' "$f" "$(tr '\n' ' ' <"$f" 2>/dev/null)"; done
+  } >"$1" 2>&1
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -537,7 +841,7 @@ insert_before() {
 publish() {
   local rel label line file how result minutes
   rel=$(realpath --relative-to="$ROOT" "$OUT")
-  rm -f "$OUT"/linux-*.json "$OUT"/linux-*.md "$OUT/matrix.md" "$OUT/matrix.html"
+  rm -f "$OUT"/linux-*.json "$OUT"/linux-*.md "$OUT"/gvisor-*.json "$OUT"/gvisor-*.md "$OUT/matrix.md" "$OUT/matrix.html"
   local inputs=()
   for label in "${PRODUCED[@]}"; do
     cp "$WORK/$label.json" "$OUT/$label.json"
@@ -553,6 +857,9 @@ publish() {
     echo
     echo "Made by \`make matrix\` (matrix/matrix.sh) on $(date -u +%Y-%m-%d), about $minutes min in all."
     echo "Accelerator: ${ACCEL_USED:-none}, because $(echo "${ACCEL_WHY:-no kernel could be fetched}" | tr '`' "'"). Guest timeout: $TIMEOUT s; $CPUS CPUs, $MEMORY MiB."
+    if [ -n "$GVISOR_SECONDS" ]; then
+      echo "gVisor ran the catalogue in $GVISOR_SECONDS s, the host in $HOST_SECONDS s ($(awk -v g="$GVISOR_SECONDS" -v h="$HOST_SECONDS" 'BEGIN { printf "%.1f", g / h }') x); a trial inside gVisor was stopped after $GVISOR_TRIAL_DEADLINE s."
+    fi
     echo
     echo "| column | origin | result |"
     echo "|---|---|---|"
@@ -566,7 +873,11 @@ publish() {
   {
     echo "<section id=\"runs\"><h2>How each column was obtained</h2>"
     echo "<p>Made by <code>make matrix</code> (matrix/matrix.sh) on $(date -u +%Y-%m-%d), about $minutes min in all."
-    echo "Accelerator: ${ACCEL_USED:-none}, because $(echo "${ACCEL_WHY:-no kernel could be fetched}" | html_escape). Guest timeout: $TIMEOUT s; $CPUS CPUs, $MEMORY MiB.</p>"
+    echo "Accelerator: ${ACCEL_USED:-none}, because $(echo "${ACCEL_WHY:-no kernel could be fetched}" | html_escape). Guest timeout: $TIMEOUT s; $CPUS CPUs, $MEMORY MiB."
+    if [ -n "$GVISOR_SECONDS" ]; then
+      echo "gVisor ran the catalogue in $GVISOR_SECONDS s, the host in $HOST_SECONDS s; a trial inside gVisor was stopped after $GVISOR_TRIAL_DEADLINE s."
+    fi
+    echo "</p>"
     echo "<table><tr><th>column</th><th>origin</th><th>result</th></tr>"
     for line in "${RUNS[@]}"; do
       IFS='|' read -r label file how result <<<"$line"
@@ -581,18 +892,27 @@ publish() {
 
 # ---------------------------------------------------------------------------------------------
 
+host_state "$CACHE/host-state.before"
 ensure_tools
-QEMU_VERSION=$(qemu-system-x86_64 --version | head -n 1 | sed 's/ (.*//; s/,//g')
+if [ -z "$QEMU_MISSING" ] && [ -n "${KERNELS// /}" ]; then
+  QEMU_VERSION=$(qemu-system-x86_64 --version | head -n 1 | sed 's/ (.*//; s/,//g')
+fi
 build_static
-build_base
+if [ -z "$QEMU_MISSING" ] && [ -n "${KERNELS// /}" ]; then
+  build_base
+fi
 
 host_label=linux-$(host_version)
 run_host "$host_label"
 
+run_gvisor
+
 first_vmlinuz=""
+specs=()
 read -r -a specs <<<"$KERNELS"
 # The accelerator is probed with the first kernel that can be fetched.
 for spec in "${specs[@]}"; do
+  [ -z "$QEMU_MISSING" ] || break
   s=""
   n=${spec#*:}
   if [ "$n" != "$spec" ]; then s=${spec%%:*}; fi
@@ -602,9 +922,7 @@ if [ -n "$first_vmlinuz" ]; then
   choose_accelerator "$first_vmlinuz"
   say "accelerator: $ACCEL_USED ($ACCEL_WHY)"
 fi
-for spec in "${specs[@]}"; do
-  run_guest "$spec"
-done
+run_guests "${specs[@]}"
 
 publish
 echo
@@ -612,7 +930,13 @@ cat "$WORK/runs.md"
 echo
 grep -E '^Differences|^[0-9]+ (differing|differences)' "$WORK/compare.log" || true
 echo "matrix: wrote $(realpath --relative-to="$ROOT" "$OUT")/matrix.md and matrix.html in $(($(date +%s) - STARTED)) s"
-if [ "$GUESTS_OK" = 0 ]; then
-  echo "matrix: no guest produced a report" >&2
+host_state "$CACHE/host-state.after"
+if ! diff -u "$CACHE/host-state.before" "$CACHE/host-state.after" >"$WORK/host-state.diff"; then
+  cat "$WORK/host-state.diff" >&2
+  die "the host's network state changed during the matrix (above; $WORK/host-state.diff)"
+fi
+echo "matrix: the host's links, addresses, routes, nftables ruleset and net.* sysctls are as they were"
+if [ "$GUESTS_OK" = 0 ] && [ "$SANDBOXES_OK" = 0 ]; then
+  echo "matrix: no guest and no sandbox produced a report" >&2
   exit 1
 fi

@@ -57,6 +57,11 @@ pub struct Platform {
     /// were host runs, and read as such.
     #[serde(default)]
     pub origin: Origin,
+    /// What the platform offered the trials (probed once per run, in a namespace of its
+    /// own), and the fallbacks it needed. Reports written before this field existed have
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<crate::capabilities::CapabilityRecord>,
 }
 
 /// Where a run took place.
@@ -68,12 +73,19 @@ pub enum OriginKind {
     Host,
     /// In a virtual machine booted with the kernel named by the origin's package.
     Guest,
+    /// In a sandbox runtime that puts its own kernel (and network stack) between the program
+    /// and the host's kernel, such as gVisor: the origin names the runtime, its version, its
+    /// platform and the host's kernel.
+    Sandbox,
 }
 
-/// How a report was obtained: on the host, or in a guest with a given kernel package and
-/// accelerator. Given on the command line as `host`, or as `guest,KEY=VALUE,...` with the
-/// keys `kernel_package`, `kernel_package_version`, `accelerator` and `vmm` (values without
-/// commas); a guest needs at least `kernel_package` and `accelerator`.
+/// How a report was obtained: on the host, in a guest with a given kernel package and
+/// accelerator, or in a sandbox runtime. Given on the command line as `host`, as
+/// `guest,KEY=VALUE,...` with the keys `kernel_package`, `kernel_package_version`,
+/// `accelerator` and `vmm`, or as `sandbox,KEY=VALUE,...` with the keys `runtime`,
+/// `runtime_version`, `runtime_platform` and `host_kernel` (values without commas); a guest
+/// needs at least `kernel_package` and `accelerator`, a sandbox `runtime` and
+/// `runtime_platform`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Origin {
     pub kind: OriginKind,
@@ -89,20 +101,37 @@ pub struct Origin {
     /// The virtual machine monitor and its version, e.g. `QEMU emulator version 7.2.19`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub vmm: String,
+    /// The sandbox runtime, e.g. `gVisor`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
+    /// Its version, e.g. `0.0~20240729.0` (`runsc --version`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime_version: String,
+    /// How it runs the program's system calls, e.g. `systrap` or `ptrace` (runsc's
+    /// `--platform`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime_platform: String,
+    /// The kernel of the host the sandbox ran on (`uname -r` outside it); the report's own
+    /// `kernel` is what the sandbox says it is.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host_kernel: String,
 }
 
 impl std::str::FromStr for Origin {
     type Err = String;
 
-    /// Parses `host` or `guest,kernel_package=NAME,kernel_package_version=V,accelerator=A,vmm=M`.
+    /// Parses `host`, `guest,kernel_package=NAME,kernel_package_version=V,accelerator=A,vmm=M`
+    /// or `sandbox,runtime=R,runtime_version=V,runtime_platform=P,host_kernel=K`.
     fn from_str(text: &str) -> Result<Origin, String> {
         let mut parts = text.split(',');
         let kind = match parts.next().map(str::trim) {
             Some("host") => OriginKind::Host,
             Some("guest") => OriginKind::Guest,
+            Some("sandbox") => OriginKind::Sandbox,
             other => {
                 return Err(format!(
-                    "{:?} is not an origin: expected `host` or `guest,kernel_package=NAME,accelerator=kvm|tcg,...`",
+                    "{:?} is not an origin: expected `host`, `guest,kernel_package=NAME,accelerator=kvm|tcg,...` \
+                     or `sandbox,runtime=NAME,runtime_platform=NAME,...`",
                     other.unwrap_or_default()
                 ));
             }
@@ -115,25 +144,41 @@ impl std::str::FromStr for Origin {
             let (key, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("{part:?} in the origin is not KEY=VALUE"))?;
-            let slot = match key.trim() {
-                "kernel_package" => &mut origin.kernel_package,
-                "kernel_package_version" => &mut origin.kernel_package_version,
-                "accelerator" => &mut origin.accelerator,
-                "vmm" => &mut origin.vmm,
+            let (slot, of) = match key.trim() {
+                "kernel_package" => (&mut origin.kernel_package, OriginKind::Guest),
+                "kernel_package_version" => (&mut origin.kernel_package_version, OriginKind::Guest),
+                "accelerator" => (&mut origin.accelerator, OriginKind::Guest),
+                "vmm" => (&mut origin.vmm, OriginKind::Guest),
+                "runtime" => (&mut origin.runtime, OriginKind::Sandbox),
+                "runtime_version" => (&mut origin.runtime_version, OriginKind::Sandbox),
+                "runtime_platform" => (&mut origin.runtime_platform, OriginKind::Sandbox),
+                "host_kernel" => (&mut origin.host_kernel, OriginKind::Sandbox),
                 other => {
                     return Err(format!(
-                        "unknown origin key {other:?} (known: kernel_package, kernel_package_version, accelerator, vmm)"
+                        "unknown origin key {other:?} (known: kernel_package, kernel_package_version, accelerator, \
+                         vmm for a guest; runtime, runtime_version, runtime_platform, host_kernel for a sandbox)"
                     ));
                 }
             };
+            if of != kind {
+                let kind = if kind == OriginKind::Host {
+                    "host"
+                } else {
+                    "guest or sandbox"
+                };
+                return Err(format!("{} describes another kind of origin than {kind}", key.trim()));
+            }
             *slot = value.trim().to_string();
         }
         match kind {
             OriginKind::Host if origin != Origin::default() => {
-                Err("a host origin takes no keys: they describe a guest".to_string())
+                Err("a host origin takes no keys: they describe a guest or a sandbox".to_string())
             }
             OriginKind::Guest if origin.kernel_package.is_empty() || origin.accelerator.is_empty() => {
                 Err("a guest origin needs kernel_package=NAME and accelerator=kvm|tcg".to_string())
+            }
+            OriginKind::Sandbox if origin.runtime.is_empty() || origin.runtime_platform.is_empty() => {
+                Err("a sandbox origin needs runtime=NAME and runtime_platform=NAME".to_string())
             }
             _ => Ok(origin),
         }
@@ -141,10 +186,22 @@ impl std::str::FromStr for Origin {
 }
 
 impl std::fmt::Display for Origin {
-    /// `host`, or `guest: PACKAGE VERSION, ACCELERATOR, VMM`.
+    /// `host`, `guest: PACKAGE VERSION, ACCELERATOR, VMM`, or
+    /// `sandbox: RUNTIME VERSION (PLATFORM), host kernel KERNEL`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.kind {
             OriginKind::Host => f.write_str("host"),
+            OriginKind::Sandbox => {
+                write!(f, "sandbox: {}", self.runtime)?;
+                if !self.runtime_version.is_empty() {
+                    write!(f, " {}", self.runtime_version)?;
+                }
+                write!(f, " ({})", self.runtime_platform)?;
+                if !self.host_kernel.is_empty() {
+                    write!(f, ", host kernel {}", self.host_kernel)?;
+                }
+                Ok(())
+            }
             OriginKind::Guest => {
                 write!(f, "guest: {}", self.kernel_package)?;
                 if !self.kernel_package_version.is_empty() {
@@ -230,6 +287,15 @@ mod tests {
             "guest: linux-image-6.1.0-56-cloud-amd64 6.1.192-2, tcg, QEMU emulator version 7.2.19"
         );
         assert_eq!(Origin::default().to_string(), "host");
+        let sandbox: Origin =
+            "sandbox,runtime=gVisor,runtime_version=0.0~20240729.0,runtime_platform=systrap,host_kernel=6.18.44"
+                .parse()
+                .expect("a sandbox origin");
+        assert_eq!(sandbox.kind, OriginKind::Sandbox);
+        assert_eq!(
+            sandbox.to_string(),
+            "sandbox: gVisor 0.0~20240729.0 (systrap), host kernel 6.18.44"
+        );
         for bad in [
             "",
             "vm",
@@ -238,6 +304,9 @@ mod tests {
             "guest,kernel_package=x,accelerator=tcg,colour=red",
             "guest,kernel_package",
             "host,accelerator=kvm",
+            "sandbox,runtime=gVisor",
+            "sandbox,runtime=gVisor,runtime_platform=systrap,accelerator=kvm",
+            "guest,kernel_package=x,accelerator=tcg,runtime=gVisor",
         ] {
             assert!(bad.parse::<Origin>().is_err(), "{bad:?} was accepted");
         }

@@ -44,10 +44,21 @@ impl Topology {
     /// The topologies every scenario runs in unless it needs a router.
     pub const ALL: [Topology; 2] = [Topology::Loopback, Topology::TwoHosts];
 
-    /// What every trial in this topology needs, whatever its scenario.
+    /// What every trial in this topology needs, whatever its scenario: namespaces, and for the
+    /// router the sysctls that make it forward without duplicate address detection
+    /// (`crate::sandbox::ROUTER_SYSCTLS`; gVisor lets a namespace set none of them).
     pub fn needs(self) -> &'static [Need] {
+        const ROUTED: [Need; 6] = [
+            Need::Namespaces,
+            Need::Sysctl(crate::sandbox::ROUTER_SYSCTLS[0]),
+            Need::Sysctl(crate::sandbox::ROUTER_SYSCTLS[1]),
+            Need::Sysctl(crate::sandbox::ROUTER_SYSCTLS[2]),
+            Need::Sysctl(crate::sandbox::ROUTER_SYSCTLS[3]),
+            Need::Sysctl(crate::sandbox::ROUTER_SYSCTLS[4]),
+        ];
         match self {
-            Topology::Loopback | Topology::TwoHosts | Topology::Routed => &[Need::Namespaces],
+            Topology::Loopback | Topology::TwoHosts => &[Need::Namespaces],
+            Topology::Routed => &ROUTED,
         }
     }
 

@@ -192,7 +192,7 @@ fn report_html_folds_the_runtime_trials_inside_their_native_trial_and_links_each
 
 #[test]
 fn the_run_summary_lists_native_outcomes_and_counts_runtime_trials() {
-    let text = summary::render(&fixture());
+    let text = summary::steps(&fixture());
     assert!(text.contains("\n  client.so_error#1      ECONNRESET\n"), "{text}");
     assert!(
         text.contains("\n  runtime clients        9 trials of 9 APIs: 9 pass\n"),

@@ -41,6 +41,9 @@ pub struct RunConfig {
     /// A trial that no expectation judged fails instead of being `observed` (`--strict`;
     /// the conformance target always judges so).
     pub strict: bool,
+    /// A trial that would be skipped (a prerequisite missing here) fails instead, naming what
+    /// is missing (`--strict`; `SOCKERR_REQUIRE_ALL=1` for the conformance target).
+    pub skips_fail: bool,
 }
 
 impl Default for RunConfig {
@@ -54,6 +57,7 @@ impl Default for RunConfig {
             trial_deadline: sockerr_harness::trial::TRIAL_DEADLINE,
             sysctls: Vec::new(),
             strict: false,
+            skips_fail: false,
         }
     }
 }
@@ -239,6 +243,7 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         error: None,
     };
     if report.skip_reason.is_some() {
+        fail_if_skipped(&mut report, config);
         return report;
     }
     let file_name = pcap_file_name(&id);
@@ -276,7 +281,28 @@ fn run_trial_prepared(planned: Planned<'_>, config: &RunConfig, prepared: Option
         report.skip_reason = Some(reason);
         report.mismatches.clear();
     }
+    fail_if_skipped(&mut report, config);
     report
+}
+
+/// Under [`RunConfig::skips_fail`], a skipped trial fails: the skip reason stays, the error
+/// says why the trial failed, and a mismatch of the trial as a whole shows it wherever
+/// mismatches are shown.
+fn fail_if_skipped(report: &mut TrialReport, config: &RunConfig) {
+    if config.skips_fail && report.status == Status::Skip {
+        let reason = report.skip_reason.clone().unwrap_or_else(|| "no reason given".into());
+        report.status = Status::Fail;
+        report.error = Some(format!("skipped, which a strict run counts as a failure: {reason}"));
+        report.mismatches.push(Mismatch {
+            step: "trial".into(),
+            runtime: None,
+            aspect: Aspect::TrialError,
+            expected: "the trial runs (a strict run fails a skipped trial)".into(),
+            observed: format!("skipped: {reason}"),
+            context: None,
+            origin: None,
+        });
+    }
 }
 
 /// Judges a trial with the run's expectations: `pass` when every stated fact was observed,
@@ -404,7 +430,14 @@ fn runtimes_of(planned: &[Planned<'_>], config: &RunConfig) -> Vec<sockerr_harne
 /// The text a failed trial shows: what differed, then every step and the wire.
 pub fn failure_text(report: &TrialReport, origin: &str) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} differs from {origin}:", report.id);
+    match &report.skip_reason {
+        Some(_) => {
+            let _ = writeln!(out, "{} could not run here:", report.id);
+        }
+        None => {
+            let _ = writeln!(out, "{} differs from {origin}:", report.id);
+        }
+    }
     for m in &report.mismatches {
         let _ = writeln!(out, "  {}", m.to_string().replace('\n', "\n  "));
     }

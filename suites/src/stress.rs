@@ -112,17 +112,19 @@ pub fn stress(
     burners: usize,
     jobs: usize,
 ) -> io::Result<StressResult> {
-    stress_reporting(planned, config, runs, burners, jobs, |_, _, _| {})
+    stress_reporting(planned, config, runs, burners, jobs, |_| {}, |_, _, _| {})
 }
 
-/// [`stress`], calling `done(run, wall time, reports)` after each run (runs numbered from 1).
+/// [`stress`], calling `trial_done(report)` as each trial of a run is judged (from the
+/// workers), and `run_done(run, wall time, reports)` after each run (runs numbered from 1).
 pub fn stress_reporting(
     planned: &[Planned<'_>],
     config: &RunConfig,
     runs: usize,
     burners: usize,
     jobs: usize,
-    mut done: impl FnMut(usize, Duration, &[TrialReport]),
+    trial_done: impl Fn(&TrialReport) + Sync,
+    mut run_done: impl FnMut(usize, Duration, &[TrialReport]),
 ) -> io::Result<StressResult> {
     let mut burning = Burners::start(burners)?;
     let mut trials: Vec<TrialRuns> = planned
@@ -138,7 +140,7 @@ pub fn stress_reporting(
     let mut wall_ms = Vec::with_capacity(runs);
     for run in 1..=runs {
         let started = Instant::now();
-        let reports = runner::run_all(planned, config, jobs);
+        let reports = runner::run_all_reporting(planned, config, jobs, &trial_done);
         let wall = started.elapsed();
         wall_ms.push(wall.as_secs_f64() * 1000.0);
         for trial in &mut trials {
@@ -147,7 +149,7 @@ pub fn stress_reporting(
                 None => trial.missing_runs.push(run),
             }
         }
-        done(run, wall, &reports);
+        run_done(run, wall, &reports);
     }
     let burner_pids = burning.pids();
     burning.stop()?;

@@ -150,3 +150,29 @@ fn a_filter_that_matches_nothing_is_refused() {
         "the output directory was created for a run that did not start"
     );
 }
+
+#[rstest]
+#[case::run("run")]
+#[case::stress("stress")]
+#[case::bench("bench")]
+fn zero_trials_at_once_is_refused_naming_the_least_number(#[case] command: &str) {
+    let output = sockerr(&[command, "--jobs", "0"], &[]);
+    assert_refused(&output, "0 trials at once would run nothing: give 1 or more");
+}
+
+/// A reader that stops early (`sockerr list | head -1`) makes writes fail with EPIPE
+/// (pipe(7)); the command ends quietly instead of panicking.
+#[test]
+fn output_into_a_pipe_nobody_reads_ends_quietly() {
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_sockerr"))
+        .arg("list")
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run sockerr");
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(!text.contains("panicked"), "{text}");
+}

@@ -200,20 +200,32 @@ fn the_cli_compares_a_plain_run_with_a_labelled_rfc1337_run_and_finds_no_differe
     let host_before = host_sysctl(key);
     let dir = tempfile::tempdir().unwrap();
     let (a, b, out) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("matrix"));
-    let plain = sockerr(&["run", "--filter", "abort.linger0", "--no-pcap", "--out", path(&a)]);
-    assert_eq!(plain.status.code(), Some(0), "{:?}", text(&plain));
-    let labelled = sockerr(&[
-        "run",
+    // The native trials: a runtime client's messages name its ephemeral port, which differs
+    // between any two runs.
+    let native = [
         "--filter",
-        "abort.linger0",
-        "--no-pcap",
-        "--sysctl",
-        "net.ipv4.tcp_rfc1337=1",
-        "--label",
-        "rfc1337",
-        "--out",
-        path(&b),
-    ]);
+        "abort.linger0.*.loopback",
+        "--filter",
+        "abort.linger0.*.two_hosts",
+    ];
+    let plain = sockerr(&[&["run", "--no-pcap", "--out", path(&a)][..], &native].concat());
+    assert_eq!(plain.status.code(), Some(0), "{:?}", text(&plain));
+    let labelled = sockerr(
+        &[
+            &[
+                "run",
+                "--no-pcap",
+                "--sysctl",
+                "net.ipv4.tcp_rfc1337=1",
+                "--label",
+                "rfc1337",
+                "--out",
+                path(&b),
+            ][..],
+            &native,
+        ]
+        .concat(),
+    );
     assert_eq!(labelled.status.code(), Some(0), "{:?}", text(&labelled));
     let report = Report::read(&b.join("report.json")).unwrap();
     assert_eq!(report.platform.label, "rfc1337");

@@ -4,14 +4,20 @@
 //! A mismatch fails the trial with the step, the expected set, the observed outcome and the
 //! trial's segments; so does a trial that no expectation judged.
 //!
+//! A trial that cannot run here (a prerequisite missing: namespaces, nftables, a sysctl of the
+//! kernel, a runtime) is ignored, never passed, and what it misses is told once at the start;
+//! with `SOCKERR_REQUIRE_ALL=1` (which CI sets, where every prerequisite is installed) it
+//! fails instead.
+//!
 //! Every trial runs its scenario on a fresh thread of its own (namespaces are per thread, and
 //! libtest-mimic reuses its worker threads), so name filters, `--exact`, `--list`, and
 //! cargo-nextest's process per test all work.
 
-use libtest_mimic::{Arguments, Failed, Trial};
-use sockerr::catalogue;
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use sockerr::expectations::{ExpectationFile, Expectations};
 use sockerr::runner::{self, Planned, RunConfig};
+use sockerr::{catalogue, prerequisites};
+use sockerr_harness::prerequisite;
 use sockerr_reports::{Aspect, Mismatch, Status, TrialReport};
 use std::sync::Arc;
 
@@ -26,9 +32,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if let Some(reason) = &skip_reason {
-        eprintln!("conformance: namespace trials are ignored here: {reason}");
-    }
+    let required = prerequisite::required();
     let scenarios: &'static [sockerr::scenario::Scenario] = Vec::leak(catalogue::all());
     let planned = runner::plan(scenarios);
     // A gate that judged nothing must not pass: a trial no expectation judges fails.
@@ -36,26 +40,44 @@ fn main() {
         expectations,
         capabilities: runner::probe(&planned, skip_reason.clone()),
         strict: true,
+        skips_fail: required,
         ..RunConfig::default()
     });
+    // What the trials miss here, once each (namespaces, nft, a sysctl of the kernel).
+    let fate = if required {
+        "fail (SOCKERR_REQUIRE_ALL is set)"
+    } else {
+        "be ignored"
+    };
+    for missing in prerequisites::before_run(&planned, &config) {
+        eprintln!("conformance: {}", prerequisites::line(&missing, planned.len(), fate));
+    }
     let mut trials: Vec<Trial> = planned
         .into_iter()
         .map(|planned| {
             let config = Arc::clone(&config);
-            let unmet = runner::unmet_need(planned, &config);
-            Trial::test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet.is_some())
+            // Known before it runs: a need this platform lacks (under SOCKERR_REQUIRE_ALL the
+            // trial runs, and fails naming it).
+            let unmet = runner::unmet_need(planned, &config).is_some();
+            Trial::ignorable_test(planned.id(), move || judge(planned, &config)).with_ignored_flag(unmet && !required)
         })
         .collect();
-    trials.push(gate_self_test(scenarios, &config, skip_reason.is_some()));
-    trials.push(layering_self_test(scenarios, &config, skip_reason.is_some()));
+    let ignored = skip_reason.is_some() && !required;
+    trials.push(gate_self_test(scenarios, &config, ignored));
+    trials.push(layering_self_test(scenarios, &config, ignored));
     libtest_mimic::run(&args, trials).exit();
 }
 
-fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<(), Failed> {
+/// Runs one trial: a failure with its diff, an ignored trial with the reason it could not run
+/// here (under `SOCKERR_REQUIRE_ALL` the runner fails it instead).
+fn judge(planned: Planned<'_>, config: &RunConfig) -> Result<Completion, Failed> {
     let report = runner::run_trial(planned, config);
     match report.status {
         Status::Fail => Err(runner::failure_text(&report, &config.expectations.origin()).into()),
-        Status::Pass | Status::Observed | Status::Skip => Ok(()),
+        Status::Skip => Ok(Completion::ignored_with(
+            report.skip_reason.as_deref().unwrap_or("skipped"),
+        )),
+        Status::Pass | Status::Observed => Ok(Completion::Completed),
     }
 }
 

@@ -57,9 +57,11 @@ fn every_reference_report_says_how_it_was_obtained() {
         );
         let report = Report::read(&path).unwrap_or_else(|e| panic!("{e}"));
         let p = &report.platform;
+        // `gVisor 20240729.0 (systrap)` is in gvisor-20240729.0-systrap.json.
+        let named = p.label.to_lowercase().replace(' ', "-").replace(['(', ')'], "");
         assert_eq!(
             path.file_stem().and_then(|s| s.to_str()),
-            Some(p.label.as_str()),
+            Some(named.as_str()),
             "{shown}: the file is named after its label"
         );
         if p.origin.kind == OriginKind::Guest {
@@ -71,6 +73,16 @@ fn every_reference_report_says_how_it_was_obtained() {
                 ["kvm", "tcg"].contains(&p.origin.accelerator.as_str()),
                 "{shown}: accelerator {:?}",
                 p.origin.accelerator
+            );
+        }
+        if p.origin.kind == OriginKind::Sandbox {
+            assert!(
+                !p.origin.runtime_version.is_empty() && !p.origin.host_kernel.is_empty(),
+                "{shown}: a sandbox report names its runtime's version and the host's kernel"
+            );
+            assert!(
+                p.capabilities.iter().any(|c| c.name == "packet_capture"),
+                "{shown}: a sandbox report lists what the platform offered"
             );
         }
         assert!(

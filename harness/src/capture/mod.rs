@@ -20,6 +20,12 @@
 //! for timestamps come and go; otherwise it stamps the frame when it is read.) Within a source
 //! frames keep the ring's order, which is the order they were tapped; frames of different
 //! sources are merged by timestamp.
+//!
+//! Where the platform has no ring (gVisor's netstack refuses PACKET_VERSION), a source
+//! receives frame by frame with recvmsg(2) and takes each frame's receive timestamp
+//! (SO_TIMESTAMPNS, or SO_TIMESTAMP there): see [`Receiving`]. The kernel's filter may then
+//! not know the packet type (gVisor passes every frame), so the outgoing frames are also
+//! picked here, by the address recvmsg returns.
 
 mod parse;
 mod pcapng;
@@ -43,6 +49,8 @@ pub const SNAPLEN: u32 = socket::SNAPLEN;
 /// Frames a source holds between two drains ([`Capture::poll_new`], [`Capture::wait_for`],
 /// [`Capture::finish`]); the kernel drops and counts those that find the ring full.
 pub const RING_FRAMES: usize = socket::RING_FRAMES;
+
+pub use socket::Receiving;
 
 /// Waits until the packet sockets of finished captures are closed (they are closed in the
 /// background: releasing one waits for an RCU grace period), for at most `limit`; says
@@ -89,12 +97,45 @@ impl CaptureSource {
         })
     }
 
+    /// Like [`CaptureSource::open`], receiving with recvmsg(2) as where the platform has no
+    /// ring.
+    #[cfg(all(test, target_os = "linux"))]
+    pub fn open_without_ring(name: &str) -> io::Result<CaptureSource> {
+        let mut source = CaptureSource {
+            name: name.to_string(),
+            sock: socket::PacketSocket::open_without_ring()?,
+            interfaces: HashMap::new(),
+            last_ts_ns: 0,
+            forwarder: false,
+        };
+        source.sock.start()?;
+        Ok(source)
+    }
+
     /// Marks the source's namespace as a router: the packets it forwards were already tapped
     /// where they were sent, so of its frames only the ICMP errors it sends itself become
     /// segments (every frame still goes to the pcapng).
     pub fn forwarding(mut self) -> CaptureSource {
         self.forwarder = true;
         self
+    }
+
+    /// How this source receives its frames (a ring, or recvmsg where the platform has no
+    /// ring).
+    pub fn receiving(&self) -> Receiving {
+        self.sock.receiving()
+    }
+
+    /// Why this source receives without a ring, when it does (the call the platform refused,
+    /// and its error).
+    pub fn ring_refused(&self) -> Option<&str> {
+        self.sock.ring_refused()
+    }
+
+    /// Frames dropped since the last look for want of room (PACKET_STATISTICS), or the error
+    /// of a platform that does not count them.
+    pub fn take_drops(&self) -> io::Result<u64> {
+        self.sock.take_drops()
     }
 
     /// The namespace label given to [`CaptureSource::open`].
@@ -328,7 +369,13 @@ impl Capture {
         self.drain()?;
         let mut drops = 0;
         for source in &self.sources {
-            drops += source.sock.take_drops()?;
+            match source.sock.take_drops() {
+                Ok(n) => drops += n,
+                // A platform that counts no drops (gVisor's packet sockets refuse
+                // PACKET_STATISTICS): none seen; the run's capabilities say it is not counted.
+                Err(e) if e.raw_os_error() == Some(libc::ENOPROTOOPT) => {}
+                Err(e) => return Err(e),
+            }
         }
         let segments = self.segments();
         let order = self.time_order();

@@ -1,6 +1,12 @@
 //! The packet socket underneath a capture source: Linux AF_PACKET, and elsewhere a stub whose
 //! `open` fails with `Unsupported`. This is the only file of the capture module that names
 //! Linux-only items, so it is the only one that tests `target_os`.
+//!
+//! A socket receives through a ring mapped from the kernel (PACKET_RX_RING) where the
+//! platform has one, and otherwise frame by frame with recvmsg(2), each frame stamped by the
+//! socket's receive timestamps (SO_TIMESTAMPNS, or SO_TIMESTAMP where nanoseconds are not
+//! offered): gVisor's netstack, for one, refuses PACKET_VERSION and PACKET_RX_RING with
+//! ENOPROTOOPT. [`Receiving`] says which one a socket uses.
 
 /// Bytes kept of each frame; the rest is cut off in the kernel by the socket filter.
 pub(super) const SNAPLEN: u32 = 256;
@@ -25,6 +31,32 @@ pub(super) struct RecvInfo {
 /// Frames a source holds between two drains; more are dropped and counted as drops.
 pub(super) const RING_FRAMES: usize = 1024;
 
+/// How a packet socket receives its frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub enum Receiving {
+    /// From a PACKET_RX_RING, stamped when the kernel tapped each frame.
+    Ring,
+    /// With recvmsg(2), stamped by SO_TIMESTAMPNS (nanoseconds).
+    RecvmsgNanoseconds,
+    /// With recvmsg(2), stamped by SO_TIMESTAMP (microseconds): the platform accepts
+    /// SO_TIMESTAMPNS but does not report it back as set, nor send its control message.
+    RecvmsgMicroseconds,
+}
+
+impl Receiving {
+    /// How the capture of this platform works, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Receiving::Ring => "AF_PACKET with a PACKET_RX_RING (TPACKET_V2), frames stamped when tapped",
+            Receiving::RecvmsgNanoseconds => "AF_PACKET with recvmsg(2), frames stamped by SO_TIMESTAMPNS",
+            Receiving::RecvmsgMicroseconds => {
+                "AF_PACKET with recvmsg(2), frames stamped by SO_TIMESTAMP (microseconds)"
+            }
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 pub(super) use linux::{PacketSocket, settle_releases};
 #[cfg(not(target_os = "linux"))]
@@ -44,7 +76,7 @@ mod linux {
     use std::ptr::NonNull;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use super::{RING_FRAMES, RecvInfo, SNAPLEN};
+    use super::{RING_FRAMES, Receiving, RecvInfo, SNAPLEN};
 
     /// Bytes of one ring slot: the `tpacket2_hdr`, the `sockaddr_ll` after it, padding, and
     /// the frame. The kernel puts the frame's network header at
@@ -285,9 +317,17 @@ mod linux {
     #[derive(Debug)]
     pub(in crate::capture) struct PacketSocket {
         // Both are `Some` until the socket is dropped, except the ring, which is `None` until
-        // [`PacketSocket::start`]. The ring is unmapped before the socket is closed.
+        // [`PacketSocket::start`] (and stays `None` when the socket receives with recvmsg).
+        // The ring is unmapped before the socket is closed.
         ring: Option<Ring>,
         fd: Option<OwnedFd>,
+        /// Whether a ring is to be mapped at start (PACKET_VERSION was accepted) or frames
+        /// are received one by one, and how they are stamped then.
+        receiving: Receiving,
+        /// Whether the socket receives yet (bound to ETH_P_ALL).
+        started: bool,
+        /// Why it receives without a ring, when it does: the call refused and the error.
+        ring_refused: Option<String>,
     }
 
     impl Drop for PacketSocket {
@@ -320,11 +360,37 @@ mod linux {
                 filter: insns.as_mut_ptr(),
             };
             setsockopt(raw, libc::SOL_SOCKET, libc::SO_ATTACH_FILTER, &prog)?;
-            setsockopt(raw, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V2)?;
+            let (receiving, ring_refused) = match setsockopt(raw, libc::SOL_PACKET, libc::PACKET_VERSION, &TPACKET_V2) {
+                Ok(()) => (Receiving::Ring, None),
+                Err(e) => (receive_timestamps(raw)?, Some(format!("PACKET_VERSION: {e}"))),
+            };
             Ok(PacketSocket {
                 ring: None,
                 fd: Some(fd),
+                receiving,
+                started: false,
+                ring_refused,
             })
+        }
+
+        /// A socket that receives with recvmsg(2) even where the platform has a ring, so that
+        /// tests can check the fallback on Linux.
+        #[cfg(test)]
+        pub fn open_without_ring() -> io::Result<PacketSocket> {
+            let mut socket = PacketSocket::open()?;
+            socket.receiving = receive_timestamps(socket.as_raw_fd())?;
+            socket.ring_refused = Some("a test asked for recvmsg".into());
+            Ok(socket)
+        }
+
+        /// How this socket receives.
+        pub fn receiving(&self) -> Receiving {
+            self.receiving
+        }
+
+        /// Why it receives without a ring, when it does.
+        pub fn ring_refused(&self) -> Option<&str> {
+            self.ring_refused.as_deref()
         }
 
         /// Maps the TPACKET_V2 ring and starts receiving every interface of the socket's
@@ -334,12 +400,23 @@ mod linux {
         /// some socket of the host has asked for timestamps (the `netstamp_needed` static key,
         /// switched on late and off again), and otherwise when they are read. Setting up a
         /// ring waits for an RCU grace period, so a sandbox starts all its sources at once.
+        ///
+        /// A platform that accepted PACKET_VERSION but refuses the ring receives with
+        /// recvmsg(2) instead.
         pub fn start(&mut self) -> io::Result<()> {
-            if self.ring.is_some() {
+            if self.started {
                 return Ok(());
             }
             let raw = self.as_raw_fd();
-            self.ring = Some(Ring::map(raw)?);
+            if self.receiving == Receiving::Ring {
+                match Ring::map(raw) {
+                    Ok(ring) => self.ring = Some(ring),
+                    Err(e) => {
+                        self.receiving = receive_timestamps(raw)?;
+                        self.ring_refused = Some(format!("PACKET_RX_RING: {e}"));
+                    }
+                }
+            }
             // SAFETY: sockaddr_ll is plain old data; zeroed is valid.
             let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
             sll.sll_family = libc::AF_PACKET as u16;
@@ -353,13 +430,20 @@ mod linux {
                     size_of::<libc::sockaddr_ll>() as libc::socklen_t,
                 )
             })?;
+            self.started = true;
             Ok(())
         }
 
-        /// Takes the next frame off the ring into `buf`, or `None` when none is waiting.
-        /// Frames come in the order they were tapped.
+        /// Takes the next frame into `buf`, or `None` when none is waiting. Frames come in the
+        /// order they were tapped (the ring's), or queued (recvmsg's).
         pub fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
-            Ok(self.ring.as_mut().and_then(|ring| ring.next(buf)))
+            if !self.started {
+                return Ok(None);
+            }
+            match &mut self.ring {
+                Some(ring) => Ok(ring.next(buf)),
+                None => recv_one(self.as_raw_fd(), buf),
+            }
         }
 
         /// The name of an interface of the socket's own namespace (SIOCGIFNAME is answered
@@ -394,8 +478,94 @@ mod linux {
         }
     }
 
+    /// Turns on receive timestamps for a socket that receives with recvmsg: SO_TIMESTAMPNS
+    /// where the platform reports it back as set, else SO_TIMESTAMP.
+    fn receive_timestamps(fd: RawFd) -> io::Result<Receiving> {
+        let on: libc::c_int = 1;
+        if setsockopt(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &on).is_ok()
+            && getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS).is_ok_and(|v| v != 0)
+        {
+            return Ok(Receiving::RecvmsgNanoseconds);
+        }
+        setsockopt(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMP, &on)?;
+        Ok(Receiving::RecvmsgMicroseconds)
+    }
+
+    fn getsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+        let mut value: libc::c_int = 0;
+        let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `value` and `len` are valid for writes of `len` bytes.
+        cvt(unsafe { libc::getsockopt(fd, level, name, (&raw mut value).cast(), &mut len) })?;
+        Ok(value)
+    }
+
+    /// Receives one frame with recvmsg(2), without blocking: its bytes (cut to `buf`), its
+    /// length as sent (MSG_TRUNC), its interface and direction (the `sockaddr_ll`), and its
+    /// receive timestamp. A frame that comes without a timestamp is stamped when it is read.
+    fn recv_one(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
+        // SAFETY: sockaddr_ll is plain old data; zeroed is valid.
+        let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+        // Room for one timespec or timeval control message, aligned for cmsghdr.
+        let mut control = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: msghdr is plain old data; zeroed is valid.
+        let mut msg: libc::msghdr = unsafe { zeroed() };
+        msg.msg_name = (&raw mut sll).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+        let n = loop {
+            // SAFETY: `msg` points at `sll`, `iov` (over `buf`) and `control`, all valid for
+            // writes of the lengths it gives, for the duration of the call.
+            let rc = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT | libc::MSG_TRUNC) };
+            if rc >= 0 {
+                break rc as usize;
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => return Ok(None),
+                _ => return Err(e),
+            }
+        };
+        let mut ts_ns = None;
+        // SAFETY: `msg` was filled by recvmsg; CMSG_FIRSTHDR and CMSG_NXTHDR stay within
+        // `msg_controllen` bytes of `control`, and each header's data is read unaligned.
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                let data = libc::CMSG_DATA(cmsg);
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let t = std::ptr::read_unaligned(data.cast::<libc::timespec>());
+                    ts_ns = Some(t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64);
+                } else if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMP {
+                    let t = std::ptr::read_unaligned(data.cast::<libc::timeval>());
+                    ts_ns = Some(t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000);
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+        let ts_ns = ts_ns.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        });
+        Ok(Some(RecvInfo {
+            len: n.min(buf.len()).min(SNAPLEN as usize),
+            ifindex: sll.sll_ifindex,
+            outgoing: sll.sll_pkttype == libc::PACKET_OUTGOING,
+            ts_ns,
+            orig_len: n as u32,
+        }))
+    }
+
     /// poll(2) on the descriptor reports POLLIN once the kernel has published a frame in
-    /// the ring.
+    /// the ring, or queued one on the socket.
     impl AsRawFd for PacketSocket {
         fn as_raw_fd(&self) -> RawFd {
             self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
@@ -431,6 +601,12 @@ mod other {
             match *self {}
         }
         pub fn take_drops(&self) -> io::Result<u64> {
+            match *self {}
+        }
+        pub fn receiving(&self) -> super::Receiving {
+            match *self {}
+        }
+        pub fn ring_refused(&self) -> Option<&str> {
             match *self {}
         }
     }

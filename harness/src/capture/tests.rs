@@ -73,8 +73,13 @@ fn is_final_ack(segments: &[Segment]) -> bool {
 
 /// Handshake, 5 bytes up, 6 bytes down, client closes, server closes; captured on `lo`.
 fn loopback_conversation(server_ip: &str) -> CaptureResult {
+    loopback_conversation_through(CaptureSource::open("lo").unwrap(), server_ip)
+}
+
+/// [`loopback_conversation`], captured by `source`.
+fn loopback_conversation_through(source: CaptureSource, server_ip: &str) -> CaptureResult {
     let mut cap = Capture::new(Instant::now());
-    cap.add_source(CaptureSource::open("lo").unwrap());
+    cap.add_source(source);
     let listener = TcpListener::bind((server_ip, 0)).unwrap();
     cap.set_server(listener.local_addr().unwrap());
     let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -158,6 +163,27 @@ fn a_loopback_conversation_over_ipv6_is_captured_once_per_segment() {
     let result = in_fresh_netns(|| loopback_conversation("::1"));
     check_conversation(&result, "[::1]");
     assert!(result.segments[0].src.starts_with("[::1]:"));
+}
+
+/// packet(7): without a ring, recvmsg gives each frame with its sockaddr_ll (the interface
+/// and PACKET_OUTGOING) and, with SO_TIMESTAMPNS, its receive time: the same conversation,
+/// once per segment, in order.
+#[test]
+fn a_source_without_a_ring_captures_the_same_conversation_with_recvmsg() {
+    for server_ip in ["127.0.0.1", "::1"] {
+        let (result, receiving) = in_fresh_netns(move || {
+            let source = CaptureSource::open_without_ring("lo").unwrap();
+            let receiving = source.receiving();
+            (loopback_conversation_through(source, server_ip), receiving)
+        });
+        assert_eq!(receiving, Receiving::RecvmsgNanoseconds);
+        let shown = if server_ip.contains(':') {
+            "[::1]".to_string()
+        } else {
+            server_ip.to_string()
+        };
+        check_conversation(&result, &shown);
+    }
 }
 
 #[test]

@@ -52,6 +52,15 @@ const NO_DAD: [(&str, &str); 2] = [
     ("net.ipv6.conf.default.accept_dad", "0"),
 ];
 
+/// Every sysctl the `routed` topology writes, which it needs settable in a namespace.
+pub const ROUTER_SYSCTLS: [&str; 5] = [
+    NO_DAD[0].0,
+    NO_DAD[1].0,
+    FORWARDING[0].0,
+    FORWARDING[1].0,
+    FORWARDING[2].0,
+];
+
 /// Sysctls that make the router namespace forward (ip-sysctl.rst: `ip_forward`,
 /// `conf/all/forwarding`).
 const FORWARDING: [(&str, &str); 3] = [
@@ -159,6 +168,7 @@ impl Sandbox {
 
     /// Client, router and server: a veth pair on each side of the router, which forwards
     /// between the two subnets; client and server route the benchmarking ranges through it.
+    /// It needs the sysctls of [`ROUTER_SYSCTLS`] ([`Topology::needs`]).
     fn build_routed(family: Family, sysctls: &[(String, String)], capture: &mut Capture) -> io::Result<Sandbox> {
         let no_dad: Vec<(String, String)> = NO_DAD.iter().map(|&(k, v)| (k.into(), v.into())).collect();
         let server_ns = NetNs::create()?;

@@ -8,7 +8,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::{Host, SetupError, Trial, lock};
-use crate::capabilities::Need;
+use crate::capabilities::{Need, Offered};
 use crate::endpoint::{Background, Endpoint};
 use crate::events::Events;
 use crate::record::{Direction, Segment, Wait};
@@ -64,18 +64,40 @@ impl Trial {
     /// read or consumed. A runtime client that has already closed its socket (an event loop
     /// that reads eagerly closes it on the error or end of file it was waiting for) has taken
     /// what was awaited: the wait is met without looking.
+    ///
+    /// Where a peer's FIN does not wake a poll that asks for RDHUP alone (gVisor), IN is asked
+    /// too, since the FIN makes the socket readable; a wake-up that reports neither `events`
+    /// nor an error is not the one awaited, and the wait goes on.
     pub fn wait_for_events(&mut self, endpoint: &Endpoint, events: Events, what: &str) -> bool {
         let started = Instant::now();
         let deadline = started + WAIT_DEADLINE;
+        let awaited = events | Events::ERR | Events::HUP;
+        let asked = match Offered::get().poll_rdhup_wakeup {
+            Err(_) if events.contains(Events::RDHUP) => events | Events::IN,
+            _ => events,
+        };
         let gone = endpoint.is_runtime() && endpoint.observe(|_| ()).is_none();
         let met = gone
             || endpoint
                 .observe(|socket| {
                     loop {
                         let left = deadline.saturating_duration_since(Instant::now());
-                        match sys::poll_one(socket, events, Some(left)) {
+                        match sys::poll_one(socket, asked, Some(left)) {
                             (Err(e), _) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            (Ok(n), revents) => break n > 0 && !revents.events.contains(Events::NVAL),
+                            (Ok(n), revents)
+                                if asked != events
+                                    && n > 0
+                                    && !revents.events.intersects(awaited | Events::NVAL)
+                                    && Instant::now() < deadline =>
+                            {
+                                std::thread::yield_now();
+                                continue;
+                            }
+                            (Ok(n), revents) => {
+                                break n > 0
+                                    && !revents.events.contains(Events::NVAL)
+                                    && revents.events.intersects(awaited);
+                            }
                             (Err(_), _) => break false,
                         }
                     }
@@ -136,18 +158,28 @@ impl Trial {
     /// Waits until the thread of `call` is asleep inside the system call a `verb` step makes
     /// (read, write, poll, epoll_wait ...), so that what the trial does next happens while it
     /// is blocked, for at most [`WAIT_DEADLINE`].
+    ///
+    /// Where /proc does not name the system call (gVisor), the evidence is the thread's state
+    /// alone: asleep, in whatever call; the recorded wait says so.
     pub fn wait_until_blocked(&mut self, call: &Background, verb: Verb, what: &str) -> bool {
         self.uses(Need::ProcTaskState);
         let started = Instant::now();
-        let met = yield_until(started + WAIT_DEADLINE, || sys::sleeping_in(call.tid(), verb));
+        let deadline = started + WAIT_DEADLINE;
+        if Offered::get().task_syscall.is_err() {
+            let met = yield_until(deadline, || sys::is_asleep(call.tid()));
+            let what = format!("{what} (by its state in /proc alone: this platform does not name the call)");
+            return self.record_wait(&what, started, met);
+        }
+        let met = yield_until(deadline, || sys::sleeping_in(call.tid(), verb));
         self.record_wait(what, started, met)
     }
 
     /// Waits until the kernel's table of TCP sockets on `host` (listeners, connections, and
     /// TIME_WAIT minisockets, which no descriptor reaches) satisfies `seen`, for at most
     /// [`WAIT_DEADLINE`]. Records the wait and says whether it was met; where the table
-    /// cannot be read, never met. An error when the trial's thread could not move to `host`
-    /// and back: what follows would run in the wrong namespace.
+    /// cannot be read, never met, and where it lists only sockets with a descriptor (gVisor)
+    /// not attempted. An error when the trial's thread could not move to `host` and back: what
+    /// follows would run in the wrong namespace.
     pub fn wait_for_tcp_table(
         &mut self,
         host: Host,
@@ -155,6 +187,9 @@ impl Trial {
         seen: impl Fn(&[TcpEntry]) -> bool,
     ) -> Result<bool, SetupError> {
         self.uses(Need::TcpTable);
+        if let Err(why) = &Offered::get().tcp_table_time_wait {
+            return Ok(self.wait_not_attempted(what, why));
+        }
         let started = Instant::now();
         self.enter(host)?;
         let met = yield_until(started + WAIT_DEADLINE, || {
@@ -169,16 +204,28 @@ impl Trial {
     /// `at_least`, for at most [`WAIT_DEADLINE`]; records the wait. Some events change nothing
     /// a socket can show: an ICMP error an unconnected UDP socket ignores still counts as
     /// received, so the counter says the stack has taken the packet, not only that it was on
-    /// the wire. An error when the thread could not move to `host` and back.
+    /// the wire. A counter the platform does not keep (gVisor has no /proc/net/snmp6) could
+    /// never reach the value: the wait is not attempted. An error when the thread could not
+    /// move to `host` and back.
     pub fn wait_for_counter(&mut self, host: Host, name: &str, at_least: u64, what: &str) -> Result<bool, SetupError> {
         self.uses(Need::ProtocolCounters);
         let started = Instant::now();
         self.enter(host)?;
+        if sys::protocol_counter(name).is_none() {
+            self.enter(Host::Client)?;
+            return Ok(self.wait_not_attempted(what, &format!("no counter {name} here")));
+        }
         let met = yield_until(started + WAIT_DEADLINE, || {
             sys::protocol_counter(name).is_some_and(|n| n >= at_least)
         });
         self.enter(Host::Client)?;
         Ok(self.record_wait(what, started, met))
+    }
+
+    /// Records a wait that this platform could never satisfy as not attempted (unmet, after
+    /// no time), with the reason (see [`Offered`]). Returns false.
+    pub fn wait_not_attempted(&mut self, what: &str, why: &str) -> bool {
+        self.record_wait(&format!("{what} (not attempted: {why})"), Instant::now(), false)
     }
 
     pub(crate) fn record_wait(&mut self, what: &str, started: Instant, met: bool) -> bool {

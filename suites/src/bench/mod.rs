@@ -11,6 +11,9 @@ pub mod runtimes;
 
 use std::fmt;
 use std::io;
+use std::time::Duration;
+
+use sockerr_reports::TrialReport;
 
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +91,19 @@ pub fn median(values: &[f64]) -> f64 {
 
 /// Runs `planned` `runs` times on `jobs` workers, with no CPU burners, and measures.
 pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usize) -> io::Result<BenchResult> {
+    bench_reporting(planned, config, runs, jobs, |_| {}, |_, _| {})
+}
+
+/// [`bench`], calling `trial_done(report)` as each trial of a run is judged (from the
+/// workers), and `run_done(run, wall time)` after each run (runs numbered from 1).
+pub fn bench_reporting(
+    planned: &[Planned<'_>],
+    config: &RunConfig,
+    runs: usize,
+    jobs: usize,
+    trial_done: impl Fn(&TrialReport) + Sync,
+    mut run_done: impl FnMut(usize, Duration),
+) -> io::Result<BenchResult> {
     let mut elapsed: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
     let mut overhead: Vec<Vec<f64>> = vec![Vec::new(); planned.len()];
     let mut setup_waits = Vec::new();
@@ -98,7 +114,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
     let mut costs = runtimes::Costs::default();
     let mut sampler = runtimes::CpuSampler::start();
     let mut process_cpu = sockerr_harness::sys::process_cpu();
-    let stress = crate::stress::stress_reporting(planned, config, runs, 0, jobs, |_, _, reports| {
+    let stress = crate::stress::stress_reporting(planned, config, runs, 0, jobs, trial_done, |run, wall, reports| {
         let now = sockerr_harness::sys::process_cpu();
         costs.record(planned, reports, &sampler.take_run(), now.saturating_sub(process_cpu));
         process_cpu = now;
@@ -120,6 +136,7 @@ pub fn bench(planned: &[Planned<'_>], config: &RunConfig, runs: usize, jobs: usi
             longest_per_run.push(ms);
             longest_ids.push(id.to_string());
         }
+        run_done(run, wall);
     })?;
     let longest_trial = most_frequent(&longest_ids).unwrap_or_default();
     let longest_trial_timer = planned

@@ -4,6 +4,7 @@
 //! (`abort.linger0.*`, `*.v6.two_hosts`). Anything else is refused with the closest names.
 
 use crate::knowledge::errno;
+pub use crate::selection::{canonical_id as canonical, glob_matches};
 use crate::suggest;
 
 /// What `explain` was asked about.
@@ -49,37 +50,6 @@ impl Known {
             self.trials.push((trial.to_string(), scenario.to_string()));
         }
     }
-}
-
-/// A trial id in its dotted form: the `::` separators of the older form become dots, so that
-/// both spellings of one trial compare equal.
-pub fn canonical(id: &str) -> String {
-    id.replace("::", ".")
-}
-
-/// Whether `text` matches `pattern`, where `*` stands for any run of characters and `?` for
-/// one character.
-pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    // Where the last `*` was, and the text position it currently swallows up to.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((star_pi, star_ti)) = star {
-            pi = star_pi + 1;
-            ti = star_ti + 1;
-            star = Some((star_pi, star_ti + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// Reads the subject. Scenario and trial ids are matched exactly (a trial id in either
@@ -256,16 +226,5 @@ mod tests {
             "{err}"
         );
         assert!(resolve("ENOSUCH", &known).is_err());
-    }
-
-    #[test]
-    fn glob_stars_match_any_run_and_question_marks_one_character() {
-        assert!(glob_matches("abort.*", "abort.linger0.read_first"));
-        assert!(glob_matches("*.v6.*", "abort.linger0.read_first.v6.loopback"));
-        assert!(glob_matches("*first*", "abort.linger0.read_first.v4.loopback"));
-        assert!(glob_matches("abort.linger?.read_first", "abort.linger0.read_first"));
-        assert!(!glob_matches("abort.linger?.read_first", "abort.linger.read_first"));
-        assert!(!glob_matches("*.v6", "abort.linger0.read_first.v6.loopback"));
-        assert!(glob_matches("*", ""));
     }
 }

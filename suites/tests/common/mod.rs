@@ -98,3 +98,16 @@ pub fn schema_errors(json: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{}: {e}", e.instance_path()))
         .collect()
 }
+
+/// Why trials cannot run here, if they cannot (no namespaces for this process).
+pub fn trials_unavailable() -> Option<String> {
+    sockerr_harness::sys::namespaces_unavailable()
+}
+
+/// The text of standard output and standard error of a finished command.
+pub fn texts(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

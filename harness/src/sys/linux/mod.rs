@@ -21,12 +21,14 @@ pub use errno::{errno_name, strerror};
 pub use errqueue::recv_errqueue;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
-pub use probe::probe;
-pub use proc::{
-    can_see_sleeping_calls, children_cpu, is_child_of_this_process, peak_rss_kib, process_cpu, protocol_counter,
-    sleeping_in, tcp_table, thread_id,
+pub use probe::{
+    TcpExchange, probe, probe_iptables, probe_poll_rdhup_wakeup, probe_tcp_exchange, probe_udp_error_queue,
 };
-pub use readiness::{epoll_once, poll_one, wait_readable};
+pub use proc::{
+    can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, peak_rss_kib,
+    process_cpu, protocol_counter, sleeping_in, tcp_table, thread_id,
+};
+pub use readiness::{epoll_once, poll_one, readable_before, wait_readable};
 pub use scm::send_with_descriptor;
 pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use socket_io::{
@@ -35,7 +37,7 @@ pub use socket_io::{
 };
 pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
 pub use sysctl::{read_sysctl, write_sysctl};
-pub use tcp_info::{tcp_bytes_acked, tcp_state};
+pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_state};
 
 /// A thread's kernel id.
 pub type Tid = libc::pid_t;

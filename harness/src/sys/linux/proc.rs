@@ -17,14 +17,31 @@ pub fn thread_id() -> crate::sys::Tid {
 /// state in /proc/self/task/<tid>/stat is `S` and /proc/self/task/<tid>/syscall names the
 /// call (proc_pid_stat(5), proc_pid_syscall(5)). `None` while it runs or has not yet slept.
 fn sleeping_in_syscall(tid: crate::sys::Tid) -> Option<libc::c_long> {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
-    // The state follows the command name, which is in parentheses and may contain spaces.
-    let state = stat.rsplit_once(')')?.1.split_whitespace().next()?;
-    if state != "S" {
+    if !is_asleep(tid) {
         return None;
     }
     let syscall = std::fs::read_to_string(format!("/proc/self/task/{tid}/syscall")).ok()?;
     syscall.split_whitespace().next()?.parse().ok()
+}
+
+/// Whether thread `tid` of this process is asleep in an interruptible wait: its state in
+/// /proc/self/task/<tid>/stat is `S` (proc_pid_stat(5)), in whatever call. The evidence that
+/// a thread is blocked where /proc does not name the call (gVisor).
+pub fn is_asleep(tid: crate::sys::Tid) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name, which is in parentheses and may contain spaces.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "S")
+}
+
+/// Whether this platform tells a thread's state (/proc/self/task/<tid>/stat).
+pub fn can_see_thread_states() -> bool {
+    let tid = thread_id();
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+        .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim().is_empty()))
 }
 
 /// The system calls a blocked call of `verb` sleeps in (glibc's poll is poll or ppoll, its

@@ -92,6 +92,35 @@ pub fn wait_readable(fds: &[RawFd], timeout: Duration) -> io::Result<()> {
     Ok(())
 }
 
+/// Blocks until `fd` is readable (true) or `deadline` passes (false), without sleeping in a
+/// loop: one poll(2) per wake-up, with the time left rounded up to whole milliseconds.
+pub fn readable_before(fd: RawFd, deadline: std::time::Instant) -> io::Result<bool> {
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = left.as_nanos().div_ceil(1_000_000).min(i32::MAX as u128) as i32;
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if rc < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if rc > 0 {
+            return Ok(true);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+    }
+}
+
 /// epoll_wait(2) on a fresh, level-triggered epoll instance that watches `socket` for
 /// `events`, with a timeout; the instance is closed afterwards. The call's result and what it
 /// reported.

@@ -25,6 +25,12 @@ fn tcp_info(socket: &Socket) -> Option<(libc::tcp_info, usize)> {
     (rc == 0).then_some((info, len as usize))
 }
 
+/// How many bytes of TCP_INFO the platform fills for a socket (fewer on older kernels), 0
+/// where the socket has none.
+pub fn tcp_info_len(socket: &Socket) -> usize {
+    tcp_info(socket).map_or(0, |(_, len)| len)
+}
+
 /// The TCP state of a socket from TCP_INFO, by the kernel's name, or `None` if the socket is
 /// not TCP. Only `tcpi_state`, the first byte, is read, so a short `tcp_info` from an older
 /// kernel is fine.
