@@ -31,7 +31,7 @@ stress: ## Run the catalogue N times under CPU load and list trials whose outcom
 	@$(PREREQUISITES) $(TRIALS_NEED)
 	$(CARGO) run --release -- stress --runs $(N)
 
-bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial; write reports/local/bench.json
+bench: ## Measure the catalogue K times (K=5): wall time, longest trial, overhead per trial, cost per runtime; write reports/local/bench.json
 	@$(PREREQUISITES) $(TRIALS_NEED)
 	$(CARGO) run --release -- bench --runs $(K)
 

@@ -5,6 +5,11 @@
 //! on its matrix and stays short; a failed trial (and its scenario) is open from the start, and
 //! a link to a trial opens it. Citations in sources are links ([`crate::links`]).
 //!
+//! Runtime trials (the client steps made by a Java, Python, Go, Node.js or Rust client) are
+//! folded under their native trial: its matrix cell gets one line for them, the trial shows the
+//! table of what each runtime saw ([`crate::runtimes`]), each row linking to its runtime trial,
+//! which is folded inside the native trial.
+//!
 //! The page is rendered from `templates/report.html.j2` with minijinja (HTML autoescape on);
 //! this module turns the report into the plain view the template shows.
 
@@ -17,6 +22,7 @@ use crate::ladder;
 use crate::links::{self, Piece};
 use crate::markdown;
 use crate::model::{Report, Status, TrialReport};
+use crate::runtimes::{self, RuntimeTable};
 use crate::summary::Counts;
 use crate::templates;
 pub use crate::templates::RenderError;
@@ -158,12 +164,64 @@ struct ScenarioView {
 
 #[derive(Serialize)]
 struct CellView {
-    status: &'static str,
+    /// The native trial's status; `None` where only runtime trials ran in the variant.
+    status: Option<&'static str>,
+    /// Every status shown in the cell, space-separated (the native trial's and its runtime
+    /// trials'), for the status filter.
+    statuses: String,
     href: String,
     /// The failed calls in step order (`read ECONNRESET`, `write EPIPE +SIGPIPE`), each
     /// distinct one once.
     summary: Vec<String>,
     errnos: String,
+    /// The variant's runtime trials, folded into one line of the cell.
+    runtimes: Option<RuntimesBadge>,
+}
+
+/// `9 runtimes` with their worst status, linking to the table of what each runtime saw.
+#[derive(Serialize)]
+struct RuntimesBadge {
+    text: String,
+    status: &'static str,
+    href: String,
+}
+
+/// What each runtime saw in one variant ([`RuntimeTable`]).
+#[derive(Serialize)]
+struct RuntimeTableView {
+    native_id: String,
+    labels: Vec<String>,
+    /// The errno row: the native outcome per label (empty where the native trial has none).
+    native: Vec<NativeCellView>,
+    rows: Vec<RuntimeRowView>,
+}
+
+#[derive(Serialize)]
+struct NativeCellView {
+    text: String,
+    failed: bool,
+}
+
+#[derive(Serialize)]
+struct RuntimeRowView {
+    href: String,
+    api: String,
+    runtime: String,
+    status: &'static str,
+    skip_reason: Option<String>,
+    cells: Vec<RuntimeCellView>,
+}
+
+#[derive(Serialize)]
+struct RuntimeCellView {
+    text: String,
+    failed: bool,
+    /// Shown on hover: why the step is unsupported or lost, how the client died, Node.js's
+    /// events; empty for none.
+    title: String,
+    /// Whether `title` holds a note (why, how it ended) rather than events only: the cell is
+    /// marked so that a reader knows to hover.
+    noted: bool,
 }
 
 #[derive(Serialize)]
@@ -179,6 +237,8 @@ struct TrialView {
     id: String,
     anchor: String,
     variant: String,
+    /// A runtime trial's API and version: `java.net.Socket (OpenJDK 17.0.15)`.
+    client: Option<String>,
     status: &'static str,
     /// Shown open: the trial failed.
     open: bool,
@@ -207,6 +267,10 @@ struct TrialView {
     /// The ladder `<svg>`, built by [`ladder::ladder_svg`] (escaped there); the template
     /// marks it safe.
     ladder: String,
+    /// A native trial's table of what each runtime saw, when runtime trials ran beside it.
+    runtime_table: Option<RuntimeTableView>,
+    /// Those runtime trials, folded inside this trial.
+    runtime_trials: Vec<TrialView>,
 }
 
 #[derive(Serialize)]
@@ -312,30 +376,74 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
     let first = trials[0];
     let guidance: Vec<Option<String>> = trials.iter().map(|t| markdown::client_guidance(t)).collect();
     let shared = guidance.windows(2).all(|w| w[0] == w[1]);
+    let own_guidance = |t: &TrialReport| if shared { None } else { markdown::client_guidance(t) };
     let id = ids.make(anchor(name));
-    let trial_views: Vec<TrialView> = trials
-        .iter()
-        .zip(guidance.iter())
-        .map(|(t, g)| trial_view(t, if shared { None } else { g.clone() }, ids))
-        .collect();
-    let by_variant: BTreeMap<(Family, Topology), &TrialView> = trials
-        .iter()
-        .zip(&trial_views)
-        .map(|(t, v)| ((t.family, t.topology), v))
-        .collect();
-    let cells = variants
-        .iter()
-        .map(|v| {
-            let view = by_variant.get(v)?;
-            Some(CellView {
-                status: view.status,
-                href: format!("#{}", view.anchor),
+    let (natives, runtime_trials) = markdown::split_runtimes(trials);
+    let mut trial_views: Vec<TrialView> = Vec::new();
+    let mut cells_by_variant: BTreeMap<(Family, Topology), CellView> = BTreeMap::new();
+    for group in runtimes::pair(trials) {
+        let table = RuntimeTable::of(&group);
+        let mut nested: Vec<TrialView> = group
+            .runtimes
+            .iter()
+            .map(|t| trial_view(t, own_guidance(t), ids))
+            .collect();
+        let mut statuses: Vec<&'static str> = group.trials().map(|t| t.status.as_str()).collect();
+        statuses.sort();
+        statuses.dedup();
+        let badge = (!group.runtimes.is_empty()).then(|| RuntimesBadge {
+            text: format!(
+                "{} runtime{}",
+                group.runtimes.len(),
+                if group.runtimes.len() == 1 { "" } else { "s" }
+            ),
+            status: worst(group.runtimes.iter().map(|t| t.status)).as_str(),
+            href: String::new(),
+        });
+        let view = match group.native {
+            Some(native) => {
+                let mut view = trial_view(native, own_guidance(native), ids);
+                view.runtime_table = table.map(|t| runtime_table_view(&t, &nested));
+                view.runtime_trials = nested;
+                view
+            }
+            // Runtime trials whose native trial is not in the report stand on their own.
+            None => {
+                let anchor = format!("#{}", nested[0].anchor);
+                cells_by_variant
+                    .entry((group.runtimes[0].family, group.runtimes[0].topology))
+                    .or_insert(CellView {
+                        status: None,
+                        statuses: statuses.join(" "),
+                        href: anchor.clone(),
+                        summary: Vec::new(),
+                        errnos: String::new(),
+                        runtimes: badge.map(|b| RuntimesBadge { href: anchor, ..b }),
+                    });
+                trial_views.append(&mut nested);
+                continue;
+            }
+        };
+        let native = group.native.expect("a native trial");
+        let href = format!("#{}", view.anchor);
+        cells_by_variant.insert(
+            (native.family, native.topology),
+            CellView {
+                status: Some(view.status),
+                statuses: statuses.join(" "),
+                href: href.clone(),
                 summary: view.failed_calls.clone(),
                 errnos: view.errnos.clone(),
-            })
-        })
-        .collect();
-    let outcomes = markdown::merged_outcomes(trials)
+                runtimes: badge.map(|b| RuntimesBadge {
+                    href: format!("#{}-runtimes", view.anchor),
+                    ..b
+                }),
+            },
+        );
+        trial_views.push(view);
+    }
+    let cells = variants.iter().map(|v| cells_by_variant.remove(v)).collect();
+    let outcomes = markdown::merged_outcomes(&natives)
         .into_iter()
         .map(|m| OutcomeView {
             text: m.text(),
@@ -344,13 +452,20 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
             label: m.label,
         })
         .collect();
+    let mut counts = markdown::status_counts(&natives);
+    if !runtime_trials.is_empty() {
+        if !counts.is_empty() {
+            counts.push_str(" · ");
+        }
+        counts.push_str(&format!("runtimes: {}", markdown::status_counts(&runtime_trials)));
+    }
     ScenarioView {
         name: name.to_string(),
         id,
         area: markdown::area_of(name).to_string(),
         claim: first.claim.clone(),
         sources: first.sources.iter().map(|src| links::pieces(src)).collect(),
-        counts: markdown::status_counts(trials),
+        counts,
         open: trials.iter().any(|t| t.status == Status::Fail),
         cells,
         outcomes,
@@ -360,6 +475,73 @@ fn scenario_view(name: &str, trials: &[&TrialReport], variants: &[(Family, Topol
             None
         },
         trials: trial_views,
+    }
+}
+
+/// The status that most needs a reader among `statuses`: a failure, then a trial no
+/// expectation judged, then a skip; a pass only when all passed.
+fn worst(statuses: impl Iterator<Item = Status>) -> Status {
+    let rank = |s: &Status| match s {
+        Status::Fail => 3,
+        Status::Observed => 2,
+        Status::Skip => 1,
+        Status::Pass => 0,
+    };
+    statuses.max_by_key(rank).unwrap_or(Status::Pass)
+}
+
+/// The table of what each runtime saw; `trials` are the views of its rows' trials (for their
+/// anchors).
+fn runtime_table_view(table: &RuntimeTable, trials: &[TrialView]) -> RuntimeTableView {
+    RuntimeTableView {
+        native_id: table.native_id.clone(),
+        labels: table.labels.clone(),
+        native: table
+            .native
+            .iter()
+            .map(|o| NativeCellView {
+                failed: o.as_deref().is_some_and(|o| !o.starts_with("ok")),
+                text: o.clone().unwrap_or_default(),
+            })
+            .collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| RuntimeRowView {
+                href: trials
+                    .iter()
+                    .find(|t| t.id == row.trial)
+                    .map_or_else(|| format!("#{}", anchor(&row.trial)), |t| format!("#{}", t.anchor)),
+                api: row.api.clone(),
+                runtime: row.runtime.clone(),
+                status: row.status.as_str(),
+                skip_reason: row.skip_reason.clone(),
+                cells: row
+                    .cells
+                    .iter()
+                    .map(|c| match c {
+                        None => RuntimeCellView {
+                            text: String::new(),
+                            failed: false,
+                            title: String::new(),
+                            noted: false,
+                        },
+                        Some(c) => {
+                            let mut title: Vec<String> = c.note.iter().cloned().collect();
+                            if !c.events.is_empty() {
+                                title.push(format!("events: {}", c.events.join("; ")));
+                            }
+                            RuntimeCellView {
+                                text: c.text.clone(),
+                                failed: c.failed(),
+                                title: title.join("\n"),
+                                noted: c.note.is_some(),
+                            }
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }
 
@@ -384,6 +566,13 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
         id: t.id.clone(),
         anchor: ids.make(anchor(&t.id)),
         variant: markdown::variant_of(t),
+        client: t.client.as_ref().map(|c| {
+            if c.runtime.is_empty() {
+                c.api.clone()
+            } else {
+                format!("{} ({})", c.api, c.runtime)
+            }
+        }),
         status: t.status.as_str(),
         open: t.status == Status::Fail,
         failed_calls,
@@ -431,5 +620,7 @@ fn trial_view(t: &TrialReport, guidance: Option<String>, ids: &mut Ids) -> Trial
         } else {
             ladder::ladder_svg(t)
         },
+        runtime_table: None,
+        runtime_trials: Vec::new(),
     }
 }

@@ -71,9 +71,10 @@ pub fn step_label(s: &Step) -> String {
     format!("{} {} → {}", s.label, s.op, s.outcome_with_signals())
 }
 
-/// Whether the call failed (an errno, or the caller was killed): drawn in red.
+/// Whether the call failed (an errno, the caller was killed, or the runtime that made it
+/// reported anything but success): drawn in red.
 pub fn step_failed(s: &Step) -> bool {
-    s.result.errno.is_some() || s.result.ret.is_none()
+    !s.succeeded()
 }
 
 /// Smallest vertical distance between two events, in pixels: one line of text plus air.

@@ -1,6 +1,8 @@
 //! `report.md`: the report as Markdown for people (and for GitHub, which draws the mermaid
 //! sequence diagrams). A title with the platform, a summary table per area, then per scenario
-//! its claim, sources, and per variant the steps and the wire.
+//! its claim, sources, and per variant the steps and the wire. Where runtime clients made the
+//! variant's client steps too, the variant is followed by the table of what each runtime saw
+//! ([`crate::runtimes`]) and by those runtime trials, folded (`<details>`).
 //!
 //! The helpers shared with the HTML renderer (grouping by area and scenario, outcomes merged
 //! across variants, label, sysctl overrides and guidance) live here too.
@@ -13,6 +15,7 @@ use sockerr_harness::record::Direction;
 use crate::ladder::{self, Event, Side};
 use crate::links;
 use crate::model::{Report, Status, TrialReport};
+use crate::runtimes::{self, RuntimeTable};
 use crate::summary::Counts;
 
 /// The report as Markdown.
@@ -77,8 +80,9 @@ pub fn render_markdown(report: &Report) -> String {
             "| scenario | step | observed outcome | status |\n|---|---|---|---|"
         );
         for (scenario, trials) in group {
-            let merged = merged_outcomes(trials);
-            let counts = status_counts(trials);
+            let (natives, runtimes) = split_runtimes(trials);
+            let merged = merged_outcomes(&natives);
+            let counts = status_counts(&natives);
             if merged.is_empty() {
                 let _ = writeln!(out, "| {} | | | {} |", code(scenario), cell(&counts));
             }
@@ -93,6 +97,19 @@ pub fn render_markdown(report: &Report) -> String {
                     "| {name} | {} | {} | {status} |",
                     code(&row.label),
                     cell(&row.text_code())
+                );
+            }
+            if !runtimes.is_empty() {
+                let name = if merged.is_empty() {
+                    code(scenario)
+                } else {
+                    String::new()
+                };
+                let _ = writeln!(
+                    out,
+                    "| {name} | runtime clients | {} (see the scenario) | {} |",
+                    runtime_apis_text(&runtimes),
+                    cell(&status_counts(&runtimes))
                 );
             }
         }
@@ -178,80 +195,176 @@ fn render_scenario(out: &mut String, scenario: &str, trials: &[&TrialReport]) {
     if let (true, Some(Some(g))) = (shared_guidance, guidance.first()) {
         let _ = writeln!(out, "**Client guidance.** {g}\n");
     }
-    for (t, g) in trials.iter().zip(&guidance) {
-        let _ = writeln!(out, "#### {}: {}\n", variant_of(t), t.status.as_str());
-        if let Some(reason) = &t.skip_reason {
-            let _ = writeln!(out, "Skipped: {reason}\n");
+    let own_guidance = |t: &TrialReport| if shared_guidance { None } else { client_guidance(t) };
+    for group in runtimes::pair(trials) {
+        if let Some(native) = group.native {
+            render_trial(out, native, "####", own_guidance(native));
         }
-        if let Some(error) = &t.error {
-            let _ = writeln!(out, "Could not run to its end: {error}\n");
+        let Some(table) = RuntimeTable::of(&group) else {
+            continue;
+        };
+        render_runtime_table(out, &table);
+        // The runtime trials themselves, folded under their native trial.
+        let _ = writeln!(
+            out,
+            "<details><summary>The {} runtime trials of {}</summary>\n",
+            group.runtimes.len(),
+            table.native_id
+        );
+        for t in &group.runtimes {
+            render_trial(out, t, "#####", own_guidance(t));
         }
-        if !t.mismatches.is_empty() {
-            // A block per difference, so that expected and observed keep their own lines.
-            let _ = writeln!(out, "Differences from the expectation:\n");
-            for m in t.mismatches.iter().map(ToString::to_string) {
-                let fence = if m.contains("```") { "````" } else { "```" };
-                let _ = writeln!(out, "{fence}text\n{m}\n{fence}\n");
-            }
+        let _ = writeln!(out, "</details>\n");
+    }
+}
+
+/// One trial: its heading (variant and status; for a runtime trial its API and version too,
+/// with an anchor named by its id), notes, steps, wire and guidance.
+fn render_trial(out: &mut String, t: &TrialReport, heading: &str, guidance: Option<String>) {
+    match &t.client {
+        None => {
+            let _ = writeln!(out, "{heading} {}: {}\n", variant_of(t), t.status.as_str());
         }
-        if let Some(timer) = &t.timer {
-            let _ = writeln!(out, "Timer waited out: {timer}\n");
-        }
-        if !t.knobs.is_empty() {
+        Some(client) => {
+            let _ = writeln!(out, "<a id=\"{}\"></a>\n", crate::html::anchor(&t.id));
+            let version = if client.runtime.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", client.runtime)
+            };
             let _ = writeln!(
                 out,
-                "Knobs changed from the defaults (the outcome holds for these values):\n"
+                "{heading} {} {}{version}: {}\n",
+                variant_of(t),
+                client.api,
+                t.status.as_str()
             );
-            for knob in &t.knobs {
-                let _ = writeln!(out, "- {}", code(&knob.to_string()));
-            }
-            let _ = writeln!(out);
         }
-        for w in t.waits.iter().filter(|w| !w.met) {
+    }
+    if let Some(reason) = &t.skip_reason {
+        let _ = writeln!(out, "Skipped: {reason}\n");
+    }
+    if let Some(error) = &t.error {
+        let _ = writeln!(out, "Could not run to its end: {error}\n");
+    }
+    if !t.mismatches.is_empty() {
+        // A block per difference, so that expected and observed keep their own lines.
+        let _ = writeln!(out, "Differences from the expectation:\n");
+        for m in t.mismatches.iter().map(ToString::to_string) {
+            let fence = if m.contains("```") { "````" } else { "```" };
+            let _ = writeln!(out, "{fence}text\n{m}\n{fence}\n");
+        }
+    }
+    if let Some(timer) = &t.timer {
+        let _ = writeln!(out, "Timer waited out: {timer}\n");
+    }
+    if !t.knobs.is_empty() {
+        let _ = writeln!(
+            out,
+            "Knobs changed from the defaults (the outcome holds for these values):\n"
+        );
+        for knob in &t.knobs {
+            let _ = writeln!(out, "- {}", code(&knob.to_string()));
+        }
+        let _ = writeln!(out);
+    }
+    for w in t.waits.iter().filter(|w| !w.met) {
+        let _ = writeln!(
+            out,
+            "Wait not met: {} (gave up after {:.3} ms)\n",
+            w.what,
+            w.waited_us as f64 / 1000.0
+        );
+    }
+    if !t.steps.is_empty() {
+        let _ = writeln!(
+            out,
+            "| step | call | outcome | revents | TCP state | t (ms) |\n|---|---|---|---|---|---:|"
+        );
+        for s in &t.steps {
             let _ = writeln!(
                 out,
-                "Wait not met: {} (gave up after {:.3} ms)\n",
-                w.what,
-                w.waited_us as f64 / 1000.0
+                "| {} | {} | {} | {} | {} | {:.3} |",
+                code(&s.label),
+                code(&s.op),
+                code(&s.outcome_with_signals()),
+                code(&s.revents.join("|")),
+                cell(s.tcp_state.as_deref().unwrap_or("")),
+                s.t_us as f64 / 1000.0
             );
         }
-        if !t.steps.is_empty() {
-            let _ = writeln!(
-                out,
-                "| step | call | outcome | revents | TCP state | t (ms) |\n|---|---|---|---|---|---:|"
-            );
-            for s in &t.steps {
-                let _ = writeln!(
-                    out,
-                    "| {} | {} | {} | {} | {} | {:.3} |",
-                    code(&s.label),
-                    code(&s.op),
-                    code(&s.outcome_with_signals()),
-                    code(&s.revents.join("|")),
-                    cell(s.tcp_state.as_deref().unwrap_or("")),
-                    s.t_us as f64 / 1000.0
-                );
-            }
-            let _ = writeln!(out);
+        let _ = writeln!(out);
+    }
+    if !t.wire.captured {
+        let _ = writeln!(out, "No capture ran for this trial.\n");
+    } else if t.wire.drops > 0 {
+        let _ = writeln!(
+            out,
+            "The capture dropped {} frames: the wire below is incomplete.\n",
+            t.wire.drops
+        );
+    }
+    if !t.steps.is_empty() || !t.wire.segments.is_empty() {
+        let _ = writeln!(out, "{}", mermaid(t));
+    }
+    if let Some(pcap) = &t.wire.pcap {
+        let _ = writeln!(out, "Packets: `{pcap}`\n");
+    }
+    if let Some(g) = guidance {
+        let _ = writeln!(out, "**Client guidance.** {g}\n");
+    }
+}
+
+/// "What each runtime saw": the client's step labels as columns, the native outcome first,
+/// then a row per runtime API (linked to its trial) with what the runtime reported. Why a step
+/// is unsupported or lost, and a client process that died, are footnotes under the table.
+fn render_runtime_table(out: &mut String, table: &RuntimeTable) {
+    let _ = writeln!(
+        out,
+        "**What each runtime saw** (the same client steps made by each runtime's client, against the same \
+         server; the first row is what the system call returned in `{}`):\n",
+        table.native_id
+    );
+    let headers: Vec<String> = table.labels.iter().map(|l| code(l)).collect();
+    let _ = writeln!(out, "| client | {} |", headers.join(" | "));
+    let _ = writeln!(out, "|---|{}", "---|".repeat(table.labels.len()));
+    let native: Vec<String> = table
+        .native
+        .iter()
+        .map(|o| o.as_deref().map(code).unwrap_or_default())
+        .collect();
+    let _ = writeln!(out, "| native (errno) | {} |", native.join(" | "));
+    let mut notes: Vec<String> = Vec::new();
+    for row in &table.rows {
+        let cells: Vec<String> = row
+            .cells
+            .iter()
+            .zip(&table.labels)
+            .map(|(c, label)| {
+                let Some(c) = c else { return String::new() };
+                let mut text = code(&c.text);
+                if let Some(note) = &c.note {
+                    notes.push(format!("{} {label}: {note}", row.api));
+                    text.push_str(&format!(" [{}]", notes.len()));
+                }
+                text
+            })
+            .collect();
+        let mut name = format!("[{}](#{})", row.api, crate::html::anchor(&row.trial));
+        if !row.runtime.is_empty() {
+            name.push_str(&format!(" {}", cell(&row.runtime)));
         }
-        if !t.wire.captured {
-            let _ = writeln!(out, "No capture ran for this trial.\n");
-        } else if t.wire.drops > 0 {
-            let _ = writeln!(
-                out,
-                "The capture dropped {} frames: the wire below is incomplete.\n",
-                t.wire.drops
-            );
+        if row.status != Status::Pass {
+            name.push_str(&format!(" ({})", row.status.as_str()));
         }
-        if !t.steps.is_empty() || !t.wire.segments.is_empty() {
-            let _ = writeln!(out, "{}", mermaid(t));
-        }
-        if let Some(pcap) = &t.wire.pcap {
-            let _ = writeln!(out, "Packets: `{pcap}`\n");
-        }
-        if let (false, Some(g)) = (shared_guidance, g) {
-            let _ = writeln!(out, "**Client guidance.** {g}\n");
-        }
+        let _ = writeln!(out, "| {name} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(out);
+    for (i, note) in notes.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}", i + 1, cell(note));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out);
     }
 }
 
@@ -459,6 +572,26 @@ pub(crate) fn merged_outcomes(trials: &[&TrialReport]) -> Vec<MergedStep> {
             of: ran.len(),
         })
         .collect()
+}
+
+/// A scenario's trials split into its native trials and its runtime trials, each in the order
+/// given.
+pub(crate) fn split_runtimes<'r>(trials: &[&'r TrialReport]) -> (Vec<&'r TrialReport>, Vec<&'r TrialReport>) {
+    trials.iter().copied().partition(|t| !runtimes::is_runtime(t))
+}
+
+/// `18 trials of 9 APIs`: how many runtime trials, of how many APIs.
+pub(crate) fn runtime_apis_text(trials: &[&TrialReport]) -> String {
+    let mut apis: Vec<&str> = trials.iter().filter_map(|t| runtimes::api_of(t)).collect();
+    apis.sort();
+    apis.dedup();
+    format!(
+        "{} trial{} of {} API{}",
+        trials.len(),
+        if trials.len() == 1 { "" } else { "s" },
+        apis.len(),
+        if apis.len() == 1 { "" } else { "s" }
+    )
 }
 
 /// `4 pass`, `3 pass, 1 fail`: the statuses of a scenario's trials, zeros left out.

@@ -1,6 +1,7 @@
 //! What the console shows of a report: one line per scenario, or per scenario the observed
-//! outcome of each step; the skipped trials grouped by reason; the counts. Scenarios come in
-//! the order the report holds them, which is catalogue order.
+//! outcome of each step (the native trials', with a line counting the runtime trials: the
+//! report shows what each runtime saw); the skipped trials grouped by reason; the counts.
+//! Scenarios come in the order the report holds them, which is catalogue order.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -212,10 +213,13 @@ pub fn steps(report: &Report) -> String {
     for (scenario, trials) in by_scenario(&report.trials) {
         let counts = Counts::of_refs(&trials);
         let _ = writeln!(out, "\n{scenario}  [{counts}]");
+        // The native trials' outcomes; the runtime trials' are a line of counts (the report
+        // shows what each runtime saw).
+        let (natives, runtimes) = crate::markdown::split_runtimes(&trials);
         // label -> outcome -> variants that showed it; labels in first-seen order
         let mut order: Vec<&str> = Vec::new();
         let mut outcomes: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-        for t in &trials {
+        for t in &natives {
             for s in &t.steps {
                 if !order.contains(&s.label.as_str()) {
                     order.push(&s.label);
@@ -239,6 +243,15 @@ pub fn steps(report: &Report) -> String {
                     .join("; ")
             };
             let _ = writeln!(out, "  {label:<22} {text}");
+        }
+        if !runtimes.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {:<22} {}: {}",
+                "runtime clients",
+                crate::markdown::runtime_apis_text(&runtimes),
+                crate::markdown::status_counts(&runtimes)
+            );
         }
     }
     out

@@ -262,6 +262,8 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
             let cells = cells(step);
             rows.push(Row {
                 trial: t.id.clone(),
+                scenario: t.scenario.clone(),
+                client: t.client.as_ref().map(|c| c.api.clone()),
                 step: step.unwrap_or(WIRE).to_string(),
                 differs: cells[0] != cells[1],
                 everywhere: other.is_some(),
@@ -293,4 +295,58 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
         matrix.rows.len()
     );
     assert!(open > 5 * folded, "opened {open} px, folded {folded} px");
+}
+
+/// A report with runtime trials (`fixtures/runtimes.json`: one variant with a trial per runtime
+/// API). The page must show no console message, and folded it must be about as tall as the
+/// same page without its runtime trials: they fold under their native trial, adding one line
+/// to its matrix cell, instead of a trial each on the page.
+#[test]
+fn runtime_trials_fold_under_their_native_trial_and_barely_lengthen_the_page() {
+    if !chromium_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtimes.json");
+    let mut with_runtimes = Report::read(&path).expect("the fixture");
+    // The scenario with native trials (the other has a runtime trial only, a scenario more).
+    with_runtimes
+        .trials
+        .retain(|t| t.scenario == "abort.linger0.so_error_first");
+    let runtime_trials = with_runtimes.trials.iter().filter(|t| t.client.is_some()).count();
+    assert!(runtime_trials >= 9, "the fixture has a trial per API");
+    let page = render_html(&with_runtimes).expect("renders");
+    let run = screenshot(dir.path(), "runtimes", &page);
+    let errors = console_lines(&run.log);
+    assert!(errors.is_empty(), "console messages:\n{}", errors.join("\n"));
+
+    let mut native_only = with_runtimes.clone();
+    native_only.trials.retain(|t| t.client.is_none());
+    let open_all = "document.querySelectorAll(\"details\").forEach(function (d) { d.open = true; });";
+    let folded = page_height(dir.path(), "runtimes-folded", &page, "");
+    let open = page_height(dir.path(), "runtimes-open", &page, open_all);
+    let without = page_height(
+        dir.path(),
+        "natives-folded",
+        &render_html(&native_only).expect("renders"),
+        "",
+    );
+    let without_open = page_height(
+        dir.path(),
+        "natives-open",
+        &render_html(&native_only).expect("renders"),
+        open_all,
+    );
+    println!(
+        "report.html with {runtime_trials} runtime trials: {folded} px folded ({without} px without them), \
+         {open} px opened ({without_open} px without them)"
+    );
+    assert!(
+        folded <= without + 60,
+        "{runtime_trials} folded runtime trials lengthen the page from {without} to {folded} px"
+    );
+    assert!(
+        open > without_open + 2000,
+        "opened, the runtime trials show ({open} px against {without_open} px without them)"
+    );
 }

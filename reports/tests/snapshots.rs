@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sockerr_reports::matrix::{Column, Gap, Matrix, Row, WIRE};
+use sockerr_reports::matrix::{Column, Gap, Matrix, RUNTIME, Row, WIRE};
 use sockerr_reports::{Report, render_markdown, render_matrix_html, render_matrix_markdown};
 
 fn fixture() -> Report {
@@ -34,6 +34,7 @@ fn row(trial: &str, step: &str, cells: [Option<&str>; 3], differs: bool, everywh
         cells: cells.iter().map(|c| c.map(String::from)).collect(),
         differs,
         everywhere,
+        ..Row::default()
     }
 }
 
@@ -98,4 +99,78 @@ fn matrix_console_summary_of_two_runs_and_a_documented_column() {
 #[test]
 fn report_markdown_of_the_fixture() {
     insta::assert_snapshot!(render_markdown(&fixture()));
+}
+
+fn runtimes_fixture() -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runtimes.json");
+    Report::read(&path).expect("the fixture is a report of this version")
+}
+
+#[test]
+fn report_markdown_of_a_scenario_with_runtime_clients() {
+    insta::assert_snapshot!(render_markdown(&runtimes_fixture()));
+}
+
+/// The HTML of what each runtime saw in one variant: the table, from its section's start to
+/// its end.
+#[test]
+fn report_html_table_of_what_each_runtime_saw() {
+    let page = sockerr_reports::render_html(&runtimes_fixture()).expect("renders");
+    let start = page
+        .find("<section class=\"runtimes\" id=\"abort.linger0.so_error_first.v4.loopback-runtimes\">")
+        .expect("the table of the variant with runtime trials");
+    let end = page[start..].find("</section>").expect("the section ends") + start + "</section>".len();
+    insta::assert_snapshot!(&page[start..end]);
+}
+
+/// Two runs with a runtime trial: its rows follow its scenario's native trial and name the API.
+fn runtime_matrix() -> Matrix {
+    let native = "abort.linger0.write_first.v4.loopback";
+    let java = "abort.linger0.write_first.v4.loopback.java.net.Socket";
+    let runtime_row = |step: &str, cells: [Option<&str>; 2], differs: bool| Row {
+        trial: java.into(),
+        scenario: "abort.linger0.write_first".into(),
+        client: Some("java.net.Socket".into()),
+        step: step.into(),
+        cells: cells.iter().map(|c| c.map(String::from)).collect(),
+        differs,
+        everywhere: true,
+    };
+    Matrix {
+        columns: vec![
+            column("6.18", "a/report.json", &[]),
+            column("6.12", "b/report.json", &[]),
+        ],
+        rows: vec![
+            Row {
+                trial: native.into(),
+                scenario: "abort.linger0.write_first".into(),
+                client: None,
+                step: "client.write#1".into(),
+                cells: vec![Some("ECONNRESET".into()), Some("ECONNRESET".into())],
+                differs: false,
+                everywhere: true,
+            },
+            runtime_row(RUNTIME, [Some("OpenJDK 17.0.15"), Some("OpenJDK 21.0.5")], true),
+            runtime_row(
+                "client.write#1",
+                [
+                    Some("java.net.SocketException: Connection reset by peer"),
+                    Some("java.net.SocketException: Connection reset by peer"),
+                ],
+                false,
+            ),
+        ],
+        gaps: vec![],
+    }
+}
+
+#[test]
+fn matrix_markdown_with_a_runtime_trial() {
+    insta::assert_snapshot!(render_matrix_markdown(&runtime_matrix()));
+}
+
+#[test]
+fn matrix_html_with_a_runtime_trial() {
+    insta::assert_snapshot!(render_matrix_html(&runtime_matrix()).expect("renders"));
 }

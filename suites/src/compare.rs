@@ -14,6 +14,12 @@
 //! scenario) and their wire cell the segments the file requires or forbids; they are shown
 //! for reference and never make a row differ.
 //!
+//! Runtime trials (client steps made by a Java, Python, Go, Node.js or Rust client) are rows of
+//! their own, after their scenario's native trials, each naming its API and with a `runtime`
+//! row holding the runtime's version; their cells are what the runtime reported, ephemeral
+//! ports written `:*` so that two runs compare. A documented column shows the file's runtime
+//! table for them.
+//!
 //! This module reads the inputs and builds the matrix; the model and its renderers (console,
 //! Markdown, HTML) live in `sockerr_reports::matrix`.
 
@@ -23,12 +29,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sockerr_reports::matrix::{Column, Gap, Row, wire_cell};
-use sockerr_reports::{Report, TrialReport};
+use sockerr_reports::{Report, TrialReport, runtimes};
 
-pub use sockerr_reports::matrix::{GAP, Matrix, WIRE};
+pub use sockerr_reports::matrix::{GAP, Matrix, RUNTIME, WIRE};
 
 use crate::catalogue;
-use crate::expectations::{ExpectationFile, StepExpectation, WireExpectation};
+use crate::expectations::{ExpectationFile, RuntimeStepExpectation, StepExpectation, WireExpectation};
 
 /// Where a column's cells come from.
 #[derive(Debug, Clone)]
@@ -77,39 +83,49 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
     }
     let mut columns: Vec<Column> = inputs.iter().map(Input::column).collect();
     Column::tell_apart(&mut columns);
-    // Trials in order of first appearance, each with its scenario and step labels.
-    let mut order: Vec<(&str, &str, Vec<&str>)> = Vec::new();
+    // Trials in order of first appearance, each with its scenario, its runtime API and its step
+    // labels.
+    let mut order: Vec<(&str, &str, Option<&str>, Vec<&str>)> = Vec::new();
     let mut index: Vec<HashMap<&str, &TrialReport>> = Vec::new();
     for input in inputs {
         let mut trials = HashMap::new();
         if let Source::Measured(report) = &input.source {
             for trial in &report.trials {
                 trials.entry(trial.id.as_str()).or_insert(trial);
-                let at = match order.iter().position(|(id, _, _)| *id == trial.id) {
+                let at = match order.iter().position(|(id, ..)| *id == trial.id) {
                     Some(at) => at,
                     None => {
-                        order.push((&trial.id, &trial.scenario, Vec::new()));
+                        order.push((&trial.id, &trial.scenario, runtimes::api_of(trial), Vec::new()));
                         order.len() - 1
                     }
                 };
                 for step in &trial.steps {
-                    if !order[at].2.contains(&step.label.as_str()) {
-                        order[at].2.push(&step.label);
+                    if !order[at].3.contains(&step.label.as_str()) {
+                        order[at].3.push(&step.label);
                     }
                 }
             }
         }
         index.push(trials);
     }
+    // Grouped by scenario (in order of first appearance), its runtime trials after its native
+    // ones: a report without runtime trials and one with them still read scenario by scenario.
+    let scenarios: Vec<&str> = order.iter().fold(Vec::new(), |mut seen, (_, scenario, ..)| {
+        if !seen.contains(scenario) {
+            seen.push(scenario);
+        }
+        seen
+    });
+    order.sort_by_key(|(_, scenario, api, _)| (scenarios.iter().position(|s| s == scenario), api.is_some()));
     let measured: Vec<usize> = (0..inputs.len())
         .filter(|&c| matches!(inputs[c].source, Source::Measured(_)))
         .collect();
     let mut rows = Vec::new();
     let mut gaps: Vec<Gap> = Vec::new();
-    for (id, scenario, labels) in &order {
-        let cell = |c: usize, label: Option<&str>| -> Option<String> {
-            match (&inputs[c].source, label) {
-                (Source::Measured(_), Some(label)) => {
+    for (id, scenario, api, labels) in &order {
+        let cell = |c: usize, row: RowKind| -> Option<String> {
+            match (&inputs[c].source, row) {
+                (Source::Measured(_), RowKind::Step(label)) => {
                     let trial = index[c].get(id)?;
                     trial
                         .steps
@@ -117,9 +133,26 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
                         .find(|s| s.label == label)
                         .map(|s| sockerr_reports::signature::without_ephemeral_ports(&s.outcome_with_signals()))
                 }
-                (Source::Measured(_), None) => index[c].get(id).map(|t| wire_cell(t)),
-                (Source::Documented(e), Some(label)) => e.for_scenario(scenario)?.steps.get(label).map(expected_cell),
-                (Source::Documented(e), None) => expected_wire_cell(e.for_scenario(scenario)?.wire.as_ref()?),
+                (Source::Measured(_), RowKind::Wire) => index[c].get(id).map(|t| wire_cell(t)),
+                (Source::Measured(_), RowKind::Runtime) => index[c]
+                    .get(id)?
+                    .client
+                    .as_ref()
+                    .map(|c| c.runtime.clone())
+                    .filter(|v| !v.is_empty()),
+                (Source::Documented(e), RowKind::Step(label)) => {
+                    let expected = e.for_scenario(scenario)?;
+                    match api {
+                        None => expected.steps.get(label).map(expected_cell),
+                        Some(api) => expected.runtimes.get(*api)?.get(label).map(expected_runtime_cell),
+                    }
+                }
+                (Source::Documented(e), RowKind::Wire) if api.is_none() => {
+                    expected_wire_cell(e.for_scenario(scenario)?.wire.as_ref()?)
+                }
+                // A runtime trial is judged by its runtime's table alone (no wire facts), and
+                // a file states no runtime version.
+                (Source::Documented(_), RowKind::Wire | RowKind::Runtime) => None,
             }
         };
         let holding: Vec<usize> = measured
@@ -127,12 +160,23 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
             .copied()
             .filter(|&c| index[c].contains_key(id))
             .collect();
-        for label in labels.iter().map(|l| Some(*l)).chain([None]) {
-            let cells: Vec<Option<String>> = (0..inputs.len()).map(|c| cell(c, label)).collect();
+        let kinds = api
+            .map(|_| RowKind::Runtime)
+            .into_iter()
+            .chain(labels.iter().map(|l| RowKind::Step(l)))
+            .chain([RowKind::Wire]);
+        for kind in kinds {
+            let cells: Vec<Option<String>> = (0..inputs.len()).map(|c| cell(c, kind)).collect();
             let differs = holding.windows(2).any(|w| cells[w[0]] != cells[w[1]]);
             rows.push(Row {
                 trial: id.to_string(),
-                step: label.unwrap_or(WIRE).to_string(),
+                scenario: scenario.to_string(),
+                client: api.map(str::to_string),
+                step: match kind {
+                    RowKind::Step(label) => label.to_string(),
+                    RowKind::Wire => WIRE.to_string(),
+                    RowKind::Runtime => RUNTIME.to_string(),
+                },
                 cells,
                 differs,
                 everywhere: holding.len() == measured.len(),
@@ -150,6 +194,15 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
         }
     }
     Ok(Matrix { columns, rows, gaps })
+}
+
+/// What a row of a trial holds.
+#[derive(Clone, Copy)]
+enum RowKind<'a> {
+    /// The runtime and its version, for a runtime trial.
+    Runtime,
+    Step(&'a str),
+    Wire,
 }
 
 /// Writes `matrix.md` and `matrix.html` into `dir` (created if missing). Returns the paths
@@ -171,6 +224,42 @@ fn expected_cell(step: &StepExpectation) -> String {
         let _ = write!(text, " +{signal}");
     }
     text
+}
+
+/// A runtime step's expectation as a cell, its aspects in the file's words:
+/// `error java.net.SocketException "Connection reset"`, `ok=-1`, `{ok, lost}`,
+/// `code {ECONNRESET}`, `survived`.
+fn expected_runtime_cell(step: &RuntimeStepExpectation) -> String {
+    let set = |items: &[String]| match items {
+        [one] => one.clone(),
+        many => format!("{{{}}}", many.join(", ")),
+    };
+    let mut parts: Vec<String> = Vec::new();
+    match (&step.outcome, &step.error_type) {
+        // A type implies an error: the outcome says nothing more.
+        (Some(outcome), Some(_)) if outcome == &["error"] => {}
+        (Some(outcome), _) => parts.push(set(outcome)),
+        (None, _) => {}
+    }
+    if let Some(types) = &step.error_type {
+        parts.push(set(types));
+    }
+    if let Some(message) = &step.message {
+        parts.push(message.to_string());
+    }
+    if let Some(code) = &step.code {
+        parts.push(format!("[{}]", set(code)));
+    }
+    match step.survived {
+        Some(true) => parts.push("survived".into()),
+        Some(false) => parts.push("died".into()),
+        None => {}
+    }
+    if parts.is_empty() {
+        "any".into()
+    } else {
+        parts.join(" ")
+    }
 }
 
 /// The wire facts of an expectation: `has server>client R.; lacks client>server R`.
@@ -458,6 +547,150 @@ mod tests {
                 .all(|c| c.documented && c.header().ends_with("(documented, not measured)"))
         );
         assert_eq!(matrix.differing().count(), 0);
+    }
+
+    /// A runtime trial of READ_FIRST: Go's client, its read reset with its message naming the
+    /// client's ephemeral `port`.
+    fn go_trial(scenario_trial: &str, port: u16, version: &str) -> TrialReport {
+        let mut trial = trial(&format!("{scenario_trial}.go.net"), &[]);
+        trial.client = Some(sockerr_harness::record::ClientInfo {
+            api: "go.net".into(),
+            runtime: version.into(),
+        });
+        let mut read = step("client.read#1", "ok=0");
+        read.runtime = Some(sockerr_harness::record::Answer {
+            outcome: "error".into(),
+            error_type: Some("*net.OpError".into()),
+            message: Some(format!(
+                "read tcp 127.0.0.1:{port}->127.0.0.1:4000: read: connection reset by peer"
+            )),
+            code: Some("ECONNRESET".into()),
+            ..Default::default()
+        });
+        trial.steps = vec![read];
+        trial
+    }
+
+    const DOTTED: &str = "abort.linger0.read_first.v4.loopback";
+
+    /// docs/design.md "Runtime clients": the errno row and the runtime rows are read side by
+    /// side; two runs of the same runtime compare equal although the client's ephemeral port
+    /// (in Go's message) differs.
+    #[test]
+    fn runtime_trials_are_rows_of_their_scenario_naming_their_api_and_compare_across_runs() {
+        let other_scenario = "abort.linger0.write_first.v4.loopback";
+        let other = || {
+            let mut t = trial(other_scenario, &steps());
+            t.scenario = "abort.linger0.write_first".into();
+            t
+        };
+        let inputs = [
+            // A run without runtime trials, and one with them after every native trial.
+            report("A", vec![trial(DOTTED, &steps()), other()]),
+            report(
+                "B",
+                vec![trial(DOTTED, &steps()), other(), go_trial(DOTTED, 41234, "go1.19.8")],
+            ),
+            report("C", vec![trial(DOTTED, &steps()), go_trial(DOTTED, 52345, "go1.19.8")]),
+        ];
+        let matrix = build(&inputs).unwrap();
+        let trials: Vec<(&str, Option<&str>)> = matrix
+            .rows
+            .iter()
+            .map(|r| (r.trial.as_str(), r.client.as_deref()))
+            .fold(Vec::new(), |mut seen, t| {
+                if !seen.contains(&t) {
+                    seen.push(t);
+                }
+                seen
+            });
+        let go = format!("{DOTTED}.go.net");
+        assert_eq!(
+            trials,
+            [(DOTTED, None), (go.as_str(), Some("go.net")), (other_scenario, None)],
+            "the runtime trial follows its scenario's native trial"
+        );
+        let go_rows: Vec<&Row> = matrix.rows.iter().filter(|r| r.trial == go).collect();
+        assert_eq!(
+            go_rows.iter().map(|r| r.step.as_str()).collect::<Vec<_>>(),
+            [RUNTIME, "client.read#1", WIRE]
+        );
+        assert_eq!(go_rows[0].cells[1].as_deref(), Some("go1.19.8"));
+        let read = go_rows[1];
+        assert_eq!(
+            read.cells[1].as_deref(),
+            Some("*net.OpError: read tcp 127.0.0.1:*->127.0.0.1:4000: read: connection reset by peer [ECONNRESET]")
+        );
+        assert_eq!(read.cells[1], read.cells[2], "the ephemeral ports are left out");
+        assert_eq!(read.native_trial(), DOTTED);
+        assert_eq!(matrix.differing().count(), 0, "{}", matrix.summary());
+        assert_eq!(matrix.gaps.len(), 2, "A lacks the runtime trial, C the other scenario");
+
+        let markdown = render_matrix_markdown(&matrix);
+        assert!(markdown.contains("| trial | client | step | A | B | C |"), "{markdown}");
+        assert!(
+            markdown.contains(&format!("| {DOTTED} | go.net | runtime | — | go1.19.8 | go1.19.8 |")),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains(&format!("| {DOTTED} | native | client.read#1 |")),
+            "{markdown}"
+        );
+        let page = html(&matrix);
+        assert!(page.contains("<th>client</th>"));
+        assert!(page.contains(&format!(
+            "<td class=\"trial\">{DOTTED}</td><td class=\"client\">go.net</td>"
+        )));
+        assert!(page.contains("<tr class=\"scenario\"><th colspan=\"6\">abort.linger0.read_first</th></tr>"));
+
+        // A newer runtime that words the message otherwise is a difference, its version too.
+        let mut newer = go_trial(DOTTED, 41234, "go1.22.2");
+        newer.steps[0].runtime.as_mut().unwrap().message = Some("read: connection reset".into());
+        let inputs = [
+            report("B", vec![trial(DOTTED, &steps()), go_trial(DOTTED, 41234, "go1.19.8")]),
+            report("D", vec![trial(DOTTED, &steps()), newer]),
+        ];
+        let differing: Vec<String> = build(&inputs).unwrap().differing().map(|r| r.step.clone()).collect();
+        assert_eq!(differing, [RUNTIME, "client.read#1"]);
+    }
+
+    /// suites/expectations/mod.rs "Runtime clients": a documented column shows the file's
+    /// runtime table for a runtime trial's steps, not the native expectation.
+    #[test]
+    fn a_documented_column_shows_the_runtime_table_for_a_runtime_trial() {
+        let expectations = ExpectationFile::parse(
+            "mine.toml",
+            "[\"abort.linger0.read_first\"]\n\"client.read#1\" = \"ECONNRESET\"\n\
+             [\"abort.linger0.read_first\".runtimes.\"go.net\"]\n\
+             \"client.read#1\" = { type = \"*net.OpError\", message = \"~connection reset by peer\", code = \"ECONNRESET\" }\n",
+            &catalogue::ids(),
+        )
+        .unwrap();
+        let inputs = [
+            report("A", vec![trial(DOTTED, &steps()), go_trial(DOTTED, 41234, "go1.19.8")]),
+            Input {
+                file: "mine.toml".into(),
+                source: Source::Documented(expectations),
+            },
+        ];
+        let matrix = build(&inputs).unwrap();
+        let cell = |trial: &str, step: &str| {
+            matrix
+                .rows
+                .iter()
+                .find(|r| r.trial == trial && r.step == step)
+                .unwrap()
+                .cells[1]
+                .clone()
+        };
+        let go = format!("{DOTTED}.go.net");
+        assert_eq!(cell(DOTTED, "client.read#1").as_deref(), Some("ECONNRESET"));
+        assert_eq!(
+            cell(&go, "client.read#1").as_deref(),
+            Some("*net.OpError ~\"connection reset by peer\" [ECONNRESET]")
+        );
+        assert_eq!(cell(&go, WIRE), None);
+        assert_eq!(cell(&go, RUNTIME), None);
     }
 
     #[test]

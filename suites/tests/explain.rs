@@ -120,8 +120,34 @@ fn explain_names_the_scenarios_steps_and_wire_of_a_report_the_binary_wrote() {
         "the evidence tags shown are explained: {scenario}"
     );
 
-    // A trial id (decisions: dotted, the `::` form an alias) narrows the scenario to that trial.
+    // What the runtime clients measured, where their trials ran (a missing runtime skips
+    // them; CI installs every runtime): the messages per API and version, and the table.
     let written = sockerr_reports::Report::read(&report).unwrap();
+    let java_ran = written.trials.iter().any(|t| {
+        t.scenario == "abort.linger0.write_first"
+            && t.client.as_ref().is_some_and(|c| c.api == "java.net.Socket")
+            && !t.steps.is_empty()
+    });
+    if java_ran {
+        let measured: Vec<&str> = reset
+            .lines()
+            .skip_while(|l| !l.contains("measured in this report"))
+            .collect();
+        let java = measured
+            .iter()
+            .position(|l| l.trim_start().starts_with("java.net.Socket (OpenJDK "))
+            .unwrap_or_else(|| panic!("no measured Java messages:\n{reset}"));
+        assert!(
+            measured[java..]
+                .iter()
+                .take_while(|l| !l.trim_start().starts_with("java.nio"))
+                .any(|l| l.contains("write") && l.contains("java.net.SocketException: Connection reset by peer")),
+            "{reset}"
+        );
+        assert!(scenario.contains("\nwhat each runtime saw "), "{scenario}");
+    }
+
+    // A trial id (decisions: dotted, the `::` form an alias) narrows the scenario to that trial.
     let trial = written
         .trials
         .iter()

@@ -28,6 +28,16 @@ pub enum ChildWrite {
     Killed(i32),
 }
 
+/// A child process of this process and the CPU time it has used so far (user and system, its
+/// reaped children's included), for `sockerr bench`'s cost per runtime.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildCpu {
+    pub pid: u32,
+    /// Its command name as the kernel keeps it (`java`, `python3`, `node`; at most 15 bytes).
+    pub command: String,
+    pub cpu: std::time::Duration,
+}
+
 /// How the process got the privileges namespace trials need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Privilege {

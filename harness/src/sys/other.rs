@@ -27,6 +27,12 @@ impl NetNs {
     }
 }
 
+pub fn children_cpu() -> Vec<super::ChildCpu> {
+    Vec::new()
+}
+pub fn process_cpu() -> Duration {
+    Duration::ZERO
+}
 pub fn namespaces_unavailable() -> Option<String> {
     Some(UNSUPPORTED.into())
 }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::model::{GAP, LEGEND, Matrix, WIRE};
+use super::model::{GAP, Matrix, WIRE};
 use crate::templates::{self, RenderError};
 
 /// The matrix as one self-contained HTML page.
@@ -15,7 +15,9 @@ pub fn render_matrix_html(matrix: &Matrix) -> Result<String, RenderError> {
 #[derive(Serialize)]
 struct Page {
     overview: String,
-    legend: &'static str,
+    legend: String,
+    /// Whether a column names the API of runtime trials' rows.
+    runtimes: bool,
     columns: Vec<ColumnView>,
     headers: Vec<HeaderView>,
     gaps: Vec<String>,
@@ -48,7 +50,12 @@ struct SectionView {
 
 #[derive(Serialize)]
 struct RowView {
+    /// The native trial (a runtime trial's id without its API).
     trial: String,
+    /// The runtime trial's API; `native` for a native trial's row.
+    client: String,
+    /// The first row of its scenario in its section: a heading row goes before it.
+    scenario: Option<String>,
     step: String,
     cells: Vec<CellView>,
 }
@@ -64,7 +71,8 @@ impl Page {
     fn of(matrix: &Matrix) -> Page {
         Page {
             overview: matrix.overview(),
-            legend: LEGEND,
+            legend: matrix.legend(),
+            runtimes: matrix.has_runtimes(),
             columns: matrix
                 .columns
                 .iter()
@@ -95,8 +103,13 @@ impl Page {
                     rows: s
                         .rows
                         .iter()
-                        .map(|row| RowView {
-                            trial: row.trial.clone(),
+                        .enumerate()
+                        .map(|(i, row)| RowView {
+                            trial: row.native_trial().to_string(),
+                            client: row.client.clone().unwrap_or_else(|| "native".into()),
+                            scenario: (i == 0 || s.rows[i - 1].scenario != row.scenario)
+                                .then(|| row.scenario.clone())
+                                .filter(|s| !s.is_empty()),
                             step: row.step.clone(),
                             cells: matrix
                                 .columns

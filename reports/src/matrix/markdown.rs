@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::model::{GAP, LEGEND, Matrix};
+use super::model::{GAP, Matrix};
 use crate::markdown::cell;
 
 /// The matrix as Markdown.
@@ -24,7 +24,7 @@ pub fn render_matrix_markdown(matrix: &Matrix) -> String {
             text(&c.overrides_cell())
         );
     }
-    let _ = writeln!(out, "\n{LEGEND}");
+    let _ = writeln!(out, "\n{}", matrix.legend());
     if !matrix.gaps.is_empty() {
         let _ = writeln!(out, "\n## Gaps\n");
         for gap in &matrix.gaps {
@@ -38,8 +38,16 @@ pub fn render_matrix_markdown(matrix: &Matrix) -> String {
             continue;
         }
         let headers: Vec<String> = matrix.columns.iter().map(|c| text(&c.header())).collect();
-        let _ = writeln!(out, "| trial | step | {} |", headers.join(" | "));
-        let _ = writeln!(out, "|---|---|{}", "---|".repeat(matrix.columns.len()));
+        // With runtime trials, the trial column names the native trial and a column the API.
+        let runtimes = matrix.has_runtimes();
+        let client_header = if runtimes { "client | " } else { "" };
+        let _ = writeln!(out, "| trial | {client_header}step | {} |", headers.join(" | "));
+        let _ = writeln!(
+            out,
+            "|---|{}---|{}",
+            if runtimes { "---|" } else { "" },
+            "---|".repeat(matrix.columns.len())
+        );
         for row in &section.rows {
             let cells: Vec<String> = row
                 .cells
@@ -47,10 +55,16 @@ pub fn render_matrix_markdown(matrix: &Matrix) -> String {
                 .map(|c| text(c.as_deref().unwrap_or(GAP)))
                 .map(|c| if section.differs { format!("**{c}**") } else { c })
                 .collect();
+            let (trial, client) = if runtimes {
+                let api = row.client.as_deref().unwrap_or("native");
+                (row.native_trial(), format!("{} | ", text(api)))
+            } else {
+                (row.trial.as_str(), String::new())
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} |",
-                text(&row.trial),
+                "| {} | {client}{} | {} |",
+                text(trial),
                 text(&row.step),
                 cells.join(" | ")
             );

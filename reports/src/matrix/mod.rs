@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub use html::render_matrix_html;
 pub use markdown::render_matrix_markdown;
-pub use model::{Column, GAP, Gap, Matrix, Row, Section, WIRE, wire_cell};
+pub use model::{Column, GAP, Gap, Matrix, RUNTIME, Row, Section, WIRE, wire_cell};
 
 use crate::model::write_atomically;
 

@@ -16,6 +16,10 @@ pub const GAP: &str = "—";
 /// The step label of a trial's wire row.
 pub const WIRE: &str = "wire";
 
+/// The step label of a runtime trial's row holding the runtime and its version
+/// (`OpenJDK 17.0.15`): messages can change with it.
+pub const RUNTIME: &str = "runtime";
+
 /// The heading of the rows of trials that only some reports hold.
 pub const PARTIAL: &str = "Same where present, missing from some reports";
 
@@ -25,6 +29,11 @@ the process died before the call returned; +SIGNAL marks a signal the call raise
 and flags of the trial's segments. — marks a report without that trial or step. A row differs when the reports \
 holding its trial show different cells; a trial only some reports hold is listed under Gaps. A documented column \
 holds the accepted outcome set of an expectation file; it is not measured and never makes a row differ.";
+
+/// What a reader needs to read a runtime trial's rows, added to [`LEGEND`] where there are any.
+pub const RUNTIME_LEGEND: &str = "A runtime trial's rows follow its scenario's native trials and name the API whose \
+client made the client's steps; their cells are what the runtime reported (its type and message, with ephemeral \
+ports written :*), and its runtime row holds the runtime's version, which messages may change with.";
 
 /// One column of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,11 +141,18 @@ fn overrides_text(overrides: &BTreeMap<String, String>) -> String {
         .join(", ")
 }
 
-/// One row: a step of a trial (or its wire) in every column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One row: a step of a trial (or its wire, or a runtime trial's runtime version) in every
+/// column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Row {
     pub trial: String,
-    /// The step label (`client.read#1`), or [`WIRE`].
+    /// The trial's scenario: rows are grouped by it, a scenario's runtime trials after its
+    /// native trials.
+    pub scenario: String,
+    /// For a runtime trial, the API whose client made the client steps (`java.net.Socket`, the
+    /// tail of the trial id); `None` for a native trial.
+    pub client: Option<String>,
+    /// The step label (`client.read#1`), [`WIRE`], or [`RUNTIME`].
     pub step: String,
     /// One per column; `None` where the column has no such trial or step.
     pub cells: Vec<Option<String>>,
@@ -144,6 +160,18 @@ pub struct Row {
     pub differs: bool,
     /// Whether every measured column holds the trial.
     pub everywhere: bool,
+}
+
+impl Row {
+    /// The native trial the row's trial belongs to: the trial id without a runtime trial's
+    /// `.<api>` tail.
+    pub fn native_trial(&self) -> &str {
+        self.client
+            .as_deref()
+            .and_then(|api| self.trial.strip_suffix(api))
+            .and_then(|rest| rest.strip_suffix('.'))
+            .unwrap_or(&self.trial)
+    }
 }
 
 /// Trials that only some of the reports hold.
@@ -199,6 +227,20 @@ impl Matrix {
     /// that do, in row order.
     pub fn partial(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| !r.differs && !r.everywhere)
+    }
+
+    /// The legend, with [`RUNTIME_LEGEND`] where the matrix has runtime trials.
+    pub fn legend(&self) -> String {
+        if self.rows.iter().any(|r| r.client.is_some()) {
+            format!("{LEGEND} {RUNTIME_LEGEND}")
+        } else {
+            LEGEND.to_string()
+        }
+    }
+
+    /// Whether any row is a runtime trial's: the renderers then show the API in a column.
+    pub fn has_runtimes(&self) -> bool {
+        self.rows.iter().any(|r| r.client.is_some())
     }
 
     /// `N reports compared (and M documented columns): R rows, D differ.`

@@ -14,8 +14,11 @@ use crate::catalogue;
 /// reports, as medians over the runs: the wall time of a whole run, the longest trial (which
 /// one, and the protocol timer it waits out), their ratio, the harness's overhead per trial
 /// (the time not spent in the scenario's own script: sandbox set-up and tear-down, capture,
-/// judging), per-trial medians, and the peak memory. Also checks that no trial's outcome
-/// differed between the runs. Shows a progress bar on a terminal and a line per run.
+/// judging), per-trial medians, the peak memory, and the cost of a trial per runtime beside
+/// the native one (wall, script, time over the native trial of its variant, the client
+/// processes' CPU per trial). Also checks that no trial's outcome differed between the runs
+/// (a runtime trial's runtime answers included). Shows a progress bar on a terminal and a
+/// line per run.
 ///
 /// Exit status: 0 when every trial passed and kept one outcome, 1 otherwise, 2 when the run
 /// could not start (a machine where namespace trials cannot run included).

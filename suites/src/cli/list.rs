@@ -18,16 +18,20 @@ use crate::catalogue;
 pub struct ListArgs {
     #[command(flatten)]
     filter: FilterArgs,
-    /// Instead, rewrite the parts of this README that the catalogue generates (the counts,
-    /// the article's situations, every scenario), between their `<!-- generated: NAME -->`
-    /// and `<!-- end: NAME -->` markers.
+    /// Instead, rewrite the parts of this README that are generated (the counts, the
+    /// article's situations, every scenario, and what each runtime told the program), between
+    /// their `<!-- generated: NAME -->` and `<!-- end: NAME -->` markers.
     #[arg(long, value_name = "FILE", conflicts_with = "filter")]
     readme: Option<PathBuf>,
+    /// With --readme: the report README's runtime part is generated from, a path relative to
+    /// README's directory [default: the report that part names now].
+    #[arg(long, value_name = "REPORT", requires = "readme")]
+    report: Option<PathBuf>,
 }
 
 pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.readme {
-        return update_readme(path);
+        return update_readme(path, args.report.as_deref());
     }
     let scenarios = catalogue::all();
     let selection = args.filter.select(&scenarios)?;
@@ -45,9 +49,30 @@ pub fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn update_readme(path: &Path) -> anyhow::Result<ExitCode> {
+/// Rewrites README's generated parts; the runtime part from `report`, else from the report
+/// that part names now (either a path relative to README's directory).
+fn update_readme(path: &Path, report: Option<&Path>) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let updated = crate::readme::update(&text, &catalogue::all()).with_context(|| path.display().to_string())?;
+    let named = match report {
+        Some(report) => report.display().to_string(),
+        None => crate::readme::runtime_report_named(&text).with_context(|| {
+            format!(
+                "{} names no report for its runtime part: give one with --report",
+                path.display()
+            )
+        })?,
+    };
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let runtime_report = sockerr_reports::Report::read(&base.join(&named))?;
+    let source = crate::readme::RuntimeSource {
+        path: &named,
+        report: &runtime_report,
+    };
+    let updated =
+        crate::readme::update(&text, &catalogue::all(), Some(&source)).with_context(|| path.display().to_string())?;
     if updated != text {
         sockerr_reports::model::write_atomically(path, updated.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;

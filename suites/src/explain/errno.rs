@@ -1,16 +1,19 @@
 //! `explain ERRNO`: what the errno means, which steps of which scenarios returned it in the
 //! report (with the variants, the guidance and the wire of one such trial), what the
-//! documented platforms return there, and how runtimes show it.
+//! documented platforms return there, and how runtimes show it (measured by the report's
+//! runtime trials, documented where nothing was measured: [`super::runtimes`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use sockerr_harness::Step;
+use sockerr_reports::runtimes::is_runtime;
 use sockerr_reports::{Report, TrialReport};
 
 use super::documented::{self, DocumentedPlatform};
 use super::layout::{guidance_of, ladder, report_line, skipped_note, variant, variants_text, wrap};
-use crate::knowledge::{errno, runtimes};
+use super::runtimes;
+use crate::knowledge::errno;
 use crate::scenario::Scenario;
 
 /// A documented value of another platform, as `explain` lists it.
@@ -58,7 +61,8 @@ pub fn explain_errno(
     // Scenarios, and their step labels that returned the errno, in report order.
     let mut order: Vec<(&str, Vec<&str>)> = Vec::new();
     let mut by_scenario: BTreeMap<&str, Vec<&TrialReport>> = BTreeMap::new();
-    for t in &report.trials {
+    // Native trials: what the runtimes made of the errno is the runtime section's.
+    for t in report.trials.iter().filter(|t| !is_runtime(t)) {
         by_scenario.entry(t.scenario.as_str()).or_default().push(t);
         for s in t.steps.iter().filter(|s| s.result.errno.as_deref() == Some(name)) {
             let index = match order.iter().position(|(id, _)| *id == t.scenario) {
@@ -172,34 +176,6 @@ pub fn explain_errno(
         let _ = writeln!(out, "  evidence   {}", wrap(&legend, "             "));
     }
 
-    out.push_str(&runtime_section(name, code));
-    out
-}
-
-/// How runtimes show an errno: Rust live, the others documented with their sources.
-fn runtime_section(name: &str, code: i32) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "\nhow runtimes show {name}:");
-    let rust = runtimes::rust(code);
-    let _ = writeln!(
-        out,
-        "  {:<15} live        io::ErrorKind::{:?}; Display \"{}\" (std::io::Error::from_raw_os_error({code}))",
-        "Rust std", rust.kind, rust.display
-    );
-    for shown in runtimes::documented(name) {
-        let what = format!("{}: {}", shown.when, shown.shows);
-        let _ = writeln!(
-            out,
-            "  {:<15} documented  {}",
-            shown.runtime,
-            wrap(&what, "                              ")
-        );
-        let _ = writeln!(
-            out,
-            "  {:<15}             source: {}",
-            "",
-            wrap(shown.source, "                                  ")
-        );
-    }
+    out.push_str(&runtimes::errno_section(name, code, report));
     out
 }

@@ -17,6 +17,7 @@
 pub mod documented;
 pub mod errno;
 pub mod layout;
+pub mod runtimes;
 pub mod scenario;
 pub mod subject;
 

@@ -1,15 +1,18 @@
 //! `explain SCENARIO` (or a trial id, or a glob): the scenario's claim and sources, every
-//! step's outcome per variant with the documented platforms' values beside it, the wire with
-//! the steps in between, and the client guidance.
+//! step's outcome per variant with the documented platforms' values beside it, what each
+//! runtime saw at the client's steps, the wire with the steps in between, and the client
+//! guidance.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use sockerr_harness::Step;
-use sockerr_reports::{Report, TrialReport};
+use sockerr_reports::runtimes::is_runtime;
+use sockerr_reports::{Report, Status, TrialReport};
 
 use super::documented::{self, DocumentedPlatform};
 use super::layout::{guidance_of, ladder, report_line, shown_outcome, skipped_note, variant, variants_text, wrap};
+use super::runtimes;
 use super::subject::canonical;
 use crate::scenario::Scenario;
 
@@ -54,17 +57,31 @@ pub fn explain_scenario(
     if let Some(note) = skipped_note(report) {
         let _ = writeln!(out, "  {note}");
     }
-    for t in &trials {
+    // Every native trial by name; runtime trials by count, naming those that did not pass.
+    let (natives, runtime_trials): (Vec<&TrialReport>, Vec<&TrialReport>) =
+        trials.iter().copied().partition(|t| !is_runtime(t));
+    let named = natives
+        .iter()
+        .chain(runtime_trials.iter().filter(|t| t.status != Status::Pass));
+    for t in named {
         let _ = writeln!(out, "  {:<8} {}", t.status.as_str(), t.id);
         for m in &t.mismatches {
             let _ = writeln!(out, "           {}", m.to_string().replace('\n', "\n           "));
         }
     }
+    if !runtime_trials.is_empty() {
+        let passed = runtime_trials.iter().filter(|t| t.status == Status::Pass).count();
+        let _ = writeln!(
+            out,
+            "  runtime trials: {} ({passed} passed; what each runtime saw is below)",
+            runtime_trials.len()
+        );
+    }
 
     // label -> outcome -> variants, labels in first-seen order
     let mut order: Vec<(&str, &str)> = Vec::new();
     let mut outcomes: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
-    for t in &trials {
+    for t in &natives {
         for s in &t.steps {
             if !order.iter().any(|(l, _)| *l == s.label) {
                 order.push((&s.label, &s.op));
@@ -88,7 +105,7 @@ pub fn explain_scenario(
     for (label, op) in &order {
         let seen = &outcomes[label];
         let text = if let [(outcome, variants)] = seen.iter().collect::<Vec<_>>().as_slice() {
-            format!("{outcome}  (in {})", variants_text(variants, trials.len()))
+            format!("{outcome}  (in {})", variants_text(variants, natives.len()))
         } else {
             seen.iter()
                 .map(|(o, v)| format!("{o} in {}", v.join(", ")))
@@ -126,7 +143,14 @@ pub fn explain_scenario(
         }
     }
 
-    if let Some(trial) = trials.iter().find(|t| !t.wire.segments.is_empty()).or(first) {
+    out.push_str(&runtimes::scenario_section(&trials));
+
+    if let Some(trial) = natives
+        .iter()
+        .find(|t| !t.wire.segments.is_empty())
+        .or(natives.first())
+        .or(first)
+    {
         let steps: Vec<&Step> = trial.steps.iter().collect();
         let _ = writeln!(out, "\nwire of {} (steps in between):", trial.id);
         out.push_str(&ladder(trial, &steps, &[], "  "));

@@ -25,8 +25,8 @@ pub use probe::{
     TcpExchange, probe, probe_iptables, probe_poll_rdhup_wakeup, probe_tcp_exchange, probe_udp_error_queue,
 };
 pub use proc::{
-    can_see_sleeping_calls, can_see_thread_states, is_asleep, is_child_of_this_process, peak_rss_kib, protocol_counter,
-    sleeping_in, tcp_table, thread_id,
+    can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, peak_rss_kib,
+    process_cpu, protocol_counter, sleeping_in, tcp_table, thread_id,
 };
 pub use readiness::{epoll_once, poll_one, readable_before, wait_readable};
 pub use scm::send_with_descriptor;

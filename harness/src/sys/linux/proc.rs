@@ -152,6 +152,73 @@ pub fn is_child_of_this_process(pid: u32) -> bool {
     status.lines().any(|l| l == ours)
 }
 
+/// The CPU time (user and system) this process has used so far, all its threads included
+/// (getrusage(2) RUSAGE_SELF).
+pub fn process_cpu() -> std::time::Duration {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).map_or(
+        std::time::Duration::ZERO,
+        |usage| {
+            let time = |t: nix::sys::time::TimeVal| {
+                std::time::Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
+            };
+            time(usage.user_time()) + time(usage.system_time())
+        },
+    )
+}
+
+/// The child processes of this process (of every thread of it) and the CPU time each has used
+/// so far: /proc/self/task/*/children (proc_pid_children(5)) and each child's
+/// /proc/<pid>/stat, utime + stime + cutime + cstime in clock ticks (proc_pid_stat(5)). Empty
+/// where the kernel does not offer the children files.
+pub fn children_cpu() -> Vec<crate::sys::ChildCpu> {
+    let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .filter(|&t| t > 0)
+        .unwrap_or(100) as f64;
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut pids: Vec<u32> = tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.into_iter()
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let (command, ticks) = parse_stat_cpu(&stat)?;
+            Some(crate::sys::ChildCpu {
+                pid,
+                command,
+                cpu: std::time::Duration::from_secs_f64(ticks as f64 / tick),
+            })
+        })
+        .collect()
+}
+
+/// The command name and utime + stime + cutime + cstime (fields 14 to 17) of a
+/// /proc/<pid>/stat line; the name is in parentheses and may hold spaces and parentheses.
+fn parse_stat_cpu(stat: &str) -> Option<(String, u64)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let command = stat.get(open + 1..close)?.to_string();
+    // After the name: field 3 (state) is index 0, so fields 14 to 17 are indexes 11 to 14.
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let ticks = fields
+        .get(11..15)?
+        .iter()
+        .map(|f| f.parse::<u64>().ok())
+        .sum::<Option<u64>>()?;
+    Some((command, ticks))
+}
+
 /// The peak resident memory of this process so far, in KiB (getrusage(2) ru_maxrss).
 pub fn peak_rss_kib() -> u64 {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
@@ -161,6 +228,41 @@ pub fn peak_rss_kib() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stat_line_gives_the_command_and_its_cpu_ticks_even_with_parentheses_in_the_name() {
+        // proc_pid_stat(5): pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17).
+        let stat = "4242 (my (odd) name) S 1 4242 4242 0 -1 4194560 500 0 0 0 70 30 2 1 20 0 3 0";
+        assert_eq!(parse_stat_cpu(stat), Some(("my (odd) name".to_string(), 103)));
+        assert_eq!(parse_stat_cpu("12 (x) S 1"), None);
+    }
+
+    #[test]
+    fn a_child_that_spins_shows_cpu_time_under_its_command_name() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; read x"])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let pid = child.id();
+        // The loop ends after some CPU time; wait until the child has used some, with a
+        // deadline (it sits in `read` afterwards).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut seen = None;
+        while std::time::Instant::now() < deadline {
+            seen = children_cpu().into_iter().find(|c| c.pid == pid);
+            if seen.as_ref().is_some_and(|c| c.cpu > std::time::Duration::ZERO) {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        drop(child.stdin.take());
+        let _ = child.wait();
+        let seen = seen.expect("the child is listed");
+        assert_eq!(seen.command, "sh");
+        assert!(seen.cpu > std::time::Duration::ZERO, "{seen:?}");
+        assert!(process_cpu() > std::time::Duration::ZERO);
+    }
 
     #[test]
     fn proc_net_tcp_lines_parse_into_addresses_and_states() {

@@ -3,7 +3,11 @@
 //! harness's overhead per trial (everything but the scenario's own script: sandbox set-up
 //! and tear-down, capture, judging), per-trial medians and the peak memory; and checks that
 //! no trial's outcome differed between the runs (the same signatures `sockerr stress`
-//! compares).
+//! compares: a runtime trial's signature holds what its runtime reported, so a message that
+//! changed between runs counts). [`runtimes`] measures what runtime trials cost beside the
+//! native ones.
+
+pub mod runtimes;
 
 use std::fmt;
 use std::io;
@@ -14,9 +18,11 @@ use sockerr_reports::TrialReport;
 use serde::{Deserialize, Serialize};
 
 use crate::runner::{Planned, RunConfig};
+pub use runtimes::RuntimeCost;
 
-/// The schema name and version written into `bench.json`.
-pub const SCHEMA: &str = "sockerr-bench/1";
+/// The schema name and version written into `bench.json` (`/2` added `costs` and
+/// `differing_runtime_trials`).
+pub const SCHEMA: &str = "sockerr-bench/2";
 
 /// What `sockerr bench` measured. Times in milliseconds; each figure is the median over the
 /// runs unless it says otherwise.
@@ -47,8 +53,15 @@ pub struct BenchResult {
     pub median_setup_wait_ms: f64,
     /// Peak resident memory of the process, in KiB (getrusage(2) `ru_maxrss`).
     pub peak_rss_kib: u64,
-    /// Trials whose outcome was not the same in every run.
+    /// The cost of a trial: native trials, then runtime trials per runtime.
+    #[serde(default)]
+    pub costs: Vec<RuntimeCost>,
+    /// Trials whose outcome was not the same in every run (for a runtime trial, what its
+    /// runtime reported included).
     pub differing: Vec<String>,
+    /// How many of `differing` are runtime trials.
+    #[serde(default)]
+    pub differing_runtime_trials: usize,
     /// Trials that failed their expectation in some run.
     pub failed: Vec<String>,
     /// Per trial, in plan order.
@@ -98,7 +111,13 @@ pub fn bench_reporting(
     let mut longest_per_run = Vec::new();
     let mut longest_ids: Vec<String> = Vec::new();
     let ids: Vec<String> = planned.iter().map(|p| p.id()).collect();
+    let mut costs = runtimes::Costs::default();
+    let mut sampler = runtimes::CpuSampler::start();
+    let mut process_cpu = sockerr_harness::sys::process_cpu();
     let stress = crate::stress::stress_reporting(planned, config, runs, 0, jobs, trial_done, |run, wall, reports| {
+        let now = sockerr_harness::sys::process_cpu();
+        costs.record(planned, reports, &sampler.take_run(), now.saturating_sub(process_cpu));
+        process_cpu = now;
         let mut longest: Option<(&str, f64)> = None;
         for report in reports {
             let Some(i) = ids.iter().position(|id| *id == report.id) else {
@@ -124,7 +143,10 @@ pub fn bench_reporting(
         .iter()
         .find(|p| p.id() == longest_trial)
         .and_then(|p| p.scenario.timer.map(str::to_string));
+    drop(sampler);
     let wall_ms = median(&stress.wall_ms);
+    let runtime_ids: Vec<String> = planned.iter().filter(|p| p.client.is_some()).map(|p| p.id()).collect();
+    let differing: Vec<String> = stress.differing().map(|t| t.id.clone()).collect();
     let longest_trial_ms = median(&longest_per_run);
     Ok(BenchResult {
         schema: SCHEMA.to_string(),
@@ -144,7 +166,9 @@ pub fn bench_reporting(
         median_overhead_ms: median(&overheads),
         median_setup_wait_ms: median(&setup_waits),
         peak_rss_kib: sockerr_harness::sys::peak_rss_kib(),
-        differing: stress.differing().map(|t| t.id.clone()).collect(),
+        costs: costs.summary(planned),
+        differing_runtime_trials: differing.iter().filter(|id| runtime_ids.contains(id)).count(),
+        differing,
         failed: stress.failing().map(|t| t.id.clone()).collect(),
         trials: planned
             .iter()
@@ -202,7 +226,39 @@ impl fmt::Display for BenchResult {
             "  peak memory                 {:>9.1} MiB",
             self.peak_rss_kib as f64 / 1024.0
         )?;
-        writeln!(f, "  trials differing between runs: {}", self.differing.len())?;
+        if self.costs.iter().any(|c| c.runtime != "native") {
+            writeln!(
+                f,
+                "cost of a trial (medians over the trials and runs; CPU: the client processes' per trial, \
+                 the native row the harness process's per trial of the run):"
+            )?;
+            writeln!(
+                f,
+                "  {:<8} {:>6} {:>9} {:>10} {:>11} {:>9}",
+                "", "trials", "wall ms", "script ms", "+native ms", "CPU ms"
+            )?;
+            for c in &self.costs {
+                let or_dash = |v: Option<f64>, precision: usize| {
+                    v.map_or_else(|| "-".to_string(), |v| format!("{v:.precision$}"))
+                };
+                writeln!(
+                    f,
+                    "  {:<8} {:>6} {:>9.2} {:>10.2} {:>11} {:>9}",
+                    c.runtime,
+                    c.trials_per_run,
+                    c.median_ms,
+                    c.median_script_ms,
+                    or_dash(c.median_over_native_ms, 2),
+                    or_dash(c.cpu_ms_per_trial, 2)
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "  trials differing between runs: {} ({} of them runtime trials, whose runtime answers are compared too)",
+            self.differing.len(),
+            self.differing_runtime_trials
+        )?;
         for id in &self.differing {
             writeln!(f, "    {id}")?;
         }
