@@ -168,7 +168,7 @@ pub fn process_cpu() -> std::time::Duration {
 
 /// The child processes of this process (of every thread of it) and the CPU time each has used
 /// so far: /proc/self/task/*/children (proc_pid_children(5)) and each child's
-/// /proc/<pid>/stat, utime + stime + cutime + cstime in clock ticks (proc_pid_stat(5)). Empty
+/// `/proc/<pid>/stat`, utime + stime + cutime + cstime in clock ticks (proc_pid_stat(5)). Empty
 /// where the kernel does not offer the children files.
 pub fn children_cpu() -> Vec<crate::sys::ChildCpu> {
     let tick = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
