@@ -25,8 +25,8 @@ const FIREWALL_AND_NOT: [&str; 8] = [
     "connect.closed_port.blocking.v?.two_hosts",
 ];
 
-/// `sockerr run` of [`FIREWALL_AND_NOT`] into `out` with a PATH of one empty directory, so
-/// that no `nft` program is found.
+/// `sockerr run` of [`FIREWALL_AND_NOT`] into `out` with a PATH of one empty directory and no
+/// system program directory searched after it, so that no `nft` program is found.
 fn run_without_nft(out: &Path, extra: &[&str]) -> Output {
     let empty = tempfile::tempdir().unwrap();
     let mut args = vec!["run", "--no-pcap", "--out", out.to_str().unwrap()];
@@ -35,6 +35,7 @@ fn run_without_nft(out: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sockerr"))
         .args(&args)
         .env("PATH", empty.path())
+        .env("SOCKERR_PROGRAM_DIRS", "")
         .env_remove("SOCKERR_EXPECT")
         .output()
         .expect("run sockerr")

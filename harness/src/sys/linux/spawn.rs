@@ -143,14 +143,24 @@ fn describe_status(status: libc::c_int) -> String {
 }
 
 /// Where the system keeps administration programs (`nft`, `iptables-legacy`), which an
-/// ordinary user's PATH leaves out on Debian; searched after PATH.
-const SYSTEM_PROGRAM_DIRS: [&str; 3] = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+/// ordinary user's PATH leaves out on Debian; searched after PATH. The environment variable
+/// [`PROGRAM_DIRS_VAR`] replaces the list (`:`-separated; empty to search PATH alone).
+const SYSTEM_PROGRAM_DIRS: &str = "/usr/local/sbin:/usr/sbin:/sbin";
+
+/// The environment variable that replaces [`SYSTEM_PROGRAM_DIRS`].
+pub const PROGRAM_DIRS_VAR: &str = "SOCKERR_PROGRAM_DIRS";
 
 /// The file `program` names: itself when it holds a slash, else the first executable file of
-/// that name in PATH, then in [`SYSTEM_PROGRAM_DIRS`]; the name alone (which the spawn then
-/// reports as not found) when there is none.
+/// that name in PATH, then in the system's program directories ([`SYSTEM_PROGRAM_DIRS`]); the
+/// name alone (which the spawn then reports as not found) when there is none.
 fn locate(program: &str) -> std::path::PathBuf {
-    locate_in(program, &std::env::var_os("PATH").unwrap_or_default())
+    let mut path = std::env::var_os("PATH").unwrap_or_default();
+    let system = std::env::var_os(PROGRAM_DIRS_VAR).unwrap_or_else(|| SYSTEM_PROGRAM_DIRS.into());
+    if !system.is_empty() {
+        path.push(":");
+        path.push(system);
+    }
+    locate_in(program, &path)
 }
 
 /// [`locate`] with `path` as PATH.
@@ -160,7 +170,7 @@ fn locate_in(program: &str, path: &std::ffi::OsStr) -> std::path::PathBuf {
         return program.into();
     }
     std::env::split_paths(path)
-        .chain(SYSTEM_PROGRAM_DIRS.iter().map(std::path::PathBuf::from))
+        .filter(|dir| !dir.as_os_str().is_empty())
         .map(|dir| dir.join(program))
         .find(|file| std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
         .unwrap_or_else(|| program.into())
@@ -369,8 +379,9 @@ mod tests {
     /// lookup goes on there after PATH (execvp(3) alone would report ENOENT).
     #[test]
     fn a_program_outside_path_is_found_in_the_system_directories_and_path_comes_first() {
+        let after_path = format!("/nonexistent:{SYSTEM_PROGRAM_DIRS}");
         assert_eq!(
-            locate_in("nologin", "/nonexistent".as_ref()),
+            locate_in("nologin", after_path.as_ref()),
             std::path::Path::new("/usr/sbin/nologin")
         );
         assert_eq!(
