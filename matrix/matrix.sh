@@ -34,7 +34,9 @@ Debian kernel packages, and inside gVisor (runsc), then compares the reports ste
      the runtime clients' trials (`sockerr run --no-runtime-clients`, as in every column:
      the guests have no runtimes, and each column holds the same trials)
   6. writes OUT/<column>.json and .md per column that ran (linux-<version>, and
-     gvisor-<version>-<platform>), and OUT/matrix.md and OUT/matrix.html (`sockerr
+     gvisor-<version>-<platform>), OUT/runtimes-linux-<version>.json and .md (the host's run
+     with the runtime clients' trials, from which README's runtime table is regenerated when
+     OUT is reports/reference), and OUT/matrix.md and OUT/matrix.html (`sockerr
      compare`), with a section saying how each column was obtained and which failed, and why
   7. checks that the host's links, addresses, routes, nftables ruleset and net.* sysctls are
      as they were before it started (exit status 2 and the difference when not)
@@ -545,6 +547,25 @@ run_host() {
   record_run "$label" "$label.json" "host, kernel $(uname -r)" "$(counts_of "$WORK/$label.json"), $HOST_SECONDS s"
 }
 
+# The catalogue once more on the host with the runtime clients' trials, kept beside the matrix
+# as runtimes-<label>.json (README's table of what programs are told is generated from it): no
+# column of the matrix holds them, as the guests have no runtimes.
+RUNTIMES_REPORT=""
+run_host_runtimes() {
+  local label=$1 dir=$WORK/host t0 rc=0
+  say "host: running the catalogue with the runtime clients' trials"
+  t0=$(now)
+  "$BIN" run --out "$dir/runtimes" --label "$label" --origin host --no-pcap >"$dir/runtimes.log" 2>&1 || rc=$?
+  if [ "$rc" -gt 1 ] || [ ! -f "$dir/runtimes/report.json" ]; then
+    tail -n 20 "$dir/runtimes.log" >&2
+    die "the host run with runtime clients failed (exit status $rc); log: $dir/runtimes.log"
+  fi
+  cp "$dir/runtimes/report.json" "$WORK/runtimes-$label.json"
+  cp "$dir/runtimes/report.md" "$WORK/runtimes-$label.md"
+  RUNTIMES_REPORT="runtimes-$label"
+  say "host with runtime clients: $(counts_of "$WORK/runtimes-$label.json"), $(since "$t0") s"
+}
+
 # Resolves, fetches and packs the guest of spec $2 as guest number $1, one after another (apt
 # and the cache are not shared between guests at once). Leaves in $WORK/guests/$1 the files
 # label, how, vmlinuz and krel, or `run`, the guest's line of the table when it cannot boot.
@@ -842,6 +863,10 @@ publish() {
   local rel label line file how result minutes
   rel=$(realpath --relative-to="$ROOT" "$OUT")
   rm -f "$OUT"/linux-*.json "$OUT"/linux-*.md "$OUT"/gvisor-*.json "$OUT"/gvisor-*.md "$OUT/matrix.md" "$OUT/matrix.html"
+  if [ -n "$RUNTIMES_REPORT" ]; then
+    rm -f "$OUT"/runtimes-*.json "$OUT"/runtimes-*.md
+    cp "$WORK/$RUNTIMES_REPORT.json" "$WORK/$RUNTIMES_REPORT.md" "$OUT/"
+  fi
   local inputs=()
   for label in "${PRODUCED[@]}"; do
     cp "$WORK/$label.json" "$OUT/$label.json"
@@ -904,6 +929,7 @@ fi
 
 host_label=linux-$(host_version)
 run_host "$host_label"
+run_host_runtimes "$host_label"
 
 run_gvisor
 
@@ -930,6 +956,10 @@ cat "$WORK/runs.md"
 echo
 grep -E '^Differences|^[0-9]+ (differing|differences)' "$WORK/compare.log" || true
 echo "matrix: wrote $(realpath --relative-to="$ROOT" "$OUT")/matrix.md and matrix.html in $(($(date +%s) - STARTED)) s"
+if [ -n "$RUNTIMES_REPORT" ] && [ "$OUT" = "$ROOT/reports/reference" ]; then
+  # README's table of what programs are told follows the reference report it is made from.
+  (cd "$ROOT" && "$BIN" list --readme README.md --report "reports/reference/$RUNTIMES_REPORT.json")
+fi
 host_state "$CACHE/host-state.after"
 if ! diff -u "$CACHE/host-state.before" "$CACHE/host-state.after" >"$WORK/host-state.diff"; then
   cat "$WORK/host-state.diff" >&2
