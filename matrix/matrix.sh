@@ -836,7 +836,7 @@ host_state() {
     ip addr show
     ip route show table all
     ip -6 route show table all
-    nft list ruleset 2>&1
+    nft list ruleset 2>&1 || echo "nft list ruleset: exit status $?"
     find /proc/sys/net -type f -readable ! -name nf_conntrack_count 2>/dev/null | LC_ALL=C sort |
       while IFS= read -r f; do printf '%s = %s\n' "$f" "$(tr '\n' ' ' <"$f" 2>/dev/null)"; done
   } >"$1" 2>&1
@@ -917,8 +917,10 @@ publish() {
 
 # ---------------------------------------------------------------------------------------------
 
-host_state "$CACHE/host-state.before"
+# After ensure_tools, which may install nft: the state is read with the same tools before
+# and after.
 ensure_tools
+host_state "$CACHE/host-state.before"
 if [ -z "$QEMU_MISSING" ] && [ -n "${KERNELS// /}" ]; then
   QEMU_VERSION=$(qemu-system-x86_64 --version | head -n 1 | sed 's/ (.*//; s/,//g')
 fi

@@ -40,7 +40,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use crate::record::Segment;
+use crate::record::{Segment, Step};
 
 /// Bytes kept of each frame (Ethernet header included); enough for every header of a TCP
 /// segment, not for its payload.
@@ -188,13 +188,29 @@ pub struct CaptureResult {
     /// complete. A source holds [`RING_FRAMES`] frames between two drains, whatever their
     /// size; a trial that sends more should call [`Capture::poll_new`] as it goes.
     pub drops: u64,
+    /// Wall-clock time the trial's times count from, ns since the Unix epoch.
+    pub start_ns: u64,
 }
 
 impl CaptureResult {
     /// Writes the frames as pcapng; see [`Capture::write_pcapng`].
-    pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
-        pcapng::write_file(path, &self.frames)
+    pub fn write_pcapng(&self, path: &Path, steps: &[Step]) -> io::Result<()> {
+        pcapng::write_file(path, &self.frames, &call_notes(self.start_ns, steps))
     }
+}
+
+/// The steps as pcapng comments, on the frames' clock: a step's `t_us` counts from the same
+/// start as the capture's.
+fn call_notes(start_ns: u64, steps: &[Step]) -> Vec<pcapng::CallNote> {
+    let mut notes: Vec<pcapng::CallNote> = steps
+        .iter()
+        .map(|step| pcapng::CallNote {
+            ts_ns: start_ns + step.t_us * 1000,
+            text: format!("{}: {} = {}", step.label, step.op, step.result.outcome()),
+        })
+        .collect();
+    notes.sort_by_key(|note| note.ts_ns);
+    notes
 }
 
 /// The capture of one trial: its sources, the frames they delivered, and what is needed to
@@ -385,13 +401,17 @@ impl Capture {
             segments,
             frames,
             drops,
+            start_ns: self.start_ns,
         })
     }
 
     /// Writes the frames taken so far, in time order, as pcapng to `path` (through a
     /// temporary file in the same directory, renamed into place). One interface per source
-    /// and interface, named `client:veth0`; timestamps in nanoseconds.
-    pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
-        pcapng::write_file(path, self.time_order().into_iter().map(|i| &self.frames[i]))
+    /// and interface, named `client:veth0`; timestamps in nanoseconds. `steps`, the calls of
+    /// the trial so far, go in comments: all of them in the section header's, and each frame's
+    /// names the calls made since the frame before it.
+    pub fn write_pcapng(&self, path: &Path, steps: &[Step]) -> io::Result<()> {
+        let frames = self.time_order().into_iter().map(|i| &self.frames[i]);
+        pcapng::write_file(path, frames, &call_notes(self.start_ns, steps))
     }
 }

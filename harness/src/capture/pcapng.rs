@@ -4,6 +4,10 @@
 //! Ethernet, snap length 256 and `if_tsresol` 9: pcap-file writes Enhanced Packet Block
 //! timestamps in nanoseconds, while a reader assumes microseconds unless the interface says
 //! otherwise.
+//!
+//! The calls of the trial go in comments, so that Wireshark shows them beside the packets:
+//! the section header's comment lists every call, and each frame's comment names the calls
+//! made since the frame before it (the calls that led to it).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
 use pcap_file::{DataLink, PcapError};
@@ -30,15 +34,44 @@ fn io_err(e: PcapError) -> io::Error {
     }
 }
 
-/// Writes `frames`, in their order, as pcapng to `out`.
-pub(crate) fn write_to<'a, W: Write>(out: W, frames: impl IntoIterator<Item = &'a Frame>) -> io::Result<W> {
+/// A call the trial made, on the frames' clock: when it started (ns since the Unix epoch) and
+/// how it reads (`client.read#1: read(64) = ECONNRESET`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallNote {
+    pub ts_ns: u64,
+    pub text: String,
+}
+
+/// Writes `frames`, in their order, as pcapng to `out`, with `calls` (in time order) in the
+/// comments: all of them in the section header's, and on each frame those that started after
+/// the frame before it and no later than it.
+pub(crate) fn write_to<'a, W: Write>(
+    out: W,
+    frames: impl IntoIterator<Item = &'a Frame>,
+    calls: &[CallNote],
+) -> io::Result<W> {
+    let mut options = vec![SectionHeaderOption::UserApplication(Cow::Borrowed("sockerr"))];
+    if !calls.is_empty() {
+        let all: Vec<&str> = calls.iter().map(|c| c.text.as_str()).collect();
+        options.push(SectionHeaderOption::Comment(Cow::Owned(format!(
+            "calls of this trial:\n{}",
+            all.join("\n")
+        ))));
+    }
     let section = SectionHeaderBlock {
-        options: vec![SectionHeaderOption::UserApplication(Cow::Borrowed("sockerr"))],
+        options,
         ..Default::default()
     };
     let mut w = PcapNgWriter::with_section_header(out, section).map_err(io_err)?;
     let mut ids: HashMap<(usize, i32), u32> = HashMap::new();
+    let mut pending = calls.iter().peekable();
     for f in frames {
+        let mut before = Vec::new();
+        while let Some(call) = pending.next_if(|c| c.ts_ns <= f.ts_ns) {
+            before.push(call.text.as_str());
+        }
+        let comment = (!before.is_empty())
+            .then(|| EnhancedPacketOption::Comment(Cow::Owned(format!("after {}", before.join("; ")))));
         let next = ids.len() as u32;
         let id = *ids.entry((f.source, f.ifindex)).or_insert(next);
         if id == next {
@@ -57,7 +90,7 @@ pub(crate) fn write_to<'a, W: Write>(out: W, frames: impl IntoIterator<Item = &'
             timestamp: Duration::from_nanos(f.ts_ns),
             original_len: f.orig_len.max(f.data.len() as u32),
             data: Cow::Borrowed(&f.data),
-            options: vec![],
+            options: comment.into_iter().collect(),
         };
         w.write_pcapng_block(epb).map_err(io_err)?;
     }
@@ -66,9 +99,13 @@ pub(crate) fn write_to<'a, W: Write>(out: W, frames: impl IntoIterator<Item = &'
 
 /// Writes `frames` to `path` through a temporary file in the same directory, renamed into
 /// place once complete, so that the path never holds half a file.
-pub(crate) fn write_file<'a>(path: &Path, frames: impl IntoIterator<Item = &'a Frame>) -> io::Result<()> {
+pub(crate) fn write_file<'a>(
+    path: &Path,
+    frames: impl IntoIterator<Item = &'a Frame>,
+    calls: &[CallNote],
+) -> io::Result<()> {
     crate::atomic_file::write(path, |file| {
-        write_to(BufWriter::new(file), frames)?
+        write_to(BufWriter::new(file), frames, calls)?
             .into_inner()
             .map(drop)
             .map_err(|e| e.into_error())
@@ -98,7 +135,7 @@ mod tests {
             frame(1, 2, "server:veth1", 1_700_000_000_223_456_789, 255),
             frame(0, 1, "client:lo", 1_700_000_000_323_456_789, 256),
         ];
-        let bytes = write_to(Vec::new(), &frames).unwrap();
+        let bytes = write_to(Vec::new(), &frames, &[]).unwrap();
         let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
         let mut idbs = Vec::new();
         let mut epbs = Vec::new();
@@ -129,6 +166,65 @@ mod tests {
         );
     }
 
+    /// pcapng (draft-ietf-opsawg-pcapng §4.1, §4.3): `opt_comment` on the section header and
+    /// on each Enhanced Packet Block.
+    #[test]
+    fn each_frame_names_the_calls_made_since_the_frame_before_it() {
+        let frames = [
+            frame(0, 1, "client:lo", 1_000, 60),
+            frame(0, 1, "client:lo", 2_000, 60),
+            frame(0, 1, "client:lo", 3_000, 60),
+        ];
+        let calls = [
+            CallNote {
+                ts_ns: 500,
+                text: "client.connect#1: connect() = ok=0".into(),
+            },
+            CallNote {
+                ts_ns: 900,
+                text: "client.write#1: write(1 byte) = ok=1".into(),
+            },
+            CallNote {
+                ts_ns: 2_500,
+                text: "client.read#1: read(64) = ECONNRESET".into(),
+            },
+            CallNote {
+                ts_ns: 9_000,
+                text: "client.close#1: close() = ok=0".into(),
+            },
+        ];
+        let bytes = write_to(Vec::new(), &frames, &calls).unwrap();
+        let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+        let header = reader.section().options.clone();
+        let mut comments = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(epb) = block.unwrap() {
+                let comment = epb.options.iter().find_map(|o| match o {
+                    EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                    _ => None,
+                });
+                comments.push(comment);
+            }
+        }
+        assert_eq!(
+            comments,
+            [
+                Some("after client.connect#1: connect() = ok=0; client.write#1: write(1 byte) = ok=1".to_string()),
+                None,
+                Some("after client.read#1: read(64) = ECONNRESET".to_string()),
+            ]
+        );
+        let all = header.iter().find_map(|o| match o {
+            SectionHeaderOption::Comment(c) => Some(c.to_string()),
+            _ => None,
+        });
+        assert_eq!(
+            all.unwrap().lines().count(),
+            1 + calls.len(),
+            "every call, the last one included"
+        );
+    }
+
     #[test]
     fn tcpdump_reads_the_timestamps_to_the_nanosecond() {
         let missing = std::process::Command::new("tcpdump").arg("--version").output().is_err();
@@ -149,7 +245,7 @@ mod tests {
             orig_len: 43,
             ..frame(0, 1, "client:lo", 1_700_000_000_123_456_789, 0)
         };
-        write_file(&path, &[f]).unwrap();
+        write_file(&path, &[f], &[]).unwrap();
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

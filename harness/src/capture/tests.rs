@@ -269,7 +269,7 @@ fn the_pcapng_reads_back_in_tcpdump_with_the_same_packets_and_todays_date() {
         let result = in_fresh_netns(move || loopback_conversation(server_ip));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("trial.pcapng");
-        result.write_pcapng(&path).unwrap();
+        result.write_pcapng(&path, &[]).unwrap();
         let out = Command::new("tcpdump")
             .args(["-r", path.to_str().unwrap(), "-nn", "-tttt"])
             .env("TZ", "UTC")
@@ -440,7 +440,7 @@ fn ecn_and_reset_flags_are_written_as_tcpdump_writes_them() {
     assert_eq!(ours[..2], ["SEW", "S.E"]);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ecn.pcapng");
-    result.write_pcapng(&path).unwrap();
+    result.write_pcapng(&path, &[]).unwrap();
     assert_eq!(tcpdump_flags(&path), ours);
 }
 

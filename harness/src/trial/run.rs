@@ -136,10 +136,12 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
         Some(capture) => {
             let mut capture = lock(&capture);
             let _ = capture.poll_new();
-            let pcap = spec
-                .pcap
-                .as_ref()
-                .and_then(|path| capture.write_pcapng(path).ok().map(|()| path.display().to_string()));
+            let pcap = spec.pcap.as_ref().and_then(|path| {
+                capture
+                    .write_pcapng(path, &shared.log.steps())
+                    .ok()
+                    .map(|()| path.display().to_string())
+            });
             Wire {
                 captured: true,
                 segments: capture.segments(),
@@ -243,13 +245,16 @@ where
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
     let wire = match capture.map(Capture::finish) {
         Some(Ok(result)) => {
-            let pcap = spec.pcap.as_ref().and_then(|path| match result.write_pcapng(path) {
-                Ok(()) => Some(path.display().to_string()),
-                Err(e) => {
-                    error.get_or_insert(format!("could not write {}: {e}", path.display()));
-                    None
-                }
-            });
+            let pcap = spec
+                .pcap
+                .as_ref()
+                .and_then(|path| match result.write_pcapng(path, &shared.log.steps()) {
+                    Ok(()) => Some(path.display().to_string()),
+                    Err(e) => {
+                        error.get_or_insert(format!("could not write {}: {e}", path.display()));
+                        None
+                    }
+                });
             Wire {
                 captured: true,
                 segments: result.segments,

@@ -141,3 +141,43 @@ fn a_sysctl_override_the_kernel_refuses_fails_the_trial_naming_the_key() {
         assert!(observed.steps.is_empty(), "{topology}: steps ran");
     }
 }
+
+/// pcapng (draft-ietf-opsawg-pcapng §4.3, `opt_comment`): the trial's pcapng carries its
+/// calls, so that Wireshark shows which call each packet followed.
+#[test]
+fn a_trial_pcapng_names_the_calls_that_led_to_its_frames() {
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+    use pcap_file::pcapng::{Block, PcapNgReader};
+    if crate::prerequisite::unmet(sys::namespaces_unavailable()) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trial.pcapng");
+    let trial_spec = TrialSpec {
+        pcap: Some(path.clone()),
+        ..spec(Duration::from_secs(5))
+    };
+    let observed = run(&trial_spec, |t| {
+        let (mut client, _server, _listener) = t.connected_pair()?;
+        client.write(b"x");
+        client.close();
+        Ok(())
+    });
+    assert_eq!(observed.error, None);
+    let bytes = std::fs::read(&path).unwrap();
+    let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+    let mut comments = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let Block::EnhancedPacket(epb) = block.unwrap() {
+            for option in &epb.options {
+                if let EnhancedPacketOption::Comment(c) = option {
+                    comments.push(c.to_string());
+                }
+            }
+        }
+    }
+    let mentions = |label: &str| comments.iter().any(|c| c.contains(label));
+    assert!(mentions("client.connect#1"), "{comments:#?}");
+    assert!(mentions("client.write#1: "), "{comments:#?}");
+    assert!(mentions("client.close#1"), "{comments:#?}");
+}
