@@ -689,7 +689,7 @@ run_guests() {
 # configuration of that suite) and extracts it into directory $3 once. Sets VERSION and DEB.
 fetch_extract() {
   local suite=$1 name=$2 dir=$3
-  apt_options "$suite"
+  private_apt "$CACHE" "$suite"
   VERSION=$(apt-cache "${APT_OPTS[@]}" policy "$name" 2>/dev/null | sed -n 's/^ *Candidate: //p')
   [ -n "$VERSION" ] && [ "$VERSION" != "(none)" ] || return 1
   DEB=$(download_deb "$suite" "$name") || return 1
