@@ -21,10 +21,12 @@
 //! | per segment: direction, flags, relative seq and ack, payload length | `t_us`, `src`/`dst` (ephemeral ports), the advertised window |
 //!
 //! A runtime trial (its client played by a Java, Python, Go, Node.js or Rust client) compares
-//! what the runtime reported at each step, and the native steps of its other actors; not its
-//! wire, nor the revents and TCP state the harness read of the runtime's socket after a step:
-//! a runtime's own threads act on its socket whenever they see fit (Node.js ends its side,
-//! and acknowledges a FIN, as soon as its event loop reads it), so those race with the look.
+//! what the runtime reported at each step, and the outcomes of the native steps of its other
+//! actors; not its wire, nor any revents or TCP state the harness read after a step: a
+//! runtime's own threads act on its socket whenever they see fit (Node.js ends its side, and
+//! acknowledges a FIN, as soon as its event loop reads it), so the look at either end of the
+//! connection races with them (the server's state after its shutdown is FIN_WAIT1 or, once
+//! Node.js has answered, already CLOSE).
 //!
 //! A step's `op` names the server's address and port, which are fixed per variant (see
 //! `sockerr_harness::trial::SERVER_PORT`), so it is stable. Relative sequence numbers are
@@ -91,7 +93,14 @@ pub fn signature(trial: &TrialReport) -> TrialSignature {
     TrialSignature {
         status: trial.status,
         error: trial.error.is_some(),
-        steps: trial.steps.iter().map(StepSignature::of).collect(),
+        steps: trial
+            .steps
+            .iter()
+            .map(|step| match runtime_trial {
+                true => StepSignature::outcome_of(step),
+                false => StepSignature::of(step),
+            })
+            .collect(),
         unmet_waits: trial.waits.iter().filter(|w| !w.met).map(|w| w.what.clone()).collect(),
         captured: trial.wire.captured,
         segments: match runtime_trial {
@@ -102,6 +111,16 @@ pub fn signature(trial: &TrialReport) -> TrialSignature {
 }
 
 impl StepSignature {
+    /// The step without what the harness read after it (revents, TCP state): a step of a
+    /// runtime trial, whose looks race with the runtime's own threads.
+    pub fn outcome_of(step: &Step) -> StepSignature {
+        StepSignature {
+            revents: Vec::new(),
+            tcp_state: None,
+            ..StepSignature::of(step)
+        }
+    }
+
     pub fn of(step: &Step) -> StepSignature {
         StepSignature {
             label: step.label.clone(),
@@ -466,8 +485,8 @@ mod tests {
         assert_eq!(diff("a\n", ""), "- a\n");
     }
 
-    /// A runtime trial: the runtime's answers count; its wire and the harness's looks at the
-    /// runtime's socket do not (the runtime's threads race with them).
+    /// A runtime trial: the runtime's answers and the native steps' outcomes count; its wire
+    /// and the harness's looks after any step do not (the runtime's threads race with them).
     #[test]
     fn a_runtime_trial_compares_what_the_runtime_reported_and_not_its_wire() {
         let runtime_trial = |r: &mut TrialReport| {
@@ -488,7 +507,13 @@ mod tests {
         b.wire.segments.pop();
         b.steps[2].revents.clear();
         b.steps[2].tcp_state = None;
+        // The server's look after its own step races with the runtime too.
+        b.steps[0].tcp_state = Some("CLOSE".into());
+        b.steps[0].revents.push("POLLHUP".into());
         assert_eq!(signature(&a), signature(&b));
+        b.steps[0].result.errno = Some("EPIPE".into());
+        assert_ne!(signature(&a), signature(&b), "a native step's outcome still counts");
+        b.steps[0].result.errno = a.steps[0].result.errno.clone();
         if let Some(answer) = b.steps[2].runtime.as_mut() {
             answer.message = Some("read EPIPE".into());
         }
