@@ -13,7 +13,8 @@ Debian kernel packages, and inside gVisor (runsc), then compares the reports ste
 
   1. builds a statically linked sockerr (target/matrix/, apart from the normal build)
   2. installs what is missing with apt-get: qemu-system-x86, busybox-static, cpio, kmod,
-     xz-utils, zstd, nftables, binutils
+     xz-utils, zstd, nftables, binutils, and the runtimes the clients need (openjdk-17-jdk-headless,
+     python3, golang-go, nodejs)
   3. runs the catalogue on the host (origin host), without the runtime clients' trials
   4. per kernel: resolves the package (a meta-package such as linux-image-cloud-amd64 names
      the versioned image it depends on), fetches it with `apt-get download` into the cache,
@@ -185,6 +186,11 @@ ensure_tools() {
   command -v nft >/dev/null 2>&1 || need+=(nftables)
   command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
   command -v timeout >/dev/null 2>&1 || need+=(coreutils)
+  # The host's run with the runtime clients (runtimes-linux-<version>.json) measures them all.
+  command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+  command -v python3 >/dev/null 2>&1 || need+=(python3)
+  command -v go >/dev/null 2>&1 || need+=(golang-go)
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
   command -v qemu-system-x86_64 >/dev/null 2>&1 || guest+=(qemu-system-x86)
   static_busybox || guest+=(busybox-static)
   command -v cpio >/dev/null 2>&1 || guest+=(cpio)
@@ -464,7 +470,7 @@ follow_guest() {
   local console=$1 label=$2 ended=$3 shown=0 whole lines last=""
   while :; do
     [ -e "$ended" ] && last=1
-    whole=$(wc -l <"$console" 2>/dev/null) || whole=0
+    whole=$(wc -l 2>/dev/null <"$console") || whole=0
     lines=$(head -n "$whole" "$console" 2>/dev/null | grep -c '^matrix-guest:') || lines=0
     if [ "$lines" -gt "$shown" ]; then
       head -n "$whole" "$console" | grep '^matrix-guest:' | tail -n +"$((shown + 1))" |
