@@ -22,6 +22,8 @@
 //!
 //! This module reads the inputs and builds the matrix; the model and its renderers (console,
 //! Markdown, HTML) live in `sockerr_reports::matrix`.
+//!
+//! One concept in one file: of its 722 lines, the last 448 are its tests.
 
 use std::collections::HashMap;
 use std::fmt::Write;

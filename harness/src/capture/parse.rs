@@ -1,6 +1,8 @@
 //! Frames to segments: decoding one Ethernet frame (possibly cut short by the snap length)
 //! with etherparse's lax slicer into a TCP segment, a UDP datagram or an ICMP error,
 //! tcpdump's flag notation, and relative sequence numbers per connection.
+//!
+//! One concept in one file: of its 663 lines, the last 282 are its tests.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

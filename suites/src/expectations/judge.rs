@@ -1,6 +1,8 @@
 //! Judging: comparing what a trial observed with what its expectations state, layer by layer,
 //! into [`Mismatch`] values that name the step, the aspect, what was expected (and by which
 //! file) and what was observed.
+//!
+//! One concept in one file: of its 771 lines, the last 400 are its tests.
 
 use std::collections::BTreeMap;
 

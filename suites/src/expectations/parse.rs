@@ -6,6 +6,8 @@
 //! Positions: a problem with a value is reported at its key (`"client.read#1"` for the short
 //! form, `evidence` inside a table, `documented` in `[_platform]`); a problem with a whole
 //! entry (a documented value without evidence) at the entry's key.
+//!
+//! One concept in one file: of its 874 lines, the last 270 are its tests.
 
 use std::fmt;
 use std::marker::PhantomData;
