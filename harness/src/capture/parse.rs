@@ -2,7 +2,7 @@
 //! with etherparse's lax slicer into a TCP segment, a UDP datagram or an ICMP error,
 //! tcpdump's flag notation, and relative sequence numbers per connection.
 //!
-//! One concept in one file: of its 663 lines, the last 282 are its tests.
+//! One concept in one file, longer than 600 lines only by the tests that follow the code.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
