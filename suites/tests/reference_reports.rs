@@ -1,6 +1,7 @@
 //! The committed reference reports (`reports/reference/`, written by `make matrix`) still read
 //! with the current report model and, as read, satisfy its schema, each holds trials and says how it was
-//! obtained, and the matrix beside them names every one.
+//! obtained, and the matrix beside them names every column. `runtimes-<column>.json` is the
+//! host's run once more with the runtime clients' trials: the column's trials and theirs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -59,9 +60,10 @@ fn every_reference_report_says_how_it_was_obtained() {
         let p = &report.platform;
         // `gVisor 20240729.0 (systrap)` is in gvisor-20240729.0-systrap.json.
         let named = p.label.to_lowercase().replace(' ', "-").replace(['(', ')'], "");
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         assert_eq!(
-            path.file_stem().and_then(|s| s.to_str()),
-            Some(named.as_str()),
+            stem.strip_prefix(RUNTIMES).unwrap_or(stem),
+            named.as_str(),
             "{shown}: the file is named after its label"
         );
         if p.origin.kind == OriginKind::Guest {
@@ -92,19 +94,31 @@ fn every_reference_report_says_how_it_was_obtained() {
     }
 }
 
-/// One `make matrix` run writes them all: the same trials in each, and a matrix naming each.
+/// The prefix of the host's report with the runtime clients' trials.
+const RUNTIMES: &str = "runtimes-";
+
+fn is_runtimes_report(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with(RUNTIMES))
+}
+
+/// One `make matrix` run writes them all: the same trials in each column, and a matrix naming
+/// each; the runtimes report holds a column's trials and runtime trials besides.
 #[test]
 fn the_reference_reports_hold_the_same_trials_and_the_matrix_names_each() {
-    let reports = reference_reports();
-    let ids = |path: &Path| -> BTreeSet<String> {
-        Report::read(path)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .trials
-            .into_iter()
-            .map(|t| t.id)
-            .collect()
-    };
+    let (runtimes, reports): (Vec<PathBuf>, Vec<PathBuf>) = reference_reports()
+        .into_iter()
+        .partition(|path| is_runtimes_report(path));
+    let trials = |path: &Path| Report::read(path).unwrap_or_else(|e| panic!("{e}")).trials;
+    let ids = |path: &Path| -> BTreeSet<String> { trials(path).into_iter().map(|t| t.id).collect() };
     let first = ids(&reports[0]);
+    for path in &runtimes {
+        let (with_client, native): (Vec<_>, Vec<_>) = trials(path).into_iter().partition(|t| t.client.is_some());
+        let native: BTreeSet<String> = native.into_iter().map(|t| t.id).collect();
+        assert_eq!(native, first, "{}: its native trials are a column's", path.display());
+        assert!(!with_client.is_empty(), "{}: no runtime trial", path.display());
+    }
     for path in &reports[1..] {
         let these = ids(path);
         assert_eq!(

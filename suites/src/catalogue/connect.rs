@@ -240,15 +240,19 @@ fn closed_port_nonblocking(t: &mut Trial) -> ScriptResult {
     Ok(())
 }
 
-/// The server's SYN-ACK is dropped at its output, so the client's connect stays pending;
-/// the client closes, the rule goes, and the listener's own retransmission of the SYN-ACK
-/// reaches a client that has forgotten the connection.
+/// The server's SYN-ACK is dropped at the client's input, so the client's connect stays
+/// pending; the client closes, the rule goes, and the listener's own retransmission of the
+/// SYN-ACK reaches a client that has forgotten the connection. Not at the server's output:
+/// a SYN-ACK retransmission that the local firewall refuses makes the listener drop the
+/// request (`reqsk_timer_handler` when `inet_rtx_syn_ack` fails), so a rule still in place
+/// at the first retransmission (1 s; nft is that slow under emulation) would end the trial's
+/// story there.
 fn abandoned_late_synack(t: &mut Trial) -> ScriptResult {
     let mut listener = t.listener(16)?;
     listener.socket()?.set_nonblocking(true)?;
     t.firewall(
-        Host::Server,
-        Hook::Output,
+        Host::Client,
+        Hook::Input,
         "tcp sport 4000 tcp flags & (syn | ack) == syn | ack drop",
     )?;
     let mut client = t.client()?;
@@ -256,7 +260,7 @@ fn abandoned_late_synack(t: &mut Trial) -> ScriptResult {
     client.connect(&t.server_addr(SERVER_PORT));
     t.wait_for_segment(Direction::ClientToServer, 'S');
     client.close();
-    t.firewall_clear(Host::Server)?;
+    t.firewall_clear(Host::Client)?;
     t.wait_for_wire("the late SYN-ACK and the client's answer on the wire", |segments| {
         let synack = segments
             .iter()
