@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sockerr_harness::platform::OriginKind;
 use sockerr_reports::matrix::{Column, Matrix, Row, WIRE, wire_cell};
 use sockerr_reports::{Report, render_html, render_matrix_html};
 
@@ -19,10 +20,21 @@ const HEIGHT: u32 = 2000;
 /// matrix, the first ladders) to several hundred.
 const MIN_PNG_BYTES: u64 = 60_000;
 
-/// A report of the whole catalogue (185 trials), as `make matrix` committed it.
-const WHOLE_CATALOGUE: &str = "reference/linux-6.18.44.json";
-/// Another kernel's run of the same catalogue.
-const OTHER_KERNEL: &str = "reference/linux-6.12.117.json";
+/// The kernels' reports of the whole catalogue, as `make matrix` committed them: the host's
+/// first, then the guests' (their names change with the versions each run measured).
+fn kernel_reports() -> Vec<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reference");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.starts_with("linux-") && name.ends_with(".json"))
+        .map(|name| format!("reference/{name}"))
+        .collect();
+    names.sort_by_key(|name| (read_report(name).platform.origin.kind != OriginKind::Host, name.clone()));
+    assert!(names.len() >= 2, "two kernels' reports in {}", dir.display());
+    names
+}
 /// The most a page may measure, in CSS pixels at 1280 px wide, with its details folded. The
 /// whole catalogue's report.html measured 250,000 px with every trial shown.
 const FOLDED_MAX_HEIGHT: u64 = 13_000;
@@ -208,7 +220,7 @@ fn the_report_of_the_whole_catalogue_opens_short_with_its_scenarios_and_trials_f
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let report = read_report(WHOLE_CATALOGUE);
+    let report = read_report(&kernel_reports()[0]);
     assert!(report.trials.len() > 100, "a report of the whole catalogue");
     let page = render_html(&report).expect("renders");
     let folded = page_height(dir.path(), "folded", &page, "");
@@ -238,7 +250,9 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let (a, b) = (read_report(WHOLE_CATALOGUE), read_report(OTHER_KERNEL));
+    let kernels = kernel_reports();
+    let (whole_catalogue, other_kernel) = (&kernels[0], &kernels[1]);
+    let (a, b) = (read_report(whole_catalogue), read_report(other_kernel));
     let mut rows = Vec::new();
     for t in &a.trials {
         let other = b.trials.iter().find(|o| o.id == t.id);
@@ -273,8 +287,8 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
     }
     let matrix = Matrix {
         columns: vec![
-            Column::measured(WHOLE_CATALOGUE, &a),
-            Column::measured(OTHER_KERNEL, &b),
+            Column::measured(whole_catalogue, &a),
+            Column::measured(other_kernel, &b),
         ],
         rows,
         gaps: Vec::new(),
