@@ -110,6 +110,15 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The other way between client and server (a router's direction has no reverse: itself).
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+            other => other,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::ClientToServer => "client>server",
@@ -165,16 +174,25 @@ pub struct Segment {
     pub dst: String,
     /// Advertised window (unscaled, as on the wire).
     pub win: u16,
+    /// Forged by the trial and injected from the namespace of the host it impersonates (see
+    /// `Trial::inject`), not sent by that host's TCP.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub injected: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl std::fmt::Display for Segment {
     /// A tcpdump-like line: `   0.123ms client>server [S.] seq 0 ack 1 win 65495 len 0`.
     /// UDP and ICMP: `   0.123ms router>client [ICMP host-unreachable] len 0`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let injected = if self.injected { " (injected)" } else { "" };
         if self.proto != Proto::Tcp {
             return write!(
                 f,
-                "{:>10.3}ms {} [{}] len {}",
+                "{:>10.3}ms {} [{}] len {}{injected}",
                 self.t_us as f64 / 1000.0,
                 self.dir,
                 self.flags,
@@ -183,7 +201,7 @@ impl std::fmt::Display for Segment {
         }
         write!(
             f,
-            "{:>10.3}ms {} [{}] seq {} ack {} win {} len {}",
+            "{:>10.3}ms {} [{}] seq {} ack {} win {} len {}{injected}",
             self.t_us as f64 / 1000.0,
             self.dir,
             self.flags,
@@ -258,6 +276,26 @@ pub struct ClientInfo {
     pub api: String,
     /// `OpenJDK 17.0.15`, `Python 3.11.7`, `go1.19.8`, `Node.js v20.20.2` ...
     pub runtime: String,
+}
+
+/// What answered the segments a trial injected: the segments sent the other way (by the host
+/// that received them), not injected, from the first injected segment until the first step
+/// that followed the last `inject` step. `Trial::inject` waits until the receiving host has
+/// taken the injected segments before the script goes on, so an answer the kernel sends while
+/// processing them falls in this span. `None` when nothing was injected.
+pub fn answer_to_injection<'a>(steps: &[Step], segments: &'a [Segment]) -> Option<Vec<&'a Segment>> {
+    let first = segments.iter().find(|s| s.injected)?;
+    let last_inject = steps.iter().rposition(|s| s.label.contains(".inject#"));
+    let until = last_inject
+        .and_then(|i| steps.get(i + 1))
+        .map_or(u64::MAX, |next| next.t_us);
+    let answering = first.dir.reverse();
+    Some(
+        segments
+            .iter()
+            .filter(|s| !s.injected && s.dir == answering && s.t_us >= first.t_us && s.t_us < until)
+            .collect(),
+    )
 }
 
 /// Everything one trial observed.

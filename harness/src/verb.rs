@@ -35,13 +35,16 @@ pub enum Verb {
     RecvErrqueue,
     /// A firewall change; its outcome is the `nft` command's exit status.
     Nft,
+    /// A forged segment or ICMP error put on the wire from the namespace of the host it
+    /// impersonates, recorded on the endpoint it is aimed at.
+    Inject,
     /// An operation of a scenario's own, recorded with [`crate::Endpoint::record`].
     Custom,
 }
 
 impl Verb {
     /// Every verb, in the order above.
-    pub const ALL: [Verb; 21] = [
+    pub const ALL: [Verb; 22] = [
         Verb::Listen,
         Verb::Bind,
         Verb::Connect,
@@ -62,6 +65,7 @@ impl Verb {
         Verb::Recv,
         Verb::RecvErrqueue,
         Verb::Nft,
+        Verb::Inject,
         Verb::Custom,
     ];
 
@@ -87,6 +91,7 @@ impl Verb {
             Verb::Recv => "recv",
             Verb::RecvErrqueue => "recv_errqueue",
             Verb::Nft => "nft",
+            Verb::Inject => "inject",
             Verb::Custom => "custom",
         }
     }

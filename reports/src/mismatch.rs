@@ -21,6 +21,8 @@ pub enum Aspect {
     WireHas,
     /// A captured segment matches a pattern the wire must lack.
     WireLacks,
+    /// What answered the injected segments differs from the expected list.
+    WireAnswer,
     /// The expectation names a step the trial never took.
     MissingStep,
     /// The trial could not run to its end, so what it should have shown was never seen.
@@ -53,6 +55,7 @@ impl Aspect {
             Aspect::TcpState => "tcp_state",
             Aspect::WireHas => "has",
             Aspect::WireLacks => "lacks",
+            Aspect::WireAnswer => "answer",
             Aspect::MissingStep => "missing step",
             Aspect::TrialError => "error",
             Aspect::Unjudged => "unjudged",

@@ -323,6 +323,7 @@ mod tests {
             src,
             dst,
             win: 64 + (t_us % 7) as u16,
+            injected: false,
         }
     }
 

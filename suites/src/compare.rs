@@ -322,6 +322,7 @@ mod tests {
             src: String::new(),
             dst: String::new(),
             win: 0,
+            injected: false,
         }
     }
 

@@ -52,6 +52,11 @@ pub const RING_FRAMES: usize = socket::RING_FRAMES;
 
 pub use socket::Receiving;
 
+/// Flags in tcpdump's notation (`S.`, `R`, `none`), as segments show them.
+pub fn flags_notation(flags: u8) -> String {
+    parse::flags_notation(flags)
+}
+
 /// Waits until the packet sockets of finished captures are closed (they are closed in the
 /// background: releasing one waits for an RCU grace period), for at most `limit`; says
 /// whether they all are. Call it before checking for leaked descriptors or namespaces.
@@ -190,13 +195,24 @@ pub struct CaptureResult {
     pub drops: u64,
     /// Wall-clock time the trial's times count from, ns since the Unix epoch.
     pub start_ns: u64,
+    /// What follows the IP header in each packet the trial forged.
+    pub injected: Vec<Vec<u8>>,
 }
 
 impl CaptureResult {
     /// Writes the frames as pcapng; see [`Capture::write_pcapng`].
     pub fn write_pcapng(&self, path: &Path, steps: &[Step]) -> io::Result<()> {
-        pcapng::write_file(path, &self.frames, &call_notes(self.start_ns, steps))
+        let injected = |frame: &Frame| is_injected(&self.injected, frame);
+        pcapng::write_file(path, &self.frames, &call_notes(self.start_ns, steps), &injected)
     }
+}
+
+/// Whether `frame` carries one of the `injected` packets: its bytes after the IP header, as
+/// far as captured, are theirs. (A frame is cut to [`SNAPLEN`]; a TCP or ICMP header with its
+/// checksum is long enough to tell packets apart.)
+fn is_injected(injected: &[Vec<u8>], frame: &Frame) -> bool {
+    parse::ip_payload(&frame.data)
+        .is_some_and(|payload| payload.len() >= 8 && injected.iter().any(|p| p.starts_with(payload)))
 }
 
 /// The steps as pcapng comments, on the frames' clock: a step's `t_us` counts from the same
@@ -228,6 +244,9 @@ pub struct Capture {
     /// Each frame decoded once on arrival (`None` when it is neither TCP, UDP nor an ICMP
     /// error).
     packets: Vec<Option<parse::Packet>>,
+    /// What follows the IP header in each packet the trial forged (see
+    /// [`Capture::mark_injected`]).
+    injected: Vec<Vec<u8>>,
 }
 
 fn now_ns() -> u64 {
@@ -247,7 +266,33 @@ impl Capture {
             sources: Vec::new(),
             frames: Vec::new(),
             packets: Vec::new(),
+            injected: Vec::new(),
         }
+    }
+
+    /// Notes a packet the trial forged and is about to send, by what follows its IP header
+    /// (the TCP segment or ICMP message, checksum included): the frame that carries it is
+    /// recorded as injected, in the segments and in the pcapng's frame comments.
+    pub fn mark_injected(&mut self, transport: Vec<u8>) {
+        self.injected.push(transport);
+    }
+
+    /// Whether `frame` carries a packet the trial forged.
+    fn is_injected(&self, frame: &Frame) -> bool {
+        is_injected(&self.injected, frame)
+    }
+
+    /// The TCP headers taken so far, with absolute numbers, in time order (call
+    /// [`Capture::poll_new`] first for the latest): what a forged segment's numbers are
+    /// derived from.
+    pub(crate) fn tcp_headers(&self) -> Vec<parse::TcpPacket> {
+        self.time_order()
+            .into_iter()
+            .filter_map(|i| match &self.packets[i] {
+                Some(parse::Packet::Tcp(p)) if !self.sources[self.frames[i].source].forwarder => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Makes segment times count from `start` (a capture built ahead of its trial starts
@@ -346,6 +391,7 @@ impl Capture {
             self.packets[i].as_ref().map(|packet| parse::Tapped {
                 t_us: frame.ts_ns.saturating_sub(self.start_ns) / 1000,
                 forwarder: self.sources[frame.source].forwarder,
+                injected: self.is_injected(frame),
                 packet,
             })
         });
@@ -402,6 +448,7 @@ impl Capture {
             frames,
             drops,
             start_ns: self.start_ns,
+            injected: std::mem::take(&mut self.injected),
         })
     }
 
@@ -412,6 +459,7 @@ impl Capture {
     /// names the calls made since the frame before it.
     pub fn write_pcapng(&self, path: &Path, steps: &[Step]) -> io::Result<()> {
         let frames = self.time_order().into_iter().map(|i| &self.frames[i]);
-        pcapng::write_file(path, frames, &call_notes(self.start_ns, steps))
+        let injected = |frame: &Frame| self.is_injected(frame);
+        pcapng::write_file(path, frames, &call_notes(self.start_ns, steps), &injected)
     }
 }

@@ -114,6 +114,19 @@ fn is_icmp_error(v6: bool, kind: u8) -> bool {
     }
 }
 
+/// The bytes after the IP header (and any extension headers) of an Ethernet frame, as far as
+/// captured: what [`crate::capture::Capture::mark_injected`] compares with the segments a
+/// trial forged. The IP header is left out because the kernel may fill in parts of it (an
+/// IPv4 identification of 0).
+pub(crate) fn ip_payload(frame: &[u8]) -> Option<&[u8]> {
+    let packet = LaxSlicedPacket::from_ethernet(frame).ok()?;
+    match packet.net? {
+        LaxNetSlice::Ipv4(ip) => Some(ip.payload().payload),
+        LaxNetSlice::Ipv6(ip) => Some(ip.payload().payload),
+        LaxNetSlice::Arp(_) => None,
+    }
+}
+
 /// Decodes any frame the suite records: TCP, UDP, or an ICMP error. `None` for the rest
 /// (ARP, neighbour discovery, echo).
 pub(crate) fn parse_packet(frame: &[u8], orig_len: u32) -> Option<Packet> {
@@ -271,6 +284,8 @@ pub(crate) struct Tapped<'a> {
     /// errors it sends itself are its own; the rest are other hosts' packets passing through,
     /// already tapped where they were sent.
     pub forwarder: bool,
+    /// Forged by the trial (see [`crate::capture::Capture::mark_injected`]).
+    pub injected: bool,
     pub packet: &'a Packet,
 }
 
@@ -294,6 +309,7 @@ pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, ser
     for Tapped {
         t_us,
         forwarder,
+        injected,
         packet,
     } in packets
     {
@@ -312,6 +328,7 @@ pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, ser
                         src: u.src.to_string(),
                         dst: u.dst.to_string(),
                         win: 0,
+                        injected,
                     });
                 }
                 continue;
@@ -338,6 +355,7 @@ pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, ser
                     src: icmp.from.to_string(),
                     dst: icmp.about_src.ip().to_string(),
                     win: 0,
+                    injected,
                 });
                 continue;
             }
@@ -376,6 +394,7 @@ pub(crate) fn to_segments<'a>(packets: impl IntoIterator<Item = Tapped<'a>>, ser
             src: p.src.to_string(),
             dst: p.dst.to_string(),
             win: p.win,
+            injected,
         });
     }
     out
@@ -425,6 +444,7 @@ mod tests {
         Tapped {
             t_us,
             forwarder: false,
+            injected: false,
             packet,
         }
     }
@@ -506,6 +526,7 @@ mod tests {
         let at_router = |p| Tapped {
             t_us: 0,
             forwarder: true,
+            injected: false,
             packet: p,
         };
         let segs = to_segments([at_router(&from_router), at_router(&from_server)], server);

@@ -42,13 +42,19 @@ pub struct CallNote {
     pub text: String,
 }
 
+/// What a frame's comment says of a packet the trial forged, so that Wireshark shows which
+/// packets no host's TCP sent.
+pub const INJECTED_NOTE: &str = "injected: forged by sockerr in the namespace of the host it impersonates";
+
 /// Writes `frames`, in their order, as pcapng to `out`, with `calls` (in time order) in the
 /// comments: all of them in the section header's, and on each frame those that started after
-/// the frame before it and no later than it.
+/// the frame before it and no later than it. A frame for which `injected` holds says so
+/// first ([`INJECTED_NOTE`]).
 pub(crate) fn write_to<'a, W: Write>(
     out: W,
     frames: impl IntoIterator<Item = &'a Frame>,
     calls: &[CallNote],
+    injected: &dyn Fn(&Frame) -> bool,
 ) -> io::Result<W> {
     let mut options = vec![SectionHeaderOption::UserApplication(Cow::Borrowed("sockerr"))];
     if !calls.is_empty() {
@@ -70,8 +76,14 @@ pub(crate) fn write_to<'a, W: Write>(
         while let Some(call) = pending.next_if(|c| c.ts_ns <= f.ts_ns) {
             before.push(call.text.as_str());
         }
-        let comment = (!before.is_empty())
-            .then(|| EnhancedPacketOption::Comment(Cow::Owned(format!("after {}", before.join("; ")))));
+        let mut notes = Vec::new();
+        if injected(f) {
+            notes.push(INJECTED_NOTE.to_string());
+        }
+        if !before.is_empty() {
+            notes.push(format!("after {}", before.join("; ")));
+        }
+        let comment = (!notes.is_empty()).then(|| EnhancedPacketOption::Comment(Cow::Owned(notes.join("\n"))));
         let next = ids.len() as u32;
         let id = *ids.entry((f.source, f.ifindex)).or_insert(next);
         if id == next {
@@ -103,9 +115,10 @@ pub(crate) fn write_file<'a>(
     path: &Path,
     frames: impl IntoIterator<Item = &'a Frame>,
     calls: &[CallNote],
+    injected: &dyn Fn(&Frame) -> bool,
 ) -> io::Result<()> {
     crate::atomic_file::write(path, |file| {
-        write_to(BufWriter::new(file), frames, calls)?
+        write_to(BufWriter::new(file), frames, calls, injected)?
             .into_inner()
             .map(drop)
             .map_err(|e| e.into_error())
@@ -135,7 +148,7 @@ mod tests {
             frame(1, 2, "server:veth1", 1_700_000_000_223_456_789, 255),
             frame(0, 1, "client:lo", 1_700_000_000_323_456_789, 256),
         ];
-        let bytes = write_to(Vec::new(), &frames, &[]).unwrap();
+        let bytes = write_to(Vec::new(), &frames, &[], &|_| false).unwrap();
         let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
         let mut idbs = Vec::new();
         let mut epbs = Vec::new();
@@ -193,7 +206,7 @@ mod tests {
                 text: "client.close#1: close() = ok=0".into(),
             },
         ];
-        let bytes = write_to(Vec::new(), &frames, &calls).unwrap();
+        let bytes = write_to(Vec::new(), &frames, &calls, &|_| false).unwrap();
         let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
         let header = reader.section().options.clone();
         let mut comments = Vec::new();
@@ -225,6 +238,36 @@ mod tests {
         );
     }
 
+    /// A forged frame says so in its comment, before the calls that led to it.
+    #[test]
+    fn an_injected_frame_is_marked_in_its_comment() {
+        let frames = [frame(0, 1, "client:lo", 1_000, 60), frame(0, 1, "client:lo", 2_000, 60)];
+        let calls = [CallNote {
+            ts_ns: 1_500,
+            text: "client.inject#1: forged server>client R = ok=40".into(),
+        }];
+        let bytes = write_to(Vec::new(), &frames, &calls, &|f| f.ts_ns == 2_000).unwrap();
+        let mut reader = PcapNgReader::new(&bytes[..]).unwrap();
+        let mut comments = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(epb) = block.unwrap() {
+                comments.push(epb.options.iter().find_map(|o| match o {
+                    EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                    _ => None,
+                }));
+            }
+        }
+        assert_eq!(
+            comments,
+            [
+                None,
+                Some(format!(
+                    "{INJECTED_NOTE}\nafter client.inject#1: forged server>client R = ok=40"
+                )),
+            ]
+        );
+    }
+
     #[test]
     fn tcpdump_reads_the_timestamps_to_the_nanosecond() {
         let missing = std::process::Command::new("tcpdump").arg("--version").output().is_err();
@@ -245,7 +288,7 @@ mod tests {
             orig_len: 43,
             ..frame(0, 1, "client:lo", 1_700_000_000_123_456_789, 0)
         };
-        write_file(&path, &[f], &[]).unwrap();
+        write_file(&path, &[f], &[], &|_| false).unwrap();
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

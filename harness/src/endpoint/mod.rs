@@ -175,6 +175,19 @@ impl Endpoint {
         self.step(verb, op.into(), |s| Returned::from_io(call(s)))
     }
 
+    /// Records a call that does not go through this endpoint's socket but is aimed at it (a
+    /// forged segment sent from another namespace) as the next `verb` step of this actor: it
+    /// is made even when the socket is already closed (a connection in TIME_WAIT has no
+    /// descriptor), and the readiness and TCP state after it are the socket's, if open.
+    pub(crate) fn record_aimed(&mut self, verb: Verb, op: String, call: impl FnOnce() -> io::Result<i64>) -> Step {
+        let started = Instant::now();
+        sys::take_signals();
+        let returned = Returned::from_io(call());
+        let elapsed = started.elapsed();
+        let signals = sys::take_signals();
+        self.finish(verb, op, started, elapsed, returned, signals)
+    }
+
     /// Runs one call on the open socket and records it as the next `verb` step of this actor.
     pub(crate) fn step(&mut self, verb: Verb, op: String, call: impl FnOnce(&Socket) -> Returned) -> Step {
         let started = Instant::now();

@@ -38,6 +38,11 @@ impl Trial {
         self.client_named("client")
     }
 
+    /// The client host's address (the same as the server's on loopback).
+    pub fn client_ip(&self) -> std::net::IpAddr {
+        self.sandbox.client_ip()
+    }
+
     /// The server's address with `port`.
     pub fn server_addr(&self, port: u16) -> SocketAddr {
         SocketAddr::new(self.sandbox.server_ip(), port)

@@ -9,6 +9,7 @@
 pub mod actors;
 pub mod error;
 pub mod firewall;
+pub mod inject;
 pub mod run;
 #[cfg(all(test, target_os = "linux"))]
 mod tests;

@@ -14,7 +14,7 @@ macro_rules! areas {
 }
 
 areas!(
-    connect, accept, backlog, listener, peer_close, abort, crash, stray, timeout, keepalive, close, udp, unix,
+    connect, accept, backlog, listener, peer_close, abort, crash, stray, timeout, keepalive, close, forged, udp, unix,
 );
 
 use crate::scenario::Scenario;

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use sockerr_harness::{Answer, Observation, Segment, Step};
 use sockerr_reports::{Aspect, Mismatch};
 
-use super::{Expectations, RuntimeStepExpectation, StepExpectation, WireExpectation};
+use sockerr_harness::record::answer_to_injection;
+
+use super::{Expectations, RuntimeStepExpectation, StepExpectation, WireExpectation, vocabulary};
 
 /// How one trial compared with its expectations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +79,7 @@ impl Expectations {
             judge_step(label, expected, origin, &observation.steps, &mut judgement.mismatches);
         }
         if let Some((expected, origin)) = wire {
-            judge_wire(expected, origin, &observation.wire.segments, &mut judgement.mismatches);
+            judge_wire(expected, origin, observation, &mut judgement.mismatches);
         }
         if let Some(api) = runtime {
             for (label, (expected, origin)) in &runtime_steps {
@@ -228,13 +230,27 @@ fn judge_step(label: &str, expected: &StepExpectation, origin: &str, steps: &[St
 /// `server>client ICMP port-unreachable | ICMP6 port-unreachable` one with either, for a
 /// fact that holds in both families under each family's name.
 fn segment_matches(item: &str, segment: &Segment) -> bool {
+    let (item, injected_only) = match item.strip_prefix(vocabulary::INJECTED) {
+        Some(rest) => (rest, true),
+        None => (item, false),
+    };
+    if injected_only && !segment.injected {
+        return false;
+    }
     match item.split_once(' ') {
         Some((dir, flags)) => segment.dir.as_str() == dir && flags.split('|').any(|f| segment.flags == f.trim()),
         None => false,
     }
 }
 
-fn judge_wire(expected: &WireExpectation, origin: &str, segments: &[Segment], out: &mut Vec<Mismatch>) {
+/// `dir flags` of each segment, as expectation files write them.
+fn notation(segments: &[&Segment]) -> String {
+    let items: Vec<String> = segments.iter().map(|s| format!("{} {}", s.dir, s.flags)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn judge_wire(expected: &WireExpectation, origin: &str, observation: &Observation, out: &mut Vec<Mismatch>) {
+    let segments = &observation.wire.segments;
     let mismatch = |aspect, expected: String, observed: String| Mismatch {
         step: WIRE.to_string(),
         runtime: None,
@@ -260,6 +276,23 @@ fn judge_wire(expected: &WireExpectation, origin: &str, segments: &[Segment], ou
                 format!("no segment {item}"),
                 s.to_string().trim().to_string(),
             ));
+        }
+    }
+    if let Some(items) = &expected.answer {
+        let expected_text = format!("[{}]", items.join(", "));
+        match answer_to_injection(&observation.steps, segments) {
+            None => out.push(mismatch(
+                Aspect::WireAnswer,
+                format!("an answer to injected segments: {expected_text}"),
+                "nothing was injected".into(),
+            )),
+            Some(answer) => {
+                let same =
+                    answer.len() == items.len() && answer.iter().zip(items).all(|(s, item)| segment_matches(item, s));
+                if !same {
+                    out.push(mismatch(Aspect::WireAnswer, expected_text, notation(&answer)));
+                }
+            }
         }
     }
 }
@@ -420,6 +453,7 @@ mod tests {
                     src: "a".into(),
                     dst: "b".into(),
                     win: 0,
+                    injected: false,
                 }],
                 drops: 0,
                 pcap: None,

@@ -140,6 +140,9 @@ pub struct WireExpectation {
     pub has: Vec<String>,
     /// `dir flags` items that no segment may match.
     pub lacks: Vec<String>,
+    /// What answered the injected segments, in order, item by item (`[]`: nothing did): see
+    /// `sockerr_harness::record::answer_to_injection`.
+    pub answer: Option<Vec<String>>,
     /// Evidence tag of these wire facts (docs/platforms.md#evidence-tags), if given.
     pub evidence: Option<String>,
     /// Where these wire facts are documented, if given.

@@ -476,20 +476,20 @@ fn read_wire(key: &Spanned<String>, value: &Shape<Fields>, documented: bool) -> 
     for (field, v) in &fields.0 {
         let problem = |message: String| (at(field), format!("wire.{}: {message}", field.get_ref()));
         match field.get_ref().as_str() {
-            name @ ("has" | "lacks") => {
+            name @ ("has" | "lacks" | "answer") => {
                 let items = v.strings(name).map_err(|m| (at(field), format!("wire.{m}")))?;
                 each(&items, vocabulary::segment_pattern).map_err(problem)?;
-                if name == "has" {
-                    wire.has = items;
-                } else {
-                    wire.lacks = items;
+                match name {
+                    "has" => wire.has = items,
+                    "lacks" => wire.lacks = items,
+                    _ => wire.answer = Some(items),
                 }
             }
             other => match provenance(other, v) {
                 Some(Ok(("evidence", tag))) => wire.evidence = Some(tag),
                 Some(Ok((_, source))) => wire.source = Some(source),
                 Some(Err(m)) => return Err((at(field), format!("wire: {m}"))),
-                None => vocabulary::key("wire: ", other, &["has", "lacks", "evidence", "source"])
+                None => vocabulary::key("wire: ", other, &["has", "lacks", "answer", "evidence", "source"])
                     .map_err(|m| (at(field), m))?,
             },
         }

@@ -141,11 +141,16 @@ pub fn evidence(tag: &str) -> Result<(), String> {
     ))
 }
 
+/// The prefix of a segment pattern that matches only segments the trial forged.
+pub const INJECTED: &str = "injected ";
+
 /// `dir flags`: a direction of the capture, then TCP flags in tcpdump's notation, `UDP`, or an
 /// ICMP error as the capture names it (`ICMP host-unreachable`, `ICMP6 no-route`). Flags may
 /// list alternatives joined by `|` (`ICMP host-unreachable|ICMP6 addr-unreachable`), for a fact
-/// whose packet differs by family only.
+/// whose packet differs by family only. `injected ` in front matches only segments the trial
+/// forged (`injected server>client R`).
 pub fn segment_pattern(item: &str) -> Result<(), String> {
+    let item = item.strip_prefix(INJECTED).unwrap_or(item);
     let valid = item
         .split_once(' ')
         .is_some_and(|(dir, flags)| DIRECTIONS.contains(&dir) && flags.split('|').all(is_flags_pattern));
@@ -171,7 +176,7 @@ fn is_flags_pattern(flags: &str) -> bool {
     let icmp = ["ICMP ", "ICMP6 "]
         .iter()
         .any(|p| flags.strip_prefix(p).is_some_and(|n| !n.is_empty()));
-    tcp || flags == "UDP" || icmp
+    tcp || flags == "UDP" || flags == "none" || icmp
 }
 
 /// A runtime client's API as the runtime protocol names it: words of letters and digits

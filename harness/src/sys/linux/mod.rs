@@ -8,6 +8,7 @@ mod netns;
 mod pidfd;
 mod probe;
 mod proc;
+mod raw_ip;
 mod readiness;
 mod scm;
 mod signals;
@@ -28,6 +29,7 @@ pub use proc::{
     can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, peak_rss_kib,
     process_cpu, protocol_counter, sleeping_in, tcp_table, thread_id,
 };
+pub use raw_ip::RawIpSender;
 pub use readiness::{epoll_once, poll_one, readable_before, wait_readable};
 pub use scm::send_with_descriptor;
 pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};

@@ -1,0 +1,135 @@
+//! Forged segments during the handshake: a client in SYN-SENT (RFC 9293 §3.10.7.3) and a
+//! server's half-open connection in SYN-RECEIVED (RFC 9293 §3.10.7.4 for SYN-RECEIVED).
+
+use std::time::Duration;
+
+use sockerr_harness::trial::inject::{Forged, flag};
+use sockerr_harness::trial::{Host, SERVER_PORT};
+use sockerr_harness::{Direction, Events, Hook, Need, ScriptResult, Trial};
+
+use super::{ends, sent};
+use crate::catalogue::common::start_connect;
+use crate::scenario::Scenario;
+
+const NEEDS: &[Need] = &[Need::Nftables, Need::PacketCapture, Need::ProtocolCounters];
+
+/// The sequence number a forged SYN-ACK starts from: the impersonated server never sent one.
+const FORGED_ISS: u32 = 0x1000;
+
+const SYN_SENT_GUIDANCE: &str = "While connect is pending, a reset or SYN-ACK that does not acknowledge this SYN is not an answer to it: the connect goes on, and only its own outcome (poll, SO_ERROR) says whether the connection opened. Do not treat stray segments as a refusal; do set a connect timeout.";
+
+pub fn scenarios() -> Vec<Scenario> {
+    let base = Scenario {
+        situations: &[5],
+        guidance: SYN_SENT_GUIDANCE,
+        needs: NEEDS,
+        ..Scenario::BASE
+    };
+    vec![
+        Scenario {
+            id: "forged.rst.bad_ack.syn_sent",
+            claim: "In SYN-SENT a forged reset whose ACK does not acknowledge the SYN is dropped without an answer, and the connect goes on.",
+            sources: &["RFC 9293 §3.10.7.3 (SYN-SENT: an unacceptable ACK; if the RST bit is on, drop the segment)"],
+            script: rst_bad_ack,
+            ..base.clone()
+        },
+        Scenario {
+            id: "forged.rst.no_ack.syn_sent",
+            claim: "In SYN-SENT a forged reset without an ACK is dropped without an answer, and the connect goes on.",
+            sources: &["RFC 9293 §3.10.7.3 (SYN-SENT, second, check the RST bit: with no ACK, drop the segment)"],
+            script: rst_no_ack,
+            ..base.clone()
+        },
+        Scenario {
+            id: "forged.synack.bad_ack.syn_sent",
+            claim: "In SYN-SENT a forged SYN-ACK that does not acknowledge the SYN is answered with a reset <SEQ=SEG.ACK>, and the connect goes on.",
+            sources: &["RFC 9293 §3.10.7.3 (SYN-SENT, first, check the ACK bit: an unacceptable ACK is answered with <SEQ=SEG.ACK><CTL=RST>)"],
+            script: synack_bad_ack,
+            ..base.clone()
+        },
+        Scenario {
+            id: "forged.rst.exact.syn_rcvd",
+            claim: "A forged reset at exactly RCV.NXT removes the server's half-open connection: the client, which believes it is connected, has its next data answered with a reset and its read fails with ECONNRESET, and the listener never accepts.",
+            sources: &[
+                "RFC 9293 §3.10.7.4 (SYN-RECEIVED, second, check the RST bit: a passive open returns to LISTEN)",
+                "tcp_check_req (net/ipv4/tcp_minisocks.c): a reset drops the request",
+            ],
+            guidance: "A connection the client sees as open may never have reached the server's accept queue: a reset on the first write or read is a refused connection in effect. Retry the request on a new connection, once.",
+            script: rst_exact_syn_rcvd,
+            ..base
+        },
+    ]
+}
+
+/// A client in SYN-SENT towards a port whose SYNs the server's firewall drops (so no real
+/// answer comes), a forged segment from the server built by `forge` from the client's
+/// SND.NXT, then poll#1 (no wait) and so_error#1: is the connect still pending?
+fn at_syn_sent(t: &mut Trial, forge: impl Fn(u32, Forged) -> Forged) -> ScriptResult {
+    let s = t.closed_port();
+    t.firewall(Host::Server, Hook::Input, &format!("tcp dport {} drop", s.port()))?;
+    let mut client = t.client()?;
+    client.socket()?.set_nonblocking(true)?;
+    client.connect(&s);
+    t.wait_for_segment(Direction::ClientToServer, 'S');
+    let (c, _) = ends(t, &client)?;
+    let client_sent = sent(t, c, s)?;
+    let forged = forge(client_sent.snd_nxt, Forged::from(Host::Server, s, c));
+    t.inject(&mut client, &forged)?;
+    client.poll(Events::OUT, Duration::ZERO);
+    client.so_error();
+    Ok(())
+}
+
+fn rst_bad_ack(t: &mut Trial) -> ScriptResult {
+    at_syn_sent(t, |snd_nxt, template| Forged {
+        flags: flag::RST | flag::ACK,
+        ack: snd_nxt.wrapping_add(1),
+        numbers: "ack=SND.NXT+1 (beyond SND.NXT)".into(),
+        ..template
+    })
+}
+
+fn rst_no_ack(t: &mut Trial) -> ScriptResult {
+    at_syn_sent(t, |_, template| Forged {
+        flags: flag::RST,
+        numbers: "seq=0, no ACK".into(),
+        ..template
+    })
+}
+
+fn synack_bad_ack(t: &mut Trial) -> ScriptResult {
+    at_syn_sent(t, |snd_nxt, template| Forged {
+        flags: flag::SYN | flag::ACK,
+        seq: FORGED_ISS,
+        ack: snd_nxt.wrapping_add(1),
+        numbers: "ack=SND.NXT+1 (beyond SND.NXT)".into(),
+        ..template
+    })
+}
+
+/// The client's final ACK of the handshake is dropped on its way out, so the server holds a
+/// half-open connection (SYN-RECEIVED) while the client is ESTABLISHED. A reset forged as the
+/// client's, at the server's RCV.NXT, is injected; the client's firewall goes, its data
+/// (write#1) then meets the server's host, whose answer the client reads (read#1,
+/// non-blocking); the listener's poll#1 (no wait) says whether a connection is ready.
+fn rst_exact_syn_rcvd(t: &mut Trial) -> ScriptResult {
+    let mut listener = t.listener(16)?;
+    t.firewall(Host::Client, Hook::Output, &format!("tcp dport {SERVER_PORT} tcp flags == ack drop"))?;
+    let (mut client, _port) = start_connect(t, "client")?;
+    t.wait_for_segment(Direction::ServerToClient, 'S');
+    let (c, s) = ends(t, &client)?;
+    let client_sent = sent(t, c, s)?;
+    let forged = Forged {
+        flags: flag::RST,
+        seq: client_sent.snd_nxt,
+        numbers: "seq=RCV.NXT (exact)".into(),
+        ..Forged::from(Host::Client, c, s)
+    };
+    t.inject(&mut listener, &forged)?;
+    t.firewall_clear(Host::Client)?;
+    client.write(b"request");
+    t.wait_for_segment(Direction::ServerToClient, 'R');
+    client.read(64);
+    listener.poll(Events::IN, Duration::ZERO);
+    Ok(())
+}

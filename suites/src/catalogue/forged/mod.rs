@@ -1,0 +1,78 @@
+//! forged: how a stack judges a segment it did not expect, state by state (RFC 9293 §3.10.7,
+//! RFC 5961). The two real stacks keep their connection; a third party injects one segment
+//! (or ICMP error) from the namespace of the host it impersonates, with numbers derived from
+//! the trial's capture, and the trial records what the application is told after it, what
+//! answered on the wire (`wire.answer` in the expectations) and the TCP state.
+//!
+//! Families by file: [`established`], [`handshake`] (SYN-SENT, SYN-RCVD), [`listener`],
+//! [`closing`] (FIN-WAIT-1 to TIME-WAIT), [`icmp`] and [`burst`] (the challenge ACK limit).
+
+mod established;
+mod handshake;
+mod listener;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sockerr_harness::trial::SERVER_PORT;
+use sockerr_harness::trial::inject::Sent;
+use sockerr_harness::{Direction, Endpoint, Events, ScriptResult, SetupError, Trial};
+
+use crate::scenario::Scenario;
+
+pub fn scenarios() -> Vec<Scenario> {
+    [established::scenarios(), handshake::scenarios(), listener::scenarios()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The RFC 5961 sources every family cites.
+const RFC5961: &str = "RFC 5961 §3.2 (a reset whose sequence number is in the window but not exactly RCV.NXT is answered with a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>)";
+
+/// What every forged scenario tells a client about a reset.
+const RESET_GUIDANCE: &str = "A reset proves only that some host on the path sent one: a stack that follows RFC 5961 accepts it only at exactly RCV.NXT, so an off-by-window forgery is answered with a challenge ACK and the connection lives on. ECONNRESET means the connection is gone, not who ended it: retry idempotent requests on a new connection.";
+
+/// A quarter of the sequence space: a number this far behind RCV.NXT is out of any window.
+pub(super) const FAR: u32 = 1 << 30;
+
+/// The addresses of a connection: the client's end and the server's.
+pub(super) fn ends(t: &Trial, client: &Endpoint) -> Result<(SocketAddr, SocketAddr), SetupError> {
+    let local = client
+        .local_addr()
+        .ok_or_else(|| SetupError::Other(format!("{} has no local address", client.actor())))?;
+    Ok((local, t.server_addr(SERVER_PORT)))
+}
+
+/// What `from` sent to `to` as the capture saw it; an error when it saw nothing.
+pub(super) fn sent(t: &mut Trial, from: SocketAddr, to: SocketAddr) -> Result<Sent, SetupError> {
+    t.sent(from, to)
+        .ok_or_else(|| SetupError::Other(format!("the capture saw nothing from {from} to {to}")))
+}
+
+/// Half the window `receiver` last advertised (unscaled, so at most half the real window):
+/// an offset from RCV.NXT that is in the window but not exact.
+pub(super) fn half_window(receiver: &Sent) -> u32 {
+    (u32::from(receiver.win) / 2).max(1)
+}
+
+/// Whether the connection survived, seen by the program and on the wire: the victim's poll#1
+/// (no wait), then the peer sends data (write#1), the victim's host answers it (an ACK if the
+/// connection lives, a reset if not), and the victim reads (read#1, non-blocking).
+pub(super) fn survival(t: &mut Trial, victim: &mut Endpoint, peer: &mut Endpoint, towards_victim: Direction) -> ScriptResult {
+    victim.socket()?.set_nonblocking(true)?;
+    victim.poll(Events::IN | Events::OUT | Events::RDHUP, Duration::ZERO);
+    peer.write(b"probe");
+    let answering = towards_victim.reverse();
+    t.wait_for_wire("the victim's host answers the peer's data", |segments| {
+        let Some(data) = segments
+            .iter()
+            .rposition(|s| s.dir == towards_victim && s.len > 0 && !s.injected)
+        else {
+            return false;
+        };
+        segments[data..].iter().any(|s| s.dir == answering && !s.injected)
+    });
+    victim.read(64);
+    Ok(())
+}
