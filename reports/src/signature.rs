@@ -392,6 +392,7 @@ mod tests {
                 ],
                 drops: 0,
                 pcap: Some(format!("pcap/run{run}.pcapng")),
+                not_captured: None,
             },
             mismatches: Vec::new(),
             error: None,
