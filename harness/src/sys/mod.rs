@@ -25,6 +25,11 @@ pub use windows::*;
 #[cfg(not(target_os = "linux"))]
 mod without_linux;
 
+#[cfg(unix)]
+mod uname;
+#[cfg(unix)]
+pub use uname::kernel_release;
+
 use std::net::SocketAddr;
 
 /// What became of a write made by a child process.

@@ -46,3 +46,9 @@ pub fn process_cpu() -> std::time::Duration {
 pub fn peak_rss_kib() -> u64 {
     0
 }
+
+/// The Windows build is not read (RtlGetVersion is not called): empty, and the report's
+/// operating system says `windows`.
+pub fn kernel_release() -> String {
+    String::new()
+}
