@@ -18,7 +18,10 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::capture::{CaptureSource, Receiving};
+#[cfg(target_os = "linux")]
+use crate::capture::CaptureSource;
+use crate::capture::Receiving;
+#[cfg(target_os = "linux")]
 use crate::sandbox::netlink::{self, Netlink};
 use crate::sys;
 
@@ -275,6 +278,14 @@ impl Offered {
     }
 
     /// Runs every probe in the calling thread's namespace, a fresh one.
+    /// Without namespaces there is nothing to probe them in ([`sys::in_fresh_namespace`]
+    /// fails first).
+    #[cfg(not(target_os = "linux"))]
+    fn probe_here() -> Offered {
+        Offered::none("network namespaces need Linux")
+    }
+
+    #[cfg(target_os = "linux")]
     fn probe_here() -> Offered {
         let mut found = Offered::none("not probed");
         found.netlink_notifications = netlink::notifications();

@@ -12,6 +12,9 @@ pub mod prerequisite;
 pub mod record;
 #[cfg(target_os = "linux")]
 pub mod runtime;
+#[cfg(not(target_os = "linux"))]
+#[path = "runtime/elsewhere.rs"]
+pub mod runtime;
 pub mod sandbox;
 pub mod sockopt;
 pub mod sys;

@@ -256,9 +256,7 @@ impl Platform {
 
     /// Operating system, kernel and architecture; nothing else.
     fn facts() -> Platform {
-        let kernel = nix::sys::utsname::uname()
-            .map(|u| u.release().to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let kernel = crate::sys::kernel_release();
         Platform {
             os: std::env::consts::OS.to_string(),
             kernel,

@@ -226,6 +226,9 @@ pub struct Wire {
     /// The pcapng file of this trial, relative to the report, when one was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pcap: Option<String>,
+    /// Why no capture ran, when none did (the `host` topology without packet capture).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_captured: Option<String>,
 }
 
 /// One event-driven wait of a trial (for a packet, for readiness) and whether it was met

@@ -38,6 +38,10 @@ pub enum Topology {
     /// Client, router and server namespaces, each pair joined by a veth pair, the router
     /// forwarding between two subnets: ICMP errors come from a real router on the path.
     Routed,
+    /// The machine's own loopback (127.0.0.1, ::1) with ports the kernel picks: no namespace,
+    /// no sysctl, no firewall. The one topology of platforms without network namespaces; on
+    /// Linux it runs only when asked for (`--topology host`), as it shares the host's stack.
+    Host,
 }
 
 impl Topology {
@@ -59,6 +63,7 @@ impl Topology {
         match self {
             Topology::Loopback | Topology::TwoHosts => &[Need::Namespaces],
             Topology::Routed => &ROUTED,
+            Topology::Host => &[],
         }
     }
 
@@ -67,6 +72,7 @@ impl Topology {
             Topology::Loopback => "loopback",
             Topology::TwoHosts => "two_hosts",
             Topology::Routed => "routed",
+            Topology::Host => "host",
         }
     }
 }

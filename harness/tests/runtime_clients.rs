@@ -7,6 +7,8 @@
 //! A runtime that is missing skips its tests with the reason, unless `SOCKERR_REQUIRE_ALL=1`
 //! (CI installs every runtime), where it fails them.
 
+#![cfg(target_os = "linux")]
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 

@@ -393,6 +393,7 @@ mod tests {
                 ],
                 drops: 0,
                 pcap: Some(format!("pcap/run{run}.pcapng")),
+                not_captured: None,
             },
             mismatches: Vec::new(),
             error: None,

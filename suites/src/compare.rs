@@ -338,6 +338,7 @@ mod tests {
             ],
             drops: 0,
             pcap: None,
+            not_captured: None,
         };
         serde_json::from_value(serde_json::json!({
             "id": id,

@@ -162,6 +162,7 @@ fn zero_trials_at_once_is_refused_naming_the_least_number(#[case] command: &str)
 
 /// A reader that stops early (`sockerr list | head -1`) makes writes fail with EPIPE
 /// (pipe(7)); the command ends quietly instead of panicking.
+#[cfg(unix)]
 #[test]
 fn output_into_a_pipe_nobody_reads_ends_quietly() {
     let (reader, writer) = nix::unistd::pipe().expect("pipe");

@@ -3,6 +3,9 @@
 //! `--format json` for programs; a progress bar and colour on a terminal only (never with
 //! NO_COLOR), a line per trial when standard error is a file or a pipe.
 
+// Linux only: it opens pseudo-terminals with glibc's openpty.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::io::Read;

@@ -15,6 +15,9 @@
 //! a child subreaper (prctl(2) PR_SET_CHILD_SUBREAPER), so a descendant of the run that outlives
 //! it is re-parented here instead of to init, where it could not be told from anyone else's.
 
+// Linux only: pidfd_open and PR_SET_CHILD_SUBREAPER are Linux's.
+#![cfg(target_os = "linux")]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};

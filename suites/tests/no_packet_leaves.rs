@@ -12,6 +12,9 @@
 //! `lo`, to 127.0.0.1 only) and one that feeds it hand-built frames, so a checker that sees
 //! nothing cannot pass unnoticed.
 
+// Linux only: it watches the host's interfaces with AF_PACKET.
+#![cfg(target_os = "linux")]
+
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, UdpSocket};

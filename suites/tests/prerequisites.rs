@@ -3,6 +3,9 @@
 //! and the recap groups those trials under it; `--strict` turns each such skip into a
 //! failure. An output directory that cannot be written stops a run before any trial.
 
+// Linux only: the prerequisites are installed with apt-get.
+#![cfg(target_os = "linux")]
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,9 @@
 //! namespaces, veth pairs and packet sockets owned by it). Where user namespaces are not
 //! allowed, every trial is skipped with the reason and the remedy instead.
 
+// Linux only: unprivileged runs need user namespaces.
+#![cfg(target_os = "linux")]
+
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;

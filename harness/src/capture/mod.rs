@@ -36,7 +36,6 @@ mod tests;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -247,6 +246,11 @@ pub struct Capture {
     /// What follows the IP header in each packet the trial forged (see
     /// [`Capture::mark_injected`]).
     injected: Vec<Vec<u8>>,
+    /// Keep only frames to or from the server (and ICMP errors about them): on the host's own
+    /// interfaces, where other programs' packets pass too.
+    only_the_servers: bool,
+    /// Why there is no capture at all, where there is none.
+    not_captured: Option<String>,
 }
 
 fn now_ns() -> u64 {
@@ -267,6 +271,8 @@ impl Capture {
             frames: Vec::new(),
             packets: Vec::new(),
             injected: Vec::new(),
+            only_the_servers: false,
+            not_captured: None,
         }
     }
 
@@ -293,6 +299,22 @@ impl Capture {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Keeps only the frames of the trial's server (see [`Capture::set_server`]) from now on;
+    /// the others are dropped as they are drained, never written anywhere.
+    pub fn keep_only_the_servers(&mut self) {
+        self.only_the_servers = true;
+    }
+
+    /// Records that this trial's wire cannot be captured, and why.
+    pub fn not_captured(&mut self, why: String) {
+        self.not_captured = Some(why);
+    }
+
+    /// Why the wire is not captured, where it is not.
+    pub fn why_not_captured(&self) -> Option<&str> {
+        self.not_captured.as_deref()
     }
 
     /// Makes segment times count from `start` (a capture built ahead of its trial starts
@@ -356,8 +378,17 @@ impl Capture {
                 }
                 let data = buf[..info.len].to_vec();
                 let orig_len = info.orig_len.max(info.len as u32);
+                let packet = parse::parse_packet(&data, orig_len);
+                if self.only_the_servers
+                    && !packet
+                        .as_ref()
+                        .zip(self.server)
+                        .is_some_and(|(p, server)| parse::concerns(p, server))
+                {
+                    continue;
+                }
                 source.last_ts_ns = source.last_ts_ns.max(info.ts_ns);
-                self.packets.push(parse::parse_packet(&data, orig_len));
+                self.packets.push(packet);
                 self.frames.push(Frame {
                     source: index,
                     ifindex: info.ifindex,
@@ -407,7 +438,7 @@ impl Capture {
     /// held. `what` is tested at once and then each time new frames arrive, never on a timer:
     /// in between, the thread sleeps in poll(2) on the sources.
     pub fn wait_for(&mut self, deadline: Instant, mut what: impl FnMut(&[Segment]) -> bool) -> io::Result<bool> {
-        let fds: Vec<std::os::fd::RawFd> = self.sources.iter().map(|s| s.sock.as_raw_fd()).collect();
+        let fds: Vec<crate::sys::RawHandle> = self.sources.iter().map(|s| s.sock.handle()).collect();
         let mut fresh = true;
         loop {
             fresh |= self.drain()? > 0;

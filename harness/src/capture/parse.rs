@@ -258,6 +258,15 @@ fn direction_between(server: SocketAddr, src: SocketAddr, dst: SocketAddr) -> Op
     }
 }
 
+/// Whether `packet` goes to or from `server`, or is an ICMP error about such a packet.
+pub(crate) fn concerns(packet: &Packet, server: SocketAddr) -> bool {
+    match packet {
+        Packet::Tcp(p) => direction_between(server, p.src, p.dst).is_some(),
+        Packet::Udp(u) => direction_between(server, u.src, u.dst).is_some(),
+        Packet::Icmp(icmp) => direction_between(server, icmp.about_src, icmp.about_dst).is_some(),
+    }
+}
+
 /// The direction of a TCP packet relative to the server, or `None` if it is not to or from it.
 pub(crate) fn direction(server: SocketAddr, p: &TcpPacket) -> Option<Direction> {
     direction_between(server, p.src, p.dst)

@@ -571,12 +571,18 @@ mod linux {
             self.fd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
         }
     }
+
+    impl PacketSocket {
+        /// What a readiness wait is given for this socket.
+        pub fn handle(&self) -> crate::sys::RawHandle {
+            self.as_raw_fd()
+        }
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod other {
     use std::io;
-    use std::os::fd::{AsRawFd, RawFd};
 
     use super::RecvInfo;
 
@@ -611,8 +617,8 @@ mod other {
         }
     }
 
-    impl AsRawFd for PacketSocket {
-        fn as_raw_fd(&self) -> RawFd {
+    impl PacketSocket {
+        pub fn handle(&self) -> crate::sys::RawHandle {
             match *self {}
         }
     }

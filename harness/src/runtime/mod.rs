@@ -56,7 +56,10 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod api;
+
 pub use crate::record::runtime::{Answer, RuntimeStep};
+pub use api::{Api, Runtime, StartError, require_all};
 use line::Lines;
 use serde_json::{Value, json};
 
@@ -72,35 +75,7 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 /// How long a client may take to start and answer its hello (a JVM on a loaded machine).
 const HELLO_DEADLINE: Duration = Duration::from_secs(30);
 
-/// A language runtime whose clients the harness can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Runtime {
-    Java,
-    Python,
-    Go,
-    Node,
-    Rust,
-}
-
 impl Runtime {
-    pub const ALL: [Runtime; 5] = [
-        Runtime::Java,
-        Runtime::Python,
-        Runtime::Go,
-        Runtime::Node,
-        Runtime::Rust,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Runtime::Java => "Java",
-            Runtime::Python => "Python",
-            Runtime::Go => "Go",
-            Runtime::Node => "Node.js",
-            Runtime::Rust => "Rust",
-        }
-    }
-
     /// Why this runtime's clients cannot run on this machine, with the Debian package that
     /// installs what is missing; `None` when they can.
     pub fn missing(self) -> Option<String> {
@@ -143,90 +118,6 @@ pub fn stop_all() {
 fn per_process() -> bool {
     std::env::var("SOCKERR_RUNTIME_MODE").is_ok_and(|m| m == "process")
 }
-
-/// One API of a runtime: what a client session uses to make its calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Api {
-    JavaSocket,
-    JavaSocketChannel,
-    PythonSocket,
-    PythonAsyncio,
-    GoNet,
-    NodeNet,
-    NodeNetAllowHalfOpen,
-    RustStd,
-    RustTokio,
-}
-
-impl Api {
-    pub const ALL: [Api; 9] = [
-        Api::JavaSocket,
-        Api::JavaSocketChannel,
-        Api::PythonSocket,
-        Api::PythonAsyncio,
-        Api::GoNet,
-        Api::NodeNet,
-        Api::NodeNetAllowHalfOpen,
-        Api::RustStd,
-        Api::RustTokio,
-    ];
-
-    /// The name the protocol and the reports use.
-    pub fn id(self) -> &'static str {
-        match self {
-            Api::JavaSocket => "java.net.Socket",
-            Api::JavaSocketChannel => "java.nio.channels.SocketChannel",
-            Api::PythonSocket => "python.socket",
-            Api::PythonAsyncio => "python.asyncio",
-            Api::GoNet => "go.net",
-            Api::NodeNet => "node.net",
-            Api::NodeNetAllowHalfOpen => "node.net.allowHalfOpen",
-            Api::RustStd => "rust.std",
-            Api::RustTokio => "rust.tokio",
-        }
-    }
-
-    pub fn runtime(self) -> Runtime {
-        match self {
-            Api::JavaSocket | Api::JavaSocketChannel => Runtime::Java,
-            Api::PythonSocket | Api::PythonAsyncio => Runtime::Python,
-            Api::GoNet => Runtime::Go,
-            Api::NodeNet | Api::NodeNetAllowHalfOpen => Runtime::Node,
-            Api::RustStd | Api::RustTokio => Runtime::Rust,
-        }
-    }
-}
-
-impl std::fmt::Display for Api {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-/// Whether every runtime must be present (`SOCKERR_REQUIRE_ALL=1`, as CI sets it): a missing
-/// runtime then fails instead of skipping.
-pub fn require_all() -> bool {
-    std::env::var("SOCKERR_REQUIRE_ALL").is_ok_and(|v| v == "1")
-}
-
-/// Why a client could not start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StartError {
-    /// The runtime is not installed: one line, naming the package (a skip).
-    Missing(String),
-    /// It is installed but the client could not be built or started, or did not answer.
-    Failed(String),
-}
-
-impl std::fmt::Display for StartError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StartError::Missing(why) | StartError::Failed(why) => f.write_str(why),
-        }
-    }
-}
-
-impl std::error::Error for StartError {}
 
 /// Where a session's client runs.
 enum Host {

@@ -4,16 +4,27 @@
 //! The namespaces are held only by this value and by the sockets created in them, so they
 //! vanish when the trial's thread ends: there is no name to clean up and nothing on the host
 //! is touched. Links and addresses are set up through netlink, not by running `ip`.
+//!
+//! The `host` topology is the exception: no namespace at all, the host's own loopback, ports
+//! the kernel picks (see [`HostPorts`]); it changes nothing on the host and runs only when
+//! asked for, and on every platform.
 
+mod host;
+#[cfg(target_os = "linux")]
 pub mod netlink;
+
+pub use host::HostPorts;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::capture::{Capture, CaptureSource};
+use crate::capture::Capture;
+#[cfg(target_os = "linux")]
+use crate::capture::CaptureSource;
 use crate::sys::{self, NetNs};
 use crate::variant::{Family, Topology};
+#[cfg(target_os = "linux")]
 use netlink::Netlink;
 
 /// Addresses of the `two_hosts` veth pair: the benchmarking ranges (RFC 2544 198.18.0.0/15,
@@ -22,7 +33,9 @@ const CLIENT_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
 const SERVER_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
 const CLIENT_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 1);
 const SERVER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 2);
+#[cfg(target_os = "linux")]
 const CLIENT_LINK: &str = "veth-client";
+#[cfg(target_os = "linux")]
 const SERVER_LINK: &str = "veth-server";
 
 /// The `routed` topology: the client keeps its subnet (198.18.0.0/24, 2001:2::/64), the
@@ -32,9 +45,13 @@ const ROUTED_SERVER_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
 const ROUTED_SERVER_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 2);
 const ROUTER_CLIENT_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 254);
 const ROUTER_CLIENT_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 0, 0, 0, 0, 0xffff);
+#[cfg(target_os = "linux")]
 const ROUTER_SERVER_SIDE_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 254);
+#[cfg(target_os = "linux")]
 const ROUTER_SERVER_SIDE_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0xffff);
+#[cfg(target_os = "linux")]
 const ROUTER_CLIENT_LINK: &str = "veth-to-client";
+#[cfg(target_os = "linux")]
 const ROUTER_SERVER_LINK: &str = "veth-to-server";
 
 /// Addresses of the benchmarking ranges no host of any topology has: a destination the
@@ -70,16 +87,20 @@ const FORWARDING: [(&str, &str); 3] = [
 ];
 
 /// How long links may take to come up before the sandbox gives up.
-const LINK_UP_DEADLINE: Duration = Duration::from_secs(5);
+#[cfg(target_os = "linux")]
+const LINK_UP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The namespaces and captures of one trial.
 pub struct Sandbox {
     topology: Topology,
     family: Family,
-    client_ns: NetNs,
-    server_ns: NetNs,
+    /// `None` in the `host` topology, which stays in the process's own namespace.
+    client_ns: Option<NetNs>,
+    server_ns: Option<NetNs>,
     /// The router's namespace, in the `routed` topology only.
     router_ns: Option<NetNs>,
+    /// The ports of the `host` topology.
+    host_ports: Option<HostPorts>,
 }
 
 /// Writes each sysctl (`net.ipv4.tcp_rfc1337`, `1`) in the calling thread's network
@@ -99,6 +120,7 @@ pub fn apply_sysctls(sysctls: &[(String, String)]) -> io::Result<()> {
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 fn in_namespace(which: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("in {which} namespace: {e}"))
 }
@@ -117,6 +139,49 @@ impl Sandbox {
     ) -> io::Result<(Sandbox, Capture)> {
         let mut capture = Capture::new(start);
         let sandbox = match topology {
+            Topology::Host => {
+                if let Some((key, _)) = sysctls.first() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Unsupported,
+                        format!("the host topology never changes a sysctl of the host (asked for {key})"),
+                    ));
+                }
+                let ports = HostPorts::reserve(family)?;
+                host::add_capture(&mut capture);
+                Sandbox {
+                    topology,
+                    family,
+                    client_ns: None,
+                    server_ns: None,
+                    router_ns: None,
+                    host_ports: Some(ports),
+                }
+            }
+            _ => Sandbox::build_namespaces(topology, family, sysctls, &mut capture)?,
+        };
+        capture.start_sources()?;
+        Ok((sandbox, capture))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn build_namespaces(
+        _topology: Topology,
+        _family: Family,
+        _sysctls: &[(String, String)],
+        _capture: &mut Capture,
+    ) -> io::Result<Sandbox> {
+        NetNs::create().map(|ns| match ns {})
+    }
+
+    /// The namespaces of the `loopback`, `two_hosts` and `routed` topologies.
+    #[cfg(target_os = "linux")]
+    fn build_namespaces(
+        topology: Topology,
+        family: Family,
+        sysctls: &[(String, String)],
+        capture: &mut Capture,
+    ) -> io::Result<Sandbox> {
+        Ok(match topology {
             Topology::Loopback => {
                 let ns = NetNs::create()?;
                 apply_sysctls(sysctls).map_err(|e| in_namespace("the loopback", e))?;
@@ -126,9 +191,10 @@ impl Sandbox {
                 Sandbox {
                     topology,
                     family,
-                    client_ns: ns,
-                    server_ns: same,
+                    client_ns: Some(ns),
+                    server_ns: Some(same),
                     router_ns: None,
+                    host_ports: None,
                 }
             }
             Topology::TwoHosts => {
@@ -155,20 +221,21 @@ impl Sandbox {
                 Sandbox {
                     topology,
                     family,
-                    client_ns,
-                    server_ns,
+                    client_ns: Some(client_ns),
+                    server_ns: Some(server_ns),
                     router_ns: None,
+                    host_ports: None,
                 }
             }
-            Topology::Routed => Sandbox::build_routed(family, sysctls, &mut capture)?,
-        };
-        capture.start_sources()?;
-        Ok((sandbox, capture))
+            Topology::Routed => Sandbox::build_routed(family, sysctls, capture)?,
+            Topology::Host => unreachable!("the host topology has no namespaces"),
+        })
     }
 
     /// Client, router and server: a veth pair on each side of the router, which forwards
     /// between the two subnets; client and server route the benchmarking ranges through it.
     /// It needs the sysctls of [`ROUTER_SYSCTLS`] ([`Topology::needs`]).
+    #[cfg(target_os = "linux")]
     fn build_routed(family: Family, sysctls: &[(String, String)], capture: &mut Capture) -> io::Result<Sandbox> {
         let no_dad: Vec<(String, String)> = NO_DAD.iter().map(|&(k, v)| (k.into(), v.into())).collect();
         let server_ns = NetNs::create()?;
@@ -235,9 +302,10 @@ impl Sandbox {
         Ok(Sandbox {
             topology: Topology::Routed,
             family,
-            client_ns,
-            server_ns,
+            client_ns: Some(client_ns),
+            server_ns: Some(server_ns),
             router_ns: Some(router_ns),
+            host_ports: None,
         })
     }
 
@@ -252,8 +320,8 @@ impl Sandbox {
     /// The client's address in this trial's family.
     pub fn client_ip(&self) -> IpAddr {
         match (self.topology, self.family) {
-            (Topology::Loopback, Family::V6) => Ipv6Addr::LOCALHOST.into(),
-            (Topology::Loopback, Family::V4 | Family::Unix) => Ipv4Addr::LOCALHOST.into(),
+            (Topology::Loopback | Topology::Host, Family::V6) => Ipv6Addr::LOCALHOST.into(),
+            (Topology::Loopback | Topology::Host, Family::V4 | Family::Unix) => Ipv4Addr::LOCALHOST.into(),
             (_, Family::V6) => CLIENT_V6.into(),
             (_, _) => CLIENT_V4.into(),
         }
@@ -262,7 +330,7 @@ impl Sandbox {
     /// The server's address in this trial's family.
     pub fn server_ip(&self) -> IpAddr {
         match (self.topology, self.family) {
-            (Topology::Loopback, _) => self.client_ip(),
+            (Topology::Loopback | Topology::Host, _) => self.client_ip(),
             (Topology::TwoHosts, Family::V6) => SERVER_V6.into(),
             (Topology::TwoHosts, _) => SERVER_V4.into(),
             (Topology::Routed, Family::V6) => ROUTED_SERVER_V6.into(),
@@ -279,15 +347,21 @@ impl Sandbox {
         })
     }
 
+    /// The port a scenario's `port` stands for: itself in a namespace of the trial, one the
+    /// kernel picked in the `host` topology.
+    pub fn port(&self, port: u16) -> u16 {
+        self.host_ports.as_ref().map_or(port, |ports| ports.port(port))
+    }
+
     /// Moves the calling thread into the client's namespace: sockets and processes it
-    /// creates next belong to the client host.
+    /// creates next belong to the client host. In the `host` topology it stays where it is.
     pub fn enter_client(&self) -> io::Result<()> {
-        self.client_ns.enter()
+        self.client_ns.as_ref().map_or(Ok(()), NetNs::enter)
     }
 
     /// Moves the calling thread into the server's namespace.
     pub fn enter_server(&self) -> io::Result<()> {
-        self.server_ns.enter()
+        self.server_ns.as_ref().map_or(Ok(()), NetNs::enter)
     }
 
     /// Moves the calling thread into the router's namespace; fails outside the `routed`
@@ -305,6 +379,7 @@ impl Sandbox {
 
 /// Gives `link` the address of the trial's family only: the other family's address (and, for
 /// IPv6, its address and route set-up) would cost every build and serve no trial.
+#[cfg(target_os = "linux")]
 fn add_address(netlink: &mut Netlink, family: Family, link: &str, v4: Ipv4Addr, v6: Ipv6Addr) -> io::Result<()> {
     match family {
         Family::V6 => netlink.add_address(link, v6.into(), 64),

@@ -12,10 +12,23 @@ mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
 
+#[cfg(all(unix, not(target_os = "linux")))]
+mod bsd;
+#[cfg(all(unix, not(target_os = "linux")))]
+pub use bsd::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::*;
+
 #[cfg(not(target_os = "linux"))]
-mod other;
-#[cfg(not(target_os = "linux"))]
-pub use other::*;
+mod without_linux;
+
+#[cfg(unix)]
+mod uname;
+#[cfg(unix)]
+pub use uname::kernel_release;
 
 use std::net::SocketAddr;
 

@@ -43,9 +43,10 @@ impl Trial {
         self.sandbox.client_ip()
     }
 
-    /// The server's address with `port`.
+    /// The server's address with `port` (in the `host` topology, the port the kernel picked
+    /// for it: see [`crate::sandbox::HostPorts`]).
     pub fn server_addr(&self, port: u16) -> SocketAddr {
-        SocketAddr::new(self.sandbox.server_ip(), port)
+        SocketAddr::new(self.sandbox.server_ip(), self.sandbox.port(port))
     }
 
     /// An address of the server's host where nothing listens. The capture judges directions

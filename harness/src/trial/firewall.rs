@@ -65,6 +65,11 @@ impl Trial {
 
     fn nft(&mut self, host: Host, op: String, script: &str) -> ScriptResult {
         self.uses(Need::Nftables);
+        if self.topology() == crate::variant::Topology::Host {
+            return Err(SetupError::Skip(
+                "the host topology never changes the host's firewall: run it in a namespace topology".into(),
+            ));
+        }
         let offered = Offered::get();
         if let Err(why) = &offered.nftables {
             if offered.iptables.is_err() {

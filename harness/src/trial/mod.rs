@@ -168,6 +168,11 @@ impl Trial {
     }
 
     fn write_sysctl(&mut self, host: Host, key: &'static str, value: &str) -> ScriptResult {
+        if self.topology() == Topology::Host {
+            return Err(SetupError::Skip(format!(
+                "the host topology never changes the host's {key}: run it in a namespace topology"
+            )));
+        }
         self.enter(host)?;
         let default = sys::read_sysctl(key).ok();
         let written = crate::sandbox::apply_sysctls(&[(key.to_string(), value.to_string())]);

@@ -143,10 +143,11 @@ fn salvage(spec: &TrialSpec, shared: &Shared, error: String) -> Observation {
                     .map(|()| path.display().to_string())
             });
             Wire {
-                captured: true,
+                captured: capture.why_not_captured().is_none(),
                 segments: capture.segments(),
                 drops: 0,
                 pcap,
+                not_captured: capture.why_not_captured().map(str::to_string),
             }
         }
         None => Wire::default(),
@@ -243,6 +244,7 @@ where
         .take()
         .and_then(Arc::into_inner)
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner));
+    let not_captured = capture.as_ref().and_then(|c| c.why_not_captured().map(str::to_string));
     let wire = match capture.map(Capture::finish) {
         Some(Ok(result)) => {
             let pcap = spec
@@ -256,10 +258,11 @@ where
                     }
                 });
             Wire {
-                captured: true,
+                captured: not_captured.is_none(),
                 segments: result.segments,
                 drops: result.drops,
                 pcap,
+                not_captured,
             }
         }
         Some(Err(e)) => {

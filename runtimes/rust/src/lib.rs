@@ -9,7 +9,6 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
@@ -109,7 +108,7 @@ impl Api for Std {
     }
 
     fn fd(&self) -> Option<i32> {
-        self.stream.as_ref().map(AsRawFd::as_raw_fd)
+        self.stream.as_ref().and_then(descriptor)
     }
 }
 
@@ -204,7 +203,7 @@ impl Api for Tokio {
     }
 
     fn fd(&self) -> Option<i32> {
-        self.stream.as_ref().map(AsRawFd::as_raw_fd)
+        self.stream.as_ref().and_then(descriptor)
     }
 }
 
@@ -218,16 +217,35 @@ pub fn version(api: &str) -> String {
     }
 }
 
+/// The stream's descriptor, which the harness takes over with pidfd_getfd(2) on Linux; a
+/// Windows socket handle is no descriptor.
+#[cfg(unix)]
+fn descriptor<S: std::os::fd::AsRawFd>(stream: &S) -> Option<i32> {
+    Some(stream.as_raw_fd())
+}
+#[cfg(not(unix))]
+fn descriptor<S>(_stream: &S) -> Option<i32> {
+    None
+}
+
+/// The error's symbolic name (`ECONNRESET`); its number where the C library's names are not
+/// those of socket errors (Windows).
+#[cfg(unix)]
+fn errno_name(code: i32) -> String {
+    format!("{:?}", nix::errno::Errno::from_raw(code))
+}
+#[cfg(not(unix))]
+fn errno_name(code: i32) -> String {
+    format!("os error {code}")
+}
+
 fn thrown(e: &io::Error) -> Map<String, Value> {
     let code = e.raw_os_error();
     let mut o = Map::new();
     o.insert("outcome".into(), "error".into());
     o.insert("type".into(), "std::io::Error".into());
     o.insert("message".into(), e.to_string().into());
-    o.insert(
-        "code".into(),
-        code.map_or(Value::Null, |c| format!("{:?}", nix::errno::Errno::from_raw(c)).into()),
-    );
+    o.insert("code".into(), code.map_or(Value::Null, |c| errno_name(c).into()));
     o.insert("errno".into(), code.map_or(Value::Null, Value::from));
     let mut fields = json!({ "kind": format!("{:?}", e.kind()) });
     if e.get_ref().is_some_and(|inner| inner.is::<Limit>()) {

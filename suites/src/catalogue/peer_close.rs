@@ -110,7 +110,7 @@ pub(super) fn fin_acked(t: &mut Trial, receiver: &Endpoint, fin: Direction) -> R
     );
     // A runtime client may have closed its socket on the FIN already (Node.js ends its side
     // when the peer ends): nothing is left to acknowledge then.
-    if let Some(quickack) = receiver.observe(|s| s.set_tcp_quickack(true)) {
+    if let Some(quickack) = receiver.observe(sockerr_harness::sys::ack_at_once) {
         quickack?;
     }
     fin_ack_on_wire(t, fin, &format!("the {who}'s ACK of its peer's FIN"));

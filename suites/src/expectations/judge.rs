@@ -457,6 +457,7 @@ mod tests {
                 }],
                 drops: 0,
                 pcap: None,
+                not_captured: None,
             },
             ..Observation::default()
         }

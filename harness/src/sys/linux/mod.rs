@@ -34,7 +34,7 @@ pub use readiness::{epoll_once, poll_one, readable_before, wait_readable};
 pub use scm::send_with_descriptor;
 pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use socket_io::{
-    SEND_NOSIGNAL, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
+    SEND_NOSIGNAL, ack_at_once, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
     set_int_option, write,
 };
 pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
@@ -43,3 +43,6 @@ pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_state};
 
 /// A thread's kernel id.
 pub type Tid = libc::pid_t;
+
+/// What a readiness wait is given: a descriptor.
+pub type RawHandle = std::os::fd::RawFd;

@@ -101,6 +101,12 @@ pub fn int_option(socket: &Socket, option: SockOpt) -> io::Result<i32> {
     cvt(rc as libc::ssize_t).map(|_| value)
 }
 
+/// Acknowledges what has arrived at once instead of after the delayed-ACK timer
+/// (TCP_QUICKACK, tcp(7)).
+pub fn ack_at_once(socket: &Socket) -> io::Result<()> {
+    socket.set_tcp_quickack(true)
+}
+
 /// The socket's descriptor number, for showing which one a call returned.
 pub fn raw_handle(socket: &Socket) -> i64 {
     i64::from(socket.as_raw_fd())

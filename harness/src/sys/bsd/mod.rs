@@ -1,0 +1,26 @@
+//! macOS, FreeBSD and OpenBSD (the BSD socket layer they share): errno names as their C
+//! libraries define them, SIGPIPE kept off with SO_NOSIGPIPE (macOS, FreeBSD) or MSG_NOSIGNAL
+//! (OpenBSD), poll(2) without POLLRDHUP, and the TCP state where the kernel exposes it
+//! (TCP_INFO on FreeBSD and OpenBSD, TCP_CONNECTION_INFO on macOS). No namespaces: only the
+//! `host` topology runs here (see `super::without_linux`).
+
+mod errno;
+mod readiness;
+mod signals;
+mod socket_io;
+mod tcp_state;
+mod usage;
+
+pub use super::without_linux::*;
+pub use errno::{errno_name, strerror};
+pub use readiness::{poll_one, readable_before, wait_readable};
+pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
+pub use socket_io::{
+    SEND_NOSIGNAL, ack_at_once, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
+    set_int_option, write,
+};
+pub use tcp_state::{tcp_bytes_acked, tcp_state};
+pub use usage::{peak_rss_kib, process_cpu};
+
+/// What a readiness wait is given: a descriptor.
+pub type RawHandle = std::os::fd::RawFd;
