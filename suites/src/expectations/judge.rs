@@ -514,6 +514,64 @@ mod tests {
         );
     }
 
+    /// A trial in which the server's reset was forged (RFC 5961 §3.2: in window, so the client
+    /// answers with a challenge ACK before the next step).
+    fn forged_observation() -> Observation {
+        let segment = |dir, flags: &str, t_us, injected| Segment {
+            dir,
+            proto: sockerr_harness::Proto::Tcp,
+            flags: flags.into(),
+            seq: 1,
+            ack: 1,
+            len: 0,
+            t_us,
+            src: String::new(),
+            dst: String::new(),
+            win: 512,
+            injected,
+        };
+        let mut inject = step("client.inject#1", None, Some(1), &[]);
+        inject.t_us = 10;
+        let mut poll = step("client.poll#1", None, Some(1), &[]);
+        poll.t_us = 40;
+        Observation {
+            steps: vec![inject, poll],
+            wire: Wire {
+                captured: true,
+                segments: vec![
+                    segment(Direction::ServerToClient, "R", 20, true),
+                    segment(Direction::ClientToServer, ".", 30, false),
+                    segment(Direction::ServerToClient, "P.", 50, false),
+                    segment(Direction::ClientToServer, ".", 60, false),
+                ],
+                ..Wire::default()
+            },
+            ..Observation::default()
+        }
+    }
+
+    #[test]
+    fn the_answer_to_a_forged_segment_is_what_its_receiver_sent_before_the_next_step() {
+        let holds = "[\"s.x\"]\nwire = { has = [\"injected server>client R\"], answer = [\"client>server .\"] }\n";
+        assert_eq!(judge(holds, &forged_observation()).mismatches, []);
+    }
+
+    /// The gate fails on a wrong expectation for a forged trial, and says what answered in
+    /// the notation the file uses.
+    #[test]
+    fn a_wrong_answer_to_a_forged_segment_fails_with_a_readable_diff() {
+        let wrong = "[\"s.x\"]\nwire = { has = [\"injected server>client R.\"], answer = [] }\n";
+        let judgement = judge(wrong, &forged_observation());
+        let text: Vec<String> = judgement.mismatches.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "wire has\n    expected  a segment injected server>client R.  (test.toml)\n    observed  none among 4 captured",
+                "wire answer\n    expected  []  (test.toml)\n    observed  [client>server .]",
+            ]
+        );
+    }
+
     #[test]
     fn each_aspect_that_differs_is_a_mismatch_of_its_own() {
         let text = "[\"s.x\"]\n\"client.write#1\" = { result = \"ECONNRESET\", signals = [], revents = [\"POLLOUT\"], tcp_state = [\"ESTABLISHED\"] }\n\

@@ -63,8 +63,11 @@ pub fn scenarios() -> Vec<Scenario> {
 
 /// A client in SYN-SENT towards a port whose SYNs the server's firewall drops (so no real
 /// answer comes), a forged segment from the server built by `forge` from the client's
-/// SND.NXT, then poll#1 (no wait) and so_error#1: is the connect still pending?
-fn at_syn_sent(t: &mut Trial, forge: impl Fn(u32, Forged) -> Forged) -> ScriptResult {
+/// SND.NXT, then poll#1 (no wait) and so_error#1: is the connect still pending? Where the
+/// forged segment carries an unacceptable ACK (`resends`), the kernel sends its SYN again
+/// two jiffies later (tcp_rcv_synsent_state_process: TCP_TIMEOUT_MIN), and the trial waits for
+/// it; close#1 then ends the connect before its regular timer (1 s) could add another SYN.
+fn at_syn_sent(t: &mut Trial, resends: bool, forge: impl Fn(u32, Forged) -> Forged) -> ScriptResult {
     let s = t.closed_port();
     t.firewall(Host::Server, Hook::Input, &format!("tcp dport {} drop", s.port()))?;
     let mut client = t.client()?;
@@ -77,11 +80,21 @@ fn at_syn_sent(t: &mut Trial, forge: impl Fn(u32, Forged) -> Forged) -> ScriptRe
     t.inject(&mut client, &forged)?;
     client.poll(Events::OUT, Duration::ZERO);
     client.so_error();
+    if resends {
+        t.wait_for_wire("the client's SYN sent again", |segments| {
+            segments
+                .iter()
+                .filter(|x| x.dir == Direction::ClientToServer && x.flags == "S")
+                .count()
+                >= 2
+        });
+    }
+    client.close();
     Ok(())
 }
 
 fn rst_bad_ack(t: &mut Trial) -> ScriptResult {
-    at_syn_sent(t, |snd_nxt, template| Forged {
+    at_syn_sent(t, true, |snd_nxt, template| Forged {
         flags: flag::RST | flag::ACK,
         ack: snd_nxt.wrapping_add(1),
         numbers: "ack=SND.NXT+1 (beyond SND.NXT)".into(),
@@ -90,7 +103,7 @@ fn rst_bad_ack(t: &mut Trial) -> ScriptResult {
 }
 
 fn rst_no_ack(t: &mut Trial) -> ScriptResult {
-    at_syn_sent(t, |_, template| Forged {
+    at_syn_sent(t, false, |_, template| Forged {
         flags: flag::RST,
         numbers: "seq=0, no ACK".into(),
         ..template
@@ -98,7 +111,7 @@ fn rst_no_ack(t: &mut Trial) -> ScriptResult {
 }
 
 fn synack_bad_ack(t: &mut Trial) -> ScriptResult {
-    at_syn_sent(t, |snd_nxt, template| Forged {
+    at_syn_sent(t, true, |snd_nxt, template| Forged {
         flags: flag::SYN | flag::ACK,
         seq: FORGED_ISS,
         ack: snd_nxt.wrapping_add(1),

@@ -7,6 +7,7 @@
 //! Families by file: [`established`], [`handshake`] (SYN-SENT, SYN-RCVD), [`listener`],
 //! [`closing`] (FIN-WAIT-1 to TIME-WAIT), [`icmp`] and [`burst`] (the challenge ACK limit).
 
+mod closing;
 mod established;
 mod handshake;
 mod listener;
@@ -21,7 +22,12 @@ use sockerr_harness::{Direction, Endpoint, Events, ScriptResult, SetupError, Tri
 use crate::scenario::Scenario;
 
 pub fn scenarios() -> Vec<Scenario> {
-    [established::scenarios(), handshake::scenarios(), listener::scenarios()]
+    [
+        established::scenarios(),
+        handshake::scenarios(),
+        listener::scenarios(),
+        closing::scenarios(),
+    ]
         .into_iter()
         .flatten()
         .collect()

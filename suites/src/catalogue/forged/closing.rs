@@ -1,0 +1,292 @@
+//! Forged resets that reach a connection while it closes: FIN-WAIT-1, FIN-WAIT-2,
+//! CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT (with tcp_rfc1337 off and on), aimed at the
+//! client as if from the server (RFC 9293 §3.10.7.4, RFC 5961 §3, RFC 1337).
+
+use std::time::Duration;
+
+use sockerr_harness::trial::inject::{Forged, Sent, flag};
+use sockerr_harness::trial::{Host, SERVER_PORT};
+use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Shut, Trial};
+
+use super::{RESET_GUIDANCE, RFC5961, ends, half_window, sent, survival};
+use crate::catalogue::peer_close::{fin_ack_on_wire, fin_acked};
+use crate::scenario::Scenario;
+
+/// The states a closing connection passes through, as the client holds them.
+#[derive(Clone, Copy)]
+enum ClosingState {
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+}
+
+impl ClosingState {
+    fn tcp_state(self) -> &'static str {
+        match self {
+            ClosingState::FinWait1 => "FIN_WAIT1",
+            ClosingState::FinWait2 => "FIN_WAIT2",
+            ClosingState::CloseWait => "CLOSE_WAIT",
+            ClosingState::Closing => "CLOSING",
+            ClosingState::LastAck => "LAST_ACK",
+        }
+    }
+}
+
+/// Which forged reset: at exactly RCV.NXT, or in the window but not exact.
+#[derive(Clone, Copy)]
+enum Reset {
+    Exact,
+    InWindow,
+}
+
+impl Reset {
+    fn forge(self, server: &Sent, client: &Sent, template: Forged) -> Forged {
+        match self {
+            Reset::Exact => Forged {
+                flags: flag::RST,
+                seq: server.snd_nxt,
+                numbers: "seq=RCV.NXT (exact)".into(),
+                ..template
+            },
+            Reset::InWindow => Forged {
+                flags: flag::RST,
+                seq: server.snd_nxt.wrapping_add(half_window(client)),
+                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
+                ..template
+            },
+        }
+    }
+}
+
+const NEEDS: &[Need] = &[Need::Nftables, Need::PacketCapture, Need::ProtocolCounters];
+const TIME_WAIT_NEEDS: &[Need] = &[
+    Need::Nftables,
+    Need::PacketCapture,
+    Need::ProtocolCounters,
+    Need::TcpTable,
+    Need::Sysctl("net.ipv4.tcp_rfc1337"),
+];
+
+/// Declares each closing-state scenario with its script.
+macro_rules! closing {
+    ($($name:ident: $id:literal, $state:expr, $reset:expr, $claim:literal;)*) => {
+        $(fn $name(t: &mut Trial) -> ScriptResult {
+            in_closing_state(t, $state, $reset)
+        })*
+        fn closing_scenarios() -> Vec<Scenario> {
+            vec![$(Scenario {
+                id: $id,
+                claim: $claim,
+                sources: &[
+                    "RFC 9293 §3.10.7.4 (second, check the RST bit: in FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT the connection is reset; in CLOSING and LAST-ACK it is closed)",
+                    RFC5961,
+                ],
+                situations: &[5, 8],
+                guidance: RESET_GUIDANCE,
+                needs: NEEDS,
+                script: $name,
+                ..Scenario::BASE
+            }),*]
+        }
+    };
+}
+
+closing! {
+    rst_exact_fin_wait_1: "forged.rst.exact.fin_wait_1", ClosingState::FinWait1, Reset::Exact,
+        "In FIN-WAIT-1 a forged reset at exactly RCV.NXT ends the connection without an answer: the next read fails with ECONNRESET.";
+    rst_in_window_fin_wait_1: "forged.rst.in_window.fin_wait_1", ClosingState::FinWait1, Reset::InWindow,
+        "In FIN-WAIT-1 a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the peer's data is read.";
+    rst_exact_fin_wait_2: "forged.rst.exact.fin_wait_2", ClosingState::FinWait2, Reset::Exact,
+        "In FIN-WAIT-2 a forged reset at exactly RCV.NXT ends the connection without an answer: the next read fails with ECONNRESET.";
+    rst_in_window_fin_wait_2: "forged.rst.in_window.fin_wait_2", ClosingState::FinWait2, Reset::InWindow,
+        "In FIN-WAIT-2 a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the peer's data is read.";
+    rst_exact_close_wait: "forged.rst.exact.close_wait", ClosingState::CloseWait, Reset::Exact,
+        "In CLOSE-WAIT a forged reset at exactly RCV.NXT ends the connection without an answer: the next write fails with EPIPE.";
+    rst_in_window_close_wait: "forged.rst.in_window.close_wait", ClosingState::CloseWait, Reset::InWindow,
+        "In CLOSE-WAIT a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the next write is accepted.";
+    rst_exact_closing: "forged.rst.exact.closing", ClosingState::Closing, Reset::Exact,
+        "In CLOSING a forged reset at exactly RCV.NXT ends the connection without an answer.";
+    rst_in_window_closing: "forged.rst.in_window.closing", ClosingState::Closing, Reset::InWindow,
+        "In CLOSING a forged reset in the window but not exact is answered with a challenge ACK and the connection stays in CLOSING.";
+    rst_exact_last_ack: "forged.rst.exact.last_ack", ClosingState::LastAck, Reset::Exact,
+        "In LAST-ACK a forged reset at exactly RCV.NXT ends the connection without an answer.";
+    rst_in_window_last_ack: "forged.rst.in_window.last_ack", ClosingState::LastAck, Reset::InWindow,
+        "In LAST-ACK a forged reset in the window but not exact is answered with a challenge ACK and the connection stays in LAST_ACK.";
+}
+
+pub fn scenarios() -> Vec<Scenario> {
+    let time_wait = Scenario {
+        sources: &[
+            "RFC 9293 §3.10.7.4 (TIME-WAIT, second, check the RST bit: close the connection)",
+            "RFC 1337 (TIME-WAIT assassination; fix F1: ignore a reset in TIME-WAIT)",
+            "ip-sysctl.rst: tcp_rfc1337; tcp_timewait_state_process (net/ipv4/tcp_minisocks.c)",
+        ],
+        situations: &[5, 8],
+        guidance: "Nothing reaches a program: the TIME-WAIT has no descriptor. A reset can end it early (tcp_rfc1337 = 0, the Linux default), after which old segments of the connection may reach a new one on the same ports; clients should let the kernel choose ports, and servers should not reconnect from their service port.",
+        needs: TIME_WAIT_NEEDS,
+        ..Scenario::BASE
+    };
+    let mut all = closing_scenarios();
+    all.extend([
+        Scenario {
+            id: "forged.rst.exact.time_wait",
+            claim: "With tcp_rfc1337 = 0 a forged reset at exactly RCV.NXT ends a TIME-WAIT without an answer: a retransmitted FIN injected next is answered with a reset by the client's host.",
+            script: rst_exact_time_wait,
+            ..time_wait.clone()
+        },
+        Scenario {
+            id: "forged.rst.in_window.time_wait",
+            claim: "With tcp_rfc1337 = 0 a forged reset in the window but not exact is ignored by a TIME-WAIT: a retransmitted FIN injected next is acknowledged.",
+            script: rst_in_window_time_wait,
+            ..time_wait.clone()
+        },
+        Scenario {
+            id: "forged.rst.exact.time_wait.rfc1337_on",
+            claim: "With tcp_rfc1337 = 1 a forged reset at exactly RCV.NXT is ignored by a TIME-WAIT: a retransmitted FIN injected next is acknowledged.",
+            script: rst_exact_time_wait_rfc1337,
+            ..time_wait.clone()
+        },
+        Scenario {
+            id: "forged.rst.in_window.time_wait.rfc1337_on",
+            claim: "With tcp_rfc1337 = 1 a forged reset in the window but not exact is ignored by a TIME-WAIT: a retransmitted FIN injected next is acknowledged.",
+            script: rst_in_window_time_wait_rfc1337,
+            ..time_wait
+        },
+    ]);
+    all
+}
+
+/// The server's firewall drops every FIN the client sends, so the client's FIN is never
+/// acknowledged and its side stays in FIN-WAIT-1, CLOSING or LAST-ACK.
+fn drop_client_fins(t: &mut Trial) -> ScriptResult {
+    t.firewall(
+        Host::Server,
+        Hook::Input,
+        &format!("tcp dport {SERVER_PORT} tcp flags & fin == fin drop"),
+    )
+}
+
+/// Brings the client's side of a connected pair to `state`.
+fn reach(t: &mut Trial, state: ClosingState, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
+    match state {
+        ClosingState::FinWait1 => {
+            drop_client_fins(t)?;
+            client.shutdown(Shut::Write);
+        }
+        ClosingState::FinWait2 => {
+            client.shutdown(Shut::Write);
+            fin_acked(t, server, Direction::ClientToServer)?;
+        }
+        ClosingState::CloseWait => {
+            server.shutdown(Shut::Write);
+            fin_acked(t, client, Direction::ServerToClient)?;
+        }
+        ClosingState::Closing => {
+            drop_client_fins(t)?;
+            client.shutdown(Shut::Write);
+            server.shutdown(Shut::Write);
+        }
+        ClosingState::LastAck => {
+            server.shutdown(Shut::Write);
+            fin_acked(t, client, Direction::ServerToClient)?;
+            drop_client_fins(t)?;
+            client.shutdown(Shut::Write);
+        }
+    }
+    t.wait_for_state(client, state.tcp_state());
+    Ok(())
+}
+
+/// A connected pair whose client reaches `state`, a forged reset from the server, then what
+/// is left: where the server can still send, [`survival`]; in CLOSE-WAIT the client sends
+/// (send#1, the server's host answers) and reads; in CLOSING and LAST-ACK, where neither can
+/// send, the client polls (poll#1, no wait) and reads (read#1, non-blocking).
+fn in_closing_state(t: &mut Trial, state: ClosingState, reset: Reset) -> ScriptResult {
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    reach(t, state, &mut client, &mut server)?;
+    let (c, s) = ends(t, &client)?;
+    let (server_sent, client_sent) = (sent(t, s, c)?, sent(t, c, s)?);
+    let forged = reset.forge(&server_sent, &client_sent, Forged::from(Host::Server, s, c));
+    t.inject(&mut client, &forged)?;
+    match state {
+        ClosingState::FinWait1 | ClosingState::FinWait2 => survival(t, &mut client, &mut server, Direction::ServerToClient),
+        ClosingState::CloseWait => {
+            client.socket()?.set_nonblocking(true)?;
+            client.poll(Events::IN | Events::OUT | Events::RDHUP, Duration::ZERO);
+            if client.send_nosignal(b"probe").succeeded() {
+                t.wait_for_wire("the server's host answers the client's data", |segments| {
+                    segments
+                        .iter()
+                        .rposition(|x| x.dir == Direction::ClientToServer && x.len > 0)
+                        .is_some_and(|data| segments[data..].iter().any(|x| x.dir == Direction::ServerToClient))
+                });
+            }
+            client.read(64);
+            Ok(())
+        }
+        ClosingState::Closing | ClosingState::LastAck => {
+            client.socket()?.set_nonblocking(true)?;
+            client.poll(Events::IN | Events::OUT | Events::RDHUP, Duration::ZERO);
+            client.read(64);
+            Ok(())
+        }
+    }
+}
+
+fn rst_exact_time_wait(t: &mut Trial) -> ScriptResult {
+    in_time_wait(t, "0", Reset::Exact)
+}
+
+fn rst_in_window_time_wait(t: &mut Trial) -> ScriptResult {
+    in_time_wait(t, "0", Reset::InWindow)
+}
+
+fn rst_exact_time_wait_rfc1337(t: &mut Trial) -> ScriptResult {
+    in_time_wait(t, "1", Reset::Exact)
+}
+
+fn rst_in_window_time_wait_rfc1337(t: &mut Trial) -> ScriptResult {
+    in_time_wait(t, "1", Reset::InWindow)
+}
+
+/// The client closes first and its host holds the connection in TIME-WAIT. The server's host
+/// is then kept out (its firewall drops what the client's host sends it: it would answer the
+/// TIME-WAIT's ACKs with resets of its own). A forged reset (inject#1), then a retransmission
+/// of the server's FIN (inject#2): a live TIME-WAIT acknowledges it, a gone one has the
+/// client's host answer with a reset.
+fn in_time_wait(t: &mut Trial, rfc1337: &str, reset: Reset) -> ScriptResult {
+    t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
+    let (mut client, mut server, _listener) = t.connected_pair()?;
+    let (c, s) = ends(t, &client)?;
+    client.close();
+    fin_acked(t, &server, Direction::ClientToServer)?;
+    server.read(64);
+    server.close();
+    fin_ack_on_wire(t, Direction::ServerToClient, "the client's ACK of the server's FIN");
+    t.wait_for_tcp_table(
+        Host::Client,
+        "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
+        |table| table.iter().any(|e| e.local == c && e.state == "TIME_WAIT"),
+    )?;
+    t.firewall(Host::Server, Hook::Input, &format!("tcp dport {SERVER_PORT} drop"))?;
+    let (server_sent, client_sent) = (sent(t, s, c)?, sent(t, c, s)?);
+    let forged = reset.forge(&server_sent, &client_sent, Forged::from(Host::Server, s, c));
+    t.inject(&mut client, &forged)?;
+    let fin_again = Forged {
+        flags: flag::FIN | flag::ACK,
+        seq: server_sent.snd_nxt.wrapping_sub(1),
+        ack: client_sent.snd_nxt,
+        numbers: "seq=RCV.NXT-1 ack=SND.NXT (the server's FIN again)".into(),
+        ..Forged::from(Host::Server, s, c)
+    };
+    t.inject(&mut client, &fin_again)?;
+    t.wait_for_wire("the client's host answers the FIN sent again", |segments| {
+        let Some(fin) = segments.iter().rposition(|x| x.injected) else {
+            return false;
+        };
+        segments[fin..].iter().any(|x| x.dir == Direction::ClientToServer)
+    });
+    Ok(())
+}
