@@ -174,6 +174,37 @@ pub fn plan(scenarios: &[Scenario]) -> Vec<Planned<'_>> {
         .collect()
 }
 
+/// The trials of [`plan`] in one topology: for the `host` topology, every scenario that can
+/// run there ([`Scenario::runs_on_host`]) in each of its families, natively (runtime clients
+/// run in the namespace topologies); `None`: [`plan`] itself.
+pub fn plan_in(scenarios: &[Scenario], topology: Option<Topology>) -> Vec<Planned<'_>> {
+    match topology {
+        None => plan(scenarios),
+        Some(Topology::Host) => scenarios
+            .iter()
+            .filter(|scenario| scenario.runs_on_host())
+            .flat_map(|scenario| {
+                scenario.families.iter().map(move |&family| Planned {
+                    scenario,
+                    family,
+                    topology: Topology::Host,
+                    client: None,
+                })
+            })
+            .collect(),
+        Some(topology) => plan(scenarios)
+            .into_iter()
+            .filter(|planned| planned.topology == topology)
+            .collect(),
+    }
+}
+
+/// The topology a run takes when none is asked for: all of the catalogue's where there are
+/// network namespaces (Linux), else the `host` topology, the only one there is.
+pub fn default_topology() -> Option<Topology> {
+    (!cfg!(target_os = "linux")).then_some(Topology::Host)
+}
+
 /// The pcapng file name of a trial: its id.
 pub fn pcap_file_name(id: &str) -> String {
     format!("{id}.pcapng")

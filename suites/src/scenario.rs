@@ -106,6 +106,19 @@ impl Scenario {
         format!("{}.{}.{}", self.id, family, topology)
     }
 
+    /// Whether the scenario can run in the `host` topology: it runs on a loopback (its
+    /// topologies include `loopback`) and needs nothing the host topology never does or
+    /// cannot scope to one trial: no firewall, no sysctl, no protocol counters (other
+    /// programs' packets count there too). The TCP table is read only, and every look at it
+    /// picks the trial's own addresses and ports.
+    pub fn runs_on_host(&self) -> bool {
+        self.topologies.contains(&Topology::Loopback)
+            && self
+                .needs
+                .iter()
+                .all(|need| !matches!(need, Need::Nftables | Need::Sysctl(_) | Need::ProtocolCounters))
+    }
+
     /// Everything a trial of this scenario in `topology` needs: the topology's own needs,
     /// then the declared ones.
     pub fn needs_in(&self, topology: Topology) -> impl Iterator<Item = Need> + '_ {

@@ -153,12 +153,13 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     };
     enter_time_wait(t, &mut client, &mut server)?;
     listener.close();
+    let service = t.server_addr(SERVER_PORT).port();
     // The server's side leaves LAST_ACK when the client's last ACK is processed, which may
     // be after that ACK is on the wire; until then the port is taken (bind: EADDRINUSE).
     t.wait_for_tcp_table(
         Host::Server,
         "the server's host holds nothing on its service port any more (/proc/net/tcp)",
-        |table| !table.iter().any(|e| e.local.port() == SERVER_PORT),
+        |table| !table.iter().any(|e| e.local.port() == service),
     )?;
     let mut again = t.server_socket("server2")?;
     again.bind(&t.server_addr(SERVER_PORT));

@@ -3,6 +3,7 @@
 //! make sure the output directory can be written. Anything wrong stops the command there
 //! (exit status 2), with nothing written.
 
+use sockerr_harness::Topology;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -34,12 +35,25 @@ pub struct FilterArgs {
     /// named (exit status 2).
     #[arg(long, value_name = "PATTERN")]
     pub filter: Vec<String>,
+    /// Only the trials of this topology: loopback, two_hosts, routed, or host (the machine's
+    /// own loopback, no namespace: every scenario that can run there; on Linux only when
+    /// asked for) [default: every namespace topology on Linux, host elsewhere].
+    #[arg(long, value_name = "NAME", value_parser = parse_topology)]
+    pub topology: Option<Topology>,
+}
+
+fn parse_topology(name: &str) -> Result<Topology, String> {
+    [Topology::Loopback, Topology::TwoHosts, Topology::Routed, Topology::Host]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+        .ok_or_else(|| format!("no topology {name}: loopback, two_hosts, routed or host"))
 }
 
 impl FilterArgs {
     /// The trials of `scenarios` this names, in catalogue order.
     pub fn select<'a>(&self, scenarios: &'a [Scenario]) -> anyhow::Result<Selection<'a>> {
-        Ok(selection::select(&runner::plan(scenarios), &self.filter)?)
+        let topology = self.topology.or_else(runner::default_topology);
+        Ok(selection::select(&runner::plan_in(scenarios, topology), &self.filter)?)
     }
 }
 
