@@ -18,11 +18,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-#[cfg(target_os = "linux")]
-use crate::capture::CaptureSource;
 use crate::capture::Receiving;
-#[cfg(target_os = "linux")]
-use crate::sandbox::netlink::{self, Netlink};
 use crate::sys;
 
 /// One thing a trial may need.
@@ -256,7 +252,7 @@ impl Offered {
     }
 
     /// Nothing available, for the reason given.
-    fn none(why: &str) -> Offered {
+    pub(crate) fn none(why: &str) -> Offered {
         let no = || Err(why.to_string());
         Offered {
             packet_capture: no(),
@@ -277,72 +273,10 @@ impl Offered {
         }
     }
 
-    /// Runs every probe in the calling thread's namespace, a fresh one.
-    /// Without namespaces there is nothing to probe them in ([`sys::in_fresh_namespace`]
-    /// fails first).
-    #[cfg(not(target_os = "linux"))]
+    /// Runs every probe in the calling thread's namespace, a fresh one (where the platform
+    /// has none, every capability is missing with the reason).
     fn probe_here() -> Offered {
-        Offered::none("network namespaces need Linux")
-    }
-
-    #[cfg(target_os = "linux")]
-    fn probe_here() -> Offered {
-        let mut found = Offered::none("not probed");
-        found.netlink_notifications = netlink::notifications();
-        found.local_route_lookups = netlink::local_route_lookups();
-        found.nftables = sys::probe(Need::Nftables).map_err(|m| m.to_string());
-        found.iptables = sys::probe_iptables();
-        found.task_syscall = match sys::can_see_sleeping_calls() {
-            true => Ok(()),
-            false => Err(
-                "`/proc/<pid>/task/<tid>/syscall` cannot be read: a blocked call is known by the thread's state alone"
-                    .into(),
-            ),
-        };
-        found.task_state = match sys::can_see_thread_states() {
-            true => Ok(()),
-            false => Err("`/proc/<pid>/task/<tid>/stat` gives no state".into()),
-        };
-        let lo_up = Netlink::open()
-            .and_then(|mut nl| {
-                nl.set_up("lo")?;
-                nl.wait_until_up("lo", std::time::Instant::now() + std::time::Duration::from_secs(5))
-            })
-            .map_err(|e| format!("lo did not come up: {e}"));
-        match CaptureSource::open("probe") {
-            Err(e) => {
-                let why = format!("no packet socket: {e}");
-                found.packet_capture = Err(why.clone());
-                found.packet_ring = Err(why.clone());
-                found.packet_drop_count = Err(why);
-            }
-            Ok(source) => {
-                found.packet_capture = Ok(());
-                found.capture_method = Some(source.receiving());
-                found.packet_ring = match source.ring_refused() {
-                    None => Ok(()),
-                    Some(why) => Err(format!("refused ({why}): capturing with recvmsg(2)")),
-                };
-                found.packet_drop_count = source
-                    .take_drops()
-                    .map(|_| ())
-                    .map_err(|e| format!("PACKET_STATISTICS: {e}"));
-            }
-        }
-        match lo_up.clone().and_then(|()| sys::probe_tcp_exchange()) {
-            Ok(tcp) => {
-                found.tcp_info_len = tcp.info_len;
-                found.tcp_info_bytes_acked = tcp.bytes_acked;
-                found.tcp_table_time_wait = tcp.time_wait_listed;
-            }
-            Err(why) => {
-                found.tcp_info_bytes_acked = Err(why.clone());
-                found.tcp_table_time_wait = Err(why);
-            }
-        }
-        found.udp_error_queue = lo_up.clone().and_then(|()| sys::probe_udp_error_queue());
-        found.poll_rdhup_wakeup = lo_up.and_then(|()| sys::probe_poll_rdhup_wakeup());
-        found
+        sys::probe_offered()
     }
 
     /// Every capability as a report lists it.

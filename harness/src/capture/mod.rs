@@ -29,7 +29,6 @@
 
 mod parse;
 mod pcapng;
-mod socket;
 #[cfg(all(test, target_os = "linux"))]
 mod tests;
 
@@ -40,16 +39,17 @@ use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::record::{Segment, Step};
+use crate::sys;
 
 /// Bytes kept of each frame (Ethernet header included); enough for every header of a TCP
 /// segment, not for its payload.
-pub const SNAPLEN: u32 = socket::SNAPLEN;
+pub const SNAPLEN: u32 = sys::packet_socket::SNAPLEN;
 
 /// Frames a source holds between two drains ([`Capture::poll_new`], [`Capture::wait_for`],
 /// [`Capture::finish`]); the kernel drops and counts those that find the ring full.
-pub const RING_FRAMES: usize = socket::RING_FRAMES;
+pub const RING_FRAMES: usize = sys::packet_socket::RING_FRAMES;
 
-pub use socket::Receiving;
+pub use crate::sys::packet_socket::Receiving;
 
 /// Flags in tcpdump's notation (`S.`, `R`, `none`), as segments show them.
 pub fn flags_notation(flags: u8) -> String {
@@ -60,7 +60,7 @@ pub fn flags_notation(flags: u8) -> String {
 /// background: releasing one waits for an RCU grace period), for at most `limit`; says
 /// whether they all are. Call it before checking for leaked descriptors or namespaces.
 pub fn settle_releases(limit: std::time::Duration) -> bool {
-    socket::settle_releases(limit)
+    sys::packet_socket::settle_releases(limit)
 }
 
 /// A packet socket in one network namespace: every IPv4 and IPv6 frame sent by any interface
@@ -68,7 +68,7 @@ pub fn settle_releases(limit: std::time::Duration) -> bool {
 #[derive(Debug)]
 pub struct CaptureSource {
     name: String,
-    sock: socket::PacketSocket,
+    sock: sys::packet_socket::PacketSocket,
     /// `name:ifname` by interface index, looked up once per interface.
     interfaces: HashMap<i32, String>,
     /// Timestamp of the last frame taken, which the next one may not precede.
@@ -94,7 +94,7 @@ impl CaptureSource {
     pub fn prepare(name: &str) -> io::Result<CaptureSource> {
         Ok(CaptureSource {
             name: name.to_string(),
-            sock: socket::PacketSocket::open()?,
+            sock: sys::packet_socket::PacketSocket::open()?,
             interfaces: HashMap::new(),
             last_ts_ns: 0,
             forwarder: false,
@@ -107,7 +107,7 @@ impl CaptureSource {
     pub fn open_without_ring(name: &str) -> io::Result<CaptureSource> {
         let mut source = CaptureSource {
             name: name.to_string(),
-            sock: socket::PacketSocket::open_without_ring()?,
+            sock: sys::packet_socket::PacketSocket::open_without_ring()?,
             interfaces: HashMap::new(),
             last_ts_ns: 0,
             forwarder: false,

@@ -22,7 +22,7 @@ use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeade
 use pcap_file::{DataLink, PcapError};
 
 use super::Frame;
-use super::socket::SNAPLEN;
+use super::SNAPLEN;
 
 /// `if_tsresol` of every interface: 10^-9 s.
 const TSRESOL_NANOS: u8 = 9;

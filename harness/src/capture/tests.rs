@@ -23,33 +23,11 @@ fn in_fresh_netns<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     .unwrap()
 }
 
-/// Brings an interface of the calling thread's namespace up with SIOCSIFFLAGS.
+/// Brings an interface of the calling thread's namespace up.
 fn set_up(ifname: &str) {
-    // SAFETY: plain socket(2); the descriptor is closed below.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-    assert!(fd >= 0, "socket: {}", io::Error::last_os_error());
-    // SAFETY: ifreq is plain old data; zeroed is valid.
-    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-    for (dst, &src) in ifr.ifr_name.iter_mut().zip(ifname.as_bytes()) {
-        *dst = src as libc::c_char;
-    }
-    // SAFETY: `ifr` is a valid ifreq for both ioctls; `fd` is ours.
-    unsafe {
-        assert_eq!(
-            libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut ifr),
-            0,
-            "{}",
-            io::Error::last_os_error()
-        );
-        ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-        assert_eq!(
-            libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &mut ifr),
-            0,
-            "{}",
-            io::Error::last_os_error()
-        );
-        libc::close(fd);
-    }
+    crate::sys::netlink::Netlink::open()
+        .and_then(|mut netlink| netlink.set_up(ifname))
+        .unwrap_or_else(|e| panic!("{ifname} up: {e}"));
 }
 
 /// (direction, flags, seq, ack, len) of each segment.

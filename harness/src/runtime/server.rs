@@ -98,7 +98,7 @@ fn start(runtime: Runtime, launch: &Launch) -> io::Result<Server> {
     let mut child = sys::in_fresh_namespace(move || {
         // With `lo` up the namespace has addresses of both families: the JDK decides once, at
         // start-up, whether IPv6 exists, from /proc/net/if_inet6 (net_util_md.c IPv6_supported).
-        crate::sandbox::netlink::Netlink::open()?.set_up("lo")?;
+        crate::sys::netlink::Netlink::open()?.set_up("lo")?;
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         sys::spawn_piped(&program, &refs, &errors)
     })??;

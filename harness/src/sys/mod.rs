@@ -5,6 +5,7 @@
 //! `target_os` itself.
 
 mod fork_gate;
+pub mod packet_socket;
 pub use fork_gate::{Forking, exclusive_close, forking};
 
 #[cfg(target_os = "linux")]
@@ -31,6 +32,16 @@ mod uname;
 pub use uname::kernel_release;
 
 use std::net::SocketAddr;
+
+/// The network namespaces of a trial's topology (see `sys::build_namespaces`): the client's
+/// and the server's (the same one in the `loopback` topology), and the router's in the
+/// `routed` one.
+#[derive(Debug)]
+pub struct Namespaces {
+    pub client: NetNs,
+    pub server: NetNs,
+    pub router: Option<NetNs>,
+}
 
 /// What became of a write made by a child process.
 #[derive(Debug)]

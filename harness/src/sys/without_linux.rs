@@ -199,3 +199,18 @@ impl RawIpSender {
         match *self {}
     }
 }
+
+/// The namespaces of the `loopback`, `two_hosts` and `routed` topologies, which need Linux.
+pub fn build_namespaces(
+    _topology: crate::variant::Topology,
+    _family: crate::variant::Family,
+    _sysctls: &[(String, String)],
+    _capture: &mut crate::capture::Capture,
+) -> io::Result<super::Namespaces> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, NO_NAMESPACES))
+}
+
+/// What the platform offers the trials: without namespaces there is nothing to probe them in.
+pub fn probe_offered() -> crate::capabilities::Offered {
+    crate::capabilities::Offered::none(NO_NAMESPACES)
+}

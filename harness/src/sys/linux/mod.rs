@@ -4,6 +4,7 @@
 mod child;
 mod errno;
 mod errqueue;
+pub mod netlink;
 mod netns;
 mod pidfd;
 mod probe;
@@ -16,6 +17,7 @@ mod socket_io;
 mod spawn;
 mod sysctl;
 mod tcp_info;
+mod topology;
 
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use errno::{errno_name, strerror};
@@ -23,7 +25,8 @@ pub use errqueue::recv_errqueue;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
 pub use probe::{
-    TcpExchange, probe, probe_iptables, probe_poll_rdhup_wakeup, probe_tcp_exchange, probe_udp_error_queue,
+    TcpExchange, probe, probe_iptables, probe_offered, probe_poll_rdhup_wakeup, probe_tcp_exchange,
+    probe_udp_error_queue,
 };
 pub use proc::{
     can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, peak_rss_kib,
@@ -40,6 +43,7 @@ pub use socket_io::{
 pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
 pub use sysctl::{read_sysctl, write_sysctl};
 pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_state};
+pub use topology::build_namespaces;
 
 /// A thread's kernel id.
 pub type Tid = libc::pid_t;

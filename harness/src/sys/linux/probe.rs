@@ -1,7 +1,9 @@
 //! What this Linux offers a trial, probed in a throw-away namespace where a namespace is
 //! involved, so that the probe touches nothing on the host.
 
-use crate::capabilities::{Missing, Need};
+use super::netlink::{self, Netlink};
+use crate::capabilities::{Missing, Need, Offered};
+use crate::capture::CaptureSource;
 use crate::sys::linux::netns::in_fresh_namespace;
 
 fn missing(what: impl Into<String>, remedy: impl Into<String>) -> Missing {
@@ -253,4 +255,65 @@ pub fn probe_iptables() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// What the platform offers the trials ([`Offered`]), probed in the calling thread's
+/// namespace, a fresh one.
+pub fn probe_offered() -> Offered {
+    let mut found = Offered::none("not probed");
+    found.netlink_notifications = netlink::notifications();
+    found.local_route_lookups = netlink::local_route_lookups();
+    found.nftables = super::probe(Need::Nftables).map_err(|m| m.to_string());
+    found.iptables = super::probe_iptables();
+    found.task_syscall = match super::can_see_sleeping_calls() {
+        true => Ok(()),
+        false => Err(
+            "`/proc/<pid>/task/<tid>/syscall` cannot be read: a blocked call is known by the thread's state alone"
+                .into(),
+        ),
+    };
+    found.task_state = match super::can_see_thread_states() {
+        true => Ok(()),
+        false => Err("`/proc/<pid>/task/<tid>/stat` gives no state".into()),
+    };
+    let lo_up = Netlink::open()
+        .and_then(|mut nl| {
+            nl.set_up("lo")?;
+            nl.wait_until_up("lo", std::time::Instant::now() + std::time::Duration::from_secs(5))
+        })
+        .map_err(|e| format!("lo did not come up: {e}"));
+    match CaptureSource::open("probe") {
+        Err(e) => {
+            let why = format!("no packet socket: {e}");
+            found.packet_capture = Err(why.clone());
+            found.packet_ring = Err(why.clone());
+            found.packet_drop_count = Err(why);
+        }
+        Ok(source) => {
+            found.packet_capture = Ok(());
+            found.capture_method = Some(source.receiving());
+            found.packet_ring = match source.ring_refused() {
+                None => Ok(()),
+                Some(why) => Err(format!("refused ({why}): capturing with recvmsg(2)")),
+            };
+            found.packet_drop_count = source
+                .take_drops()
+                .map(|_| ())
+                .map_err(|e| format!("PACKET_STATISTICS: {e}"));
+        }
+    }
+    match lo_up.clone().and_then(|()| super::probe_tcp_exchange()) {
+        Ok(tcp) => {
+            found.tcp_info_len = tcp.info_len;
+            found.tcp_info_bytes_acked = tcp.bytes_acked;
+            found.tcp_table_time_wait = tcp.time_wait_listed;
+        }
+        Err(why) => {
+            found.tcp_info_bytes_acked = Err(why.clone());
+            found.tcp_table_time_wait = Err(why);
+        }
+    }
+    found.udp_error_queue = lo_up.clone().and_then(|()| super::probe_udp_error_queue());
+    found.poll_rdhup_wakeup = lo_up.and_then(|()| super::probe_poll_rdhup_wakeup());
+    found
 }

@@ -1,6 +1,5 @@
-//! The packet socket underneath a capture source: Linux AF_PACKET, and elsewhere a stub whose
-//! `open` fails with `Unsupported`. This is the only file of the capture module that names
-//! Linux-only items, so it is the only one that tests `target_os`.
+//! The packet socket underneath a capture source ([`crate::capture`]): Linux AF_PACKET, and
+//! elsewhere a stub whose `open` fails with `Unsupported`.
 //!
 //! A socket receives through a ring mapped from the kernel (PACKET_RX_RING) where the
 //! platform has one, and otherwise frame by frame with recvmsg(2), each frame stamped by the
@@ -9,12 +8,12 @@
 //! ENOPROTOOPT. [`Receiving`] says which one a socket uses.
 
 /// Bytes kept of each frame; the rest is cut off in the kernel by the socket filter.
-pub(super) const SNAPLEN: u32 = 256;
+pub const SNAPLEN: u32 = 256;
 
 /// What one `recv` returned besides the bytes.
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-pub(super) struct RecvInfo {
+pub struct RecvInfo {
     /// Bytes written into the caller's buffer (at most `SNAPLEN`).
     pub len: usize,
     /// Interface the frame went through, in the socket's namespace.
@@ -29,7 +28,7 @@ pub(super) struct RecvInfo {
 }
 
 /// Frames a source holds between two drains; more are dropped and counted as drops.
-pub(super) const RING_FRAMES: usize = 1024;
+pub const RING_FRAMES: usize = 1024;
 
 /// How a packet socket receives its frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,13 +57,13 @@ impl Receiving {
 }
 
 #[cfg(target_os = "linux")]
-pub(super) use linux::{PacketSocket, settle_releases};
+pub use linux::{PacketSocket, settle_releases};
 #[cfg(not(target_os = "linux"))]
-pub(super) use other::PacketSocket;
+pub use other::PacketSocket;
 
 /// Without packet sockets there is nothing to release.
 #[cfg(not(target_os = "linux"))]
-pub(super) fn settle_releases(_limit: std::time::Duration) -> bool {
+pub fn settle_releases(_limit: std::time::Duration) -> bool {
     true
 }
 
@@ -315,7 +314,7 @@ mod linux {
     }
 
     #[derive(Debug)]
-    pub(in crate::capture) struct PacketSocket {
+    pub struct PacketSocket {
         // Both are `Some` until the socket is dropped, except the ring, which is `None` until
         // [`PacketSocket::start`] (and stays `None` when the socket receives with recvmsg).
         // The ring is unmapped before the socket is closed.
@@ -588,7 +587,7 @@ mod other {
 
     /// Never constructed: `open` always fails.
     #[derive(Debug)]
-    pub(in crate::capture) enum PacketSocket {}
+    pub enum PacketSocket {}
 
     impl PacketSocket {
         pub fn start(&mut self) -> io::Result<()> {
