@@ -7,6 +7,7 @@
 //! Families by file: [`established`], [`handshake`] (SYN-SENT, SYN-RCVD), [`listener`],
 //! [`closing`] (FIN-WAIT-1 to TIME-WAIT), [`icmp`] and [`burst`] (the challenge ACK limit).
 
+mod burst;
 mod closing;
 mod established;
 mod handshake;
@@ -29,6 +30,7 @@ pub fn scenarios() -> Vec<Scenario> {
         listener::scenarios(),
         closing::scenarios(),
         icmp::scenarios(),
+        burst::scenarios(),
     ]
         .into_iter()
         .flatten()
