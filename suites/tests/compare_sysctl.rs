@@ -168,6 +168,92 @@ fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose
     assert_eq!(host_sysctl(key), host_before, "the host's {key} changed");
 }
 
+/// RFC 5961 §10 and ip-sysctl.rst (tcp_invalid_ratelimit): forged.challenge_ack.burst pins
+/// the per-socket limit at its default (500 ms) unless the run overrides it; with the
+/// override at 0 every reset of the burst is answered, so the comparison differs in the wire
+/// of those trials and nowhere else, and each trial records the override as its knob.
+#[test]
+fn a_burst_run_with_tcp_invalid_ratelimit_overridden_to_zero_differs_only_in_the_challenge_acks_on_the_wire() {
+    if sockerr_harness::prerequisite::unmet(sockerr_harness::sys::namespaces_unavailable()) {
+        return;
+    }
+    let key = "net.ipv4.tcp_invalid_ratelimit";
+    let host_before = host_sysctl(key);
+    let scenarios = catalogue::all();
+    let planned: Vec<_> = runner::plan(&scenarios)
+        .into_iter()
+        .filter(|p| p.scenario.id == "forged.challenge_ack.burst" && p.client.is_none())
+        .collect();
+    assert_eq!(planned.len(), 4, "v4 and v6, loopback and two_hosts");
+    let expectations = Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations");
+    let run = |sysctls: Vec<(String, String)>| {
+        let platform = Platform::probe_with(&sysctls).expect("the override is accepted");
+        let config = RunConfig {
+            expectations: expectations.clone(),
+            sysctls,
+            ..RunConfig::default()
+        };
+        Report::new(
+            platform,
+            Some(expectations.origin()),
+            runner::run_all(&planned, &config, 2),
+        )
+    };
+    let plain = run(Vec::new());
+    let overridden = run(overrides(&[(key, "0")]));
+    let challenge_acks = |t: &TrialReport| {
+        t.wire
+            .segments
+            .iter()
+            .filter(|s| s.dir.as_str() == "client>server" && s.flags == "." && s.seq == 1 && s.ack == 1)
+            .count()
+    };
+    for t in &plain.trials {
+        assert_eq!(t.status, Status::Pass, "{}: {:?} {:?}", t.id, t.error, t.mismatches);
+        assert!(
+            t.knobs
+                .iter()
+                .any(|k| k.name == format!("sysctl {key}") && k.value == "500"),
+            "{}: {:?}",
+            t.id,
+            t.knobs
+        );
+    }
+    for t in &overridden.trials {
+        assert_eq!(
+            t.status,
+            Status::Fail,
+            "{}: the expectation is the pinned limit's",
+            t.id
+        );
+        assert!(
+            t.knobs
+                .iter()
+                .any(|k| k.name == format!("sysctl {key}") && k.value == "0" && k.scope.ends_with("(--sysctl)")),
+            "{}: {:?}",
+            t.id,
+            t.knobs
+        );
+        // The handshake's last ACK, then one challenge ACK per forged reset.
+        assert_eq!(challenge_acks(t), 1 + 8, "{}", t.id);
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for (name, report) in [("plain.json", &plain), ("ratelimit0.json", &overridden)] {
+        let path = dir.path().join(name);
+        report.write(&path).unwrap();
+        inputs.push(Input::load(&path).expect("the report reads back"));
+    }
+    let matrix = compare::build(&inputs).unwrap();
+    let shown: BTreeSet<(String, String)> = matrix.differing().map(|r| (r.trial.clone(), r.step.clone())).collect();
+    let expected: BTreeSet<(String, String)> = plain.trials.iter().map(|t| (t.id.clone(), WIRE.to_string())).collect();
+    assert_eq!(shown, expected, "{}", matrix.summary());
+    assert_eq!(shown, differing_outcomes(&plain, &overridden));
+
+    assert_eq!(host_sysctl(key), host_before, "the host's {key} changed");
+}
+
 fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -88,6 +88,8 @@ pub struct Trial {
     capture: Arc<Mutex<Capture>>,
     log: StepLog,
     waits: Arc<Mutex<Vec<Wait>>>,
+    /// The run's sysctl overrides (`--sysctl`), already written in every namespace.
+    overrides: Vec<(String, String)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -165,6 +167,25 @@ impl Trial {
             Err(SetupError::Skip(_)) => Ok(()),
             other => other,
         }
+    }
+
+    /// [`Trial::sysctl`] for a baseline the scenario pins so that its outcome does not hang
+    /// on the machine's defaults, but that a run may change on purpose: where the run
+    /// overrides `key` (`sockerr run --sysctl`), the override stays in force and the knob
+    /// records its value; otherwise `value` is written.
+    pub fn sysctl_baseline(&mut self, host: Host, key: &'static str, value: &str) -> ScriptResult {
+        let overridden = self.overrides.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        let Some(value_in_force) = overridden else {
+            return self.sysctl(host, key, value);
+        };
+        self.uses(Need::Sysctl(key));
+        self.log.knob(Knob {
+            name: format!("sysctl {key}"),
+            scope: format!("{} (--sysctl)", host.as_str()),
+            value: value_in_force,
+            default: None,
+        });
+        Ok(())
     }
 
     fn write_sysctl(&mut self, host: Host, key: &'static str, value: &str) -> ScriptResult {

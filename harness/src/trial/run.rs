@@ -214,6 +214,7 @@ where
         capture,
         log: shared.log.clone(),
         waits: Arc::clone(&shared.waits),
+        overrides: spec.sysctls.clone(),
     };
     let setup_us = setup_started.elapsed().as_micros() as u64;
     let script_started = Instant::now();

@@ -1,4 +1,4 @@
-//! Forged resets that reach a connection while it closes: FIN-WAIT-1, FIN-WAIT-2,
+//! Forged resets and SYNs that reach a connection while it closes: FIN-WAIT-1, FIN-WAIT-2,
 //! CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT (with tcp_rfc1337 off and on), aimed at the
 //! client as if from the server (RFC 9293 §3.10.7.4, RFC 5961 §3, RFC 1337).
 
@@ -8,7 +8,7 @@ use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Shut, Trial};
 
-use super::{RESET_GUIDANCE, RFC5961, ends, half_window, sent, survival};
+use super::{FAR, RESET_GUIDANCE, RFC5961, ends, half_window, sent, survival};
 use crate::catalogue::peer_close::{fin_ack_on_wire, fin_acked};
 use crate::scenario::Scenario;
 
@@ -34,31 +34,63 @@ impl ClosingState {
     }
 }
 
-/// Which forged reset: at exactly RCV.NXT, or in the window but not exact.
+/// Which forged segment: a reset at exactly RCV.NXT, in the window but not exact, or far
+/// outside the window; or a SYN in the window.
 #[derive(Clone, Copy)]
-enum Reset {
+enum Event {
     Exact,
     InWindow,
+    OutOfWindow,
+    Syn,
 }
 
-impl Reset {
+impl Event {
     fn forge(self, server: &Sent, client: &Sent, template: Forged) -> Forged {
         match self {
-            Reset::Exact => Forged {
+            Event::Exact => Forged {
                 flags: flag::RST,
                 seq: server.snd_nxt,
                 numbers: "seq=RCV.NXT (exact)".into(),
                 ..template
             },
-            Reset::InWindow => Forged {
+            Event::InWindow => Forged {
                 flags: flag::RST,
+                seq: server.snd_nxt.wrapping_add(half_window(client)),
+                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
+                ..template
+            },
+            Event::OutOfWindow => Forged {
+                flags: flag::RST,
+                seq: server.snd_nxt.wrapping_sub(FAR),
+                numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
+                ..template
+            },
+            Event::Syn => Forged {
+                flags: flag::SYN,
                 seq: server.snd_nxt.wrapping_add(half_window(client)),
                 numbers: "seq=RCV.NXT+win/2 (in window)".into(),
                 ..template
             },
         }
     }
+
+    /// The clauses a scenario of this event in a closing state relies on.
+    fn sources(self) -> &'static [&'static str] {
+        match self {
+            Event::Exact | Event::InWindow => &[RST_IN_CLOSING, RFC5961],
+            Event::OutOfWindow => &[
+                "RFC 9293 §3.10.7.4 (first, check sequence number: an unacceptable segment with the RST bit is dropped)",
+                RFC5961,
+            ],
+            Event::Syn => &[
+                "RFC 5961 §4.2 (a SYN in a synchronized state is answered with a challenge ACK)",
+                "RFC 9293 §3.10.7.4 (fourth, check the SYN bit)",
+            ],
+        }
+    }
 }
+
+const RST_IN_CLOSING: &str = "RFC 9293 §3.10.7.4 (second, check the RST bit: in FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT the connection is reset; in CLOSING and LAST-ACK it is closed)";
 
 const NEEDS: &[Need] = &[Need::Nftables, Need::PacketCapture, Need::ProtocolCounters];
 const TIME_WAIT_NEEDS: &[Need] = &[
@@ -71,18 +103,15 @@ const TIME_WAIT_NEEDS: &[Need] = &[
 
 /// Declares each closing-state scenario with its script.
 macro_rules! closing {
-    ($($name:ident: $id:literal, $state:expr, $reset:expr, $claim:literal;)*) => {
+    ($($name:ident: $id:literal, $state:expr, $event:expr, $claim:literal;)*) => {
         $(fn $name(t: &mut Trial) -> ScriptResult {
-            in_closing_state(t, $state, $reset)
+            in_closing_state(t, $state, $event)
         })*
         fn closing_scenarios() -> Vec<Scenario> {
             vec![$(Scenario {
                 id: $id,
                 claim: $claim,
-                sources: &[
-                    "RFC 9293 §3.10.7.4 (second, check the RST bit: in FIN-WAIT-1, FIN-WAIT-2 and CLOSE-WAIT the connection is reset; in CLOSING and LAST-ACK it is closed)",
-                    RFC5961,
-                ],
+                sources: $event.sources(),
                 situations: &[5, 8],
                 guidance: RESET_GUIDANCE,
                 needs: NEEDS,
@@ -94,26 +123,46 @@ macro_rules! closing {
 }
 
 closing! {
-    rst_exact_fin_wait_1: "forged.rst.exact.fin_wait_1", ClosingState::FinWait1, Reset::Exact,
+    rst_exact_fin_wait_1: "forged.rst.exact.fin_wait_1", ClosingState::FinWait1, Event::Exact,
         "In FIN-WAIT-1 a forged reset at exactly RCV.NXT ends the connection without an answer: the next read fails with ECONNRESET.";
-    rst_in_window_fin_wait_1: "forged.rst.in_window.fin_wait_1", ClosingState::FinWait1, Reset::InWindow,
+    rst_in_window_fin_wait_1: "forged.rst.in_window.fin_wait_1", ClosingState::FinWait1, Event::InWindow,
         "In FIN-WAIT-1 a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the peer's data is read.";
-    rst_exact_fin_wait_2: "forged.rst.exact.fin_wait_2", ClosingState::FinWait2, Reset::Exact,
+    rst_exact_fin_wait_2: "forged.rst.exact.fin_wait_2", ClosingState::FinWait2, Event::Exact,
         "In FIN-WAIT-2 a forged reset at exactly RCV.NXT ends the connection without an answer: the next read fails with ECONNRESET.";
-    rst_in_window_fin_wait_2: "forged.rst.in_window.fin_wait_2", ClosingState::FinWait2, Reset::InWindow,
+    rst_in_window_fin_wait_2: "forged.rst.in_window.fin_wait_2", ClosingState::FinWait2, Event::InWindow,
         "In FIN-WAIT-2 a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the peer's data is read.";
-    rst_exact_close_wait: "forged.rst.exact.close_wait", ClosingState::CloseWait, Reset::Exact,
+    rst_exact_close_wait: "forged.rst.exact.close_wait", ClosingState::CloseWait, Event::Exact,
         "In CLOSE-WAIT a forged reset at exactly RCV.NXT ends the connection without an answer: the next write fails with EPIPE.";
-    rst_in_window_close_wait: "forged.rst.in_window.close_wait", ClosingState::CloseWait, Reset::InWindow,
+    rst_in_window_close_wait: "forged.rst.in_window.close_wait", ClosingState::CloseWait, Event::InWindow,
         "In CLOSE-WAIT a forged reset in the window but not exact is answered with a challenge ACK and the connection survives: the next write is accepted.";
-    rst_exact_closing: "forged.rst.exact.closing", ClosingState::Closing, Reset::Exact,
+    rst_exact_closing: "forged.rst.exact.closing", ClosingState::Closing, Event::Exact,
         "In CLOSING a forged reset at exactly RCV.NXT ends the connection without an answer.";
-    rst_in_window_closing: "forged.rst.in_window.closing", ClosingState::Closing, Reset::InWindow,
+    rst_in_window_closing: "forged.rst.in_window.closing", ClosingState::Closing, Event::InWindow,
         "In CLOSING a forged reset in the window but not exact is answered with a challenge ACK and the connection stays in CLOSING.";
-    rst_exact_last_ack: "forged.rst.exact.last_ack", ClosingState::LastAck, Reset::Exact,
+    rst_exact_last_ack: "forged.rst.exact.last_ack", ClosingState::LastAck, Event::Exact,
         "In LAST-ACK a forged reset at exactly RCV.NXT ends the connection without an answer.";
-    rst_in_window_last_ack: "forged.rst.in_window.last_ack", ClosingState::LastAck, Reset::InWindow,
+    rst_in_window_last_ack: "forged.rst.in_window.last_ack", ClosingState::LastAck, Event::InWindow,
         "In LAST-ACK a forged reset in the window but not exact is answered with a challenge ACK and the connection stays in LAST_ACK.";
+    rst_out_of_window_fin_wait_1: "forged.rst.out_of_window.fin_wait_1", ClosingState::FinWait1, Event::OutOfWindow,
+        "In FIN-WAIT-1 a forged reset far outside the window is dropped without an answer and the connection survives: the peer's data is read.";
+    rst_out_of_window_fin_wait_2: "forged.rst.out_of_window.fin_wait_2", ClosingState::FinWait2, Event::OutOfWindow,
+        "In FIN-WAIT-2 a forged reset far outside the window is dropped without an answer and the connection survives: the peer's data is read.";
+    rst_out_of_window_close_wait: "forged.rst.out_of_window.close_wait", ClosingState::CloseWait, Event::OutOfWindow,
+        "In CLOSE-WAIT a forged reset far outside the window is dropped without an answer and the connection survives: the next write is accepted.";
+    rst_out_of_window_closing: "forged.rst.out_of_window.closing", ClosingState::Closing, Event::OutOfWindow,
+        "In CLOSING a forged reset far outside the window is dropped without an answer and the connection stays in CLOSING.";
+    rst_out_of_window_last_ack: "forged.rst.out_of_window.last_ack", ClosingState::LastAck, Event::OutOfWindow,
+        "In LAST-ACK a forged reset far outside the window is dropped without an answer and the connection stays in LAST_ACK.";
+    syn_fin_wait_1: "forged.syn.fin_wait_1", ClosingState::FinWait1, Event::Syn,
+        "In FIN-WAIT-1 a forged SYN in the window is answered with a challenge ACK and the connection survives: the peer's data is read.";
+    syn_fin_wait_2: "forged.syn.fin_wait_2", ClosingState::FinWait2, Event::Syn,
+        "In FIN-WAIT-2 a forged SYN in the window is answered with a challenge ACK and the connection survives: the peer's data is read.";
+    syn_close_wait: "forged.syn.close_wait", ClosingState::CloseWait, Event::Syn,
+        "In CLOSE-WAIT a forged SYN in the window is answered with a challenge ACK and the connection survives: the next write is accepted.";
+    syn_closing: "forged.syn.closing", ClosingState::Closing, Event::Syn,
+        "In CLOSING a forged SYN in the window is answered with a challenge ACK and the connection stays in CLOSING.";
+    syn_last_ack: "forged.syn.last_ack", ClosingState::LastAck, Event::Syn,
+        "In LAST-ACK a forged SYN in the window is answered with a challenge ACK and the connection stays in LAST_ACK.";
 }
 
 pub fn scenarios() -> Vec<Scenario> {
@@ -203,12 +252,12 @@ fn reach(t: &mut Trial, state: ClosingState, client: &mut Endpoint, server: &mut
 /// is left: where the server can still send, [`survival`]; in CLOSE-WAIT the client sends
 /// (send#1, the server's host answers) and reads; in CLOSING and LAST-ACK, where neither can
 /// send, the client polls (poll#1, no wait) and reads (read#1, non-blocking).
-fn in_closing_state(t: &mut Trial, state: ClosingState, reset: Reset) -> ScriptResult {
+fn in_closing_state(t: &mut Trial, state: ClosingState, event: Event) -> ScriptResult {
     let (mut client, mut server, _listener) = t.connected_pair()?;
     reach(t, state, &mut client, &mut server)?;
     let (c, s) = ends(t, &client)?;
     let (server_sent, client_sent) = (sent(t, s, c)?, sent(t, c, s)?);
-    let forged = reset.forge(&server_sent, &client_sent, Forged::from(Host::Server, s, c));
+    let forged = event.forge(&server_sent, &client_sent, Forged::from(Host::Server, s, c));
     t.inject(&mut client, &forged)?;
     match state {
         ClosingState::FinWait1 | ClosingState::FinWait2 => survival(t, &mut client, &mut server, Direction::ServerToClient),
@@ -236,19 +285,19 @@ fn in_closing_state(t: &mut Trial, state: ClosingState, reset: Reset) -> ScriptR
 }
 
 fn rst_exact_time_wait(t: &mut Trial) -> ScriptResult {
-    in_time_wait(t, "0", Reset::Exact)
+    in_time_wait(t, "0", Event::Exact)
 }
 
 fn rst_in_window_time_wait(t: &mut Trial) -> ScriptResult {
-    in_time_wait(t, "0", Reset::InWindow)
+    in_time_wait(t, "0", Event::InWindow)
 }
 
 fn rst_exact_time_wait_rfc1337(t: &mut Trial) -> ScriptResult {
-    in_time_wait(t, "1", Reset::Exact)
+    in_time_wait(t, "1", Event::Exact)
 }
 
 fn rst_in_window_time_wait_rfc1337(t: &mut Trial) -> ScriptResult {
-    in_time_wait(t, "1", Reset::InWindow)
+    in_time_wait(t, "1", Event::InWindow)
 }
 
 /// The client closes first and its host holds the connection in TIME-WAIT. The server's host
@@ -256,7 +305,7 @@ fn rst_in_window_time_wait_rfc1337(t: &mut Trial) -> ScriptResult {
 /// TIME-WAIT's ACKs with resets of its own). A forged reset (inject#1), then a retransmission
 /// of the server's FIN (inject#2): a live TIME-WAIT acknowledges it, a gone one has the
 /// client's host answer with a reset.
-fn in_time_wait(t: &mut Trial, rfc1337: &str, reset: Reset) -> ScriptResult {
+fn in_time_wait(t: &mut Trial, rfc1337: &str, reset: Event) -> ScriptResult {
     t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
     let (mut client, mut server, _listener) = t.connected_pair()?;
     let (c, s) = ends(t, &client)?;

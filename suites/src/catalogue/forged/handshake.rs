@@ -1,13 +1,14 @@
 //! Forged segments during the handshake: a client in SYN-SENT (RFC 9293 §3.10.7.3) and a
-//! server's half-open connection in SYN-RECEIVED (RFC 9293 §3.10.7.4 for SYN-RECEIVED).
+//! server's half-open connection in SYN-RECEIVED (RFC 9293 §3.10.7.4 for SYN-RECEIVED): a
+//! reset exact, in the window and out of it, and a SYN.
 
 use std::time::Duration;
 
-use sockerr_harness::trial::inject::{Forged, flag};
+use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Events, Hook, Need, ScriptResult, Trial};
 
-use super::{ends, sent};
+use super::{FAR, ends, half_window, sent};
 use crate::catalogue::common::start_connect;
 use crate::scenario::Scenario;
 
@@ -17,6 +18,8 @@ const NEEDS: &[Need] = &[Need::Nftables, Need::PacketCapture, Need::ProtocolCoun
 const FORGED_ISS: u32 = 0x1000;
 
 const SYN_SENT_GUIDANCE: &str = "While connect is pending, a reset or SYN-ACK that does not acknowledge this SYN is not an answer to it: the connect goes on, and only its own outcome (poll, SO_ERROR) says whether the connection opened. Do not treat stray segments as a refusal; do set a connect timeout.";
+
+const SYN_RCVD_GUIDANCE: &str = "A connection the client sees as open may never have reached the server's accept queue: a reset on the first write or read is a refused connection in effect. Retry the request on a new connection, once.";
 
 pub fn scenarios() -> Vec<Scenario> {
     let base = Scenario {
@@ -54,8 +57,31 @@ pub fn scenarios() -> Vec<Scenario> {
                 "RFC 9293 §3.10.7.4 (SYN-RECEIVED, second, check the RST bit: a passive open returns to LISTEN)",
                 "tcp_check_req (net/ipv4/tcp_minisocks.c): a reset drops the request",
             ],
-            guidance: "A connection the client sees as open may never have reached the server's accept queue: a reset on the first write or read is a refused connection in effect. Retry the request on a new connection, once.",
+            guidance: SYN_RCVD_GUIDANCE,
             script: rst_exact_syn_rcvd,
+            ..base.clone()
+        },
+        Scenario {
+            id: "forged.rst.out_of_window.syn_rcvd",
+            claim: "A forged reset far outside the window is dropped without an answer and the server's half-open connection survives: the client's data completes it and the listener has a connection ready.",
+            sources: &[
+                "RFC 9293 §3.10.7.4 (first, check sequence number: an unacceptable reset is dropped)",
+                "tcp_check_req (net/ipv4/tcp_minisocks.c): out of window, no ACK for a reset",
+            ],
+            guidance: SYN_RCVD_GUIDANCE,
+            script: rst_out_of_window_syn_rcvd,
+            ..base.clone()
+        },
+        Scenario {
+            id: "forged.syn.syn_rcvd",
+            claim: "A forged SYN in the window of the server's half-open connection is answered with a reset and removes it: the client's next data is answered with a reset, its read fails with ECONNRESET, and the listener never accepts.",
+            sources: &[
+                "RFC 9293 §3.10.7.4 (fourth, check the SYN bit)",
+                "RFC 5961 §4.2 (a SYN in a synchronized state is answered with a challenge ACK)",
+                "tcp_check_req (net/ipv4/tcp_minisocks.c): a SYN in the window goes to embryonic_reset, which sends a reset",
+            ],
+            guidance: SYN_RCVD_GUIDANCE,
+            script: syn_syn_rcvd,
             ..base
         },
     ]
@@ -121,28 +147,57 @@ fn synack_bad_ack(t: &mut Trial) -> ScriptResult {
 }
 
 /// The client's final ACK of the handshake is dropped on its way out, so the server holds a
-/// half-open connection (SYN-RECEIVED) while the client is ESTABLISHED. A reset forged as the
-/// client's, at the server's RCV.NXT, is injected; the client's firewall goes, its data
-/// (write#1) then meets the server's host, whose answer the client reads (read#1,
-/// non-blocking); the listener's poll#1 (no wait) says whether a connection is ready.
-fn rst_exact_syn_rcvd(t: &mut Trial) -> ScriptResult {
+/// half-open connection (SYN-RECEIVED) while the client is ESTABLISHED. A segment forged as
+/// the client's by `forge` (from what the client and the server sent, and the template) is
+/// injected; the client's firewall goes, its data (write#1) then meets the server's host,
+/// whose answer the client reads (read#1, non-blocking): a reset if the half-open connection
+/// is gone, an ACK if the data completed it; the listener's poll#1 (no wait) says whether a
+/// connection is ready.
+fn at_syn_rcvd(t: &mut Trial, forge: impl Fn(&Sent, &Sent, Forged) -> Forged) -> ScriptResult {
     let mut listener = t.listener(16)?;
     t.firewall(Host::Client, Hook::Output, &format!("tcp dport {SERVER_PORT} tcp flags == ack drop"))?;
     let (mut client, _port) = start_connect(t, "client")?;
     t.wait_for_segment(Direction::ServerToClient, 'S');
     let (c, s) = ends(t, &client)?;
-    let client_sent = sent(t, c, s)?;
-    let forged = Forged {
-        flags: flag::RST,
-        seq: client_sent.snd_nxt,
-        numbers: "seq=RCV.NXT (exact)".into(),
-        ..Forged::from(Host::Client, c, s)
-    };
+    let (client_sent, server_sent) = (sent(t, c, s)?, sent(t, s, c)?);
+    let forged = forge(&client_sent, &server_sent, Forged::from(Host::Client, c, s));
     t.inject(&mut listener, &forged)?;
     t.firewall_clear(Host::Client)?;
     client.write(b"request");
-    t.wait_for_segment(Direction::ServerToClient, 'R');
+    t.wait_for_wire("the server's host answers the client's data", |segments| {
+        segments
+            .iter()
+            .rposition(|x| x.dir == Direction::ClientToServer && x.len > 0)
+            .is_some_and(|data| segments[data..].iter().any(|x| x.dir == Direction::ServerToClient))
+    });
     client.read(64);
     listener.poll(Events::IN, Duration::ZERO);
     Ok(())
+}
+
+fn rst_exact_syn_rcvd(t: &mut Trial) -> ScriptResult {
+    at_syn_rcvd(t, |client, _, template| Forged {
+        flags: flag::RST,
+        seq: client.snd_nxt,
+        numbers: "seq=RCV.NXT (exact)".into(),
+        ..template
+    })
+}
+
+fn rst_out_of_window_syn_rcvd(t: &mut Trial) -> ScriptResult {
+    at_syn_rcvd(t, |client, _, template| Forged {
+        flags: flag::RST,
+        seq: client.snd_nxt.wrapping_sub(FAR),
+        numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
+        ..template
+    })
+}
+
+fn syn_syn_rcvd(t: &mut Trial) -> ScriptResult {
+    at_syn_rcvd(t, |client, server, template| Forged {
+        flags: flag::SYN,
+        seq: client.snd_nxt.wrapping_add(half_window(server)),
+        numbers: "seq=RCV.NXT+win/2 (in window)".into(),
+        ..template
+    })
 }

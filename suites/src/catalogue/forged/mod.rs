@@ -7,9 +7,11 @@
 //! Families by file: [`established`], [`handshake`] (SYN-SENT, SYN-RCVD), [`listener`],
 //! [`closing`] (FIN-WAIT-1 to TIME-WAIT), [`icmp`] and [`burst`] (the challenge ACK limit).
 
+mod burst;
 mod closing;
 mod established;
 mod handshake;
+mod icmp;
 mod listener;
 
 use std::net::SocketAddr;
@@ -27,6 +29,8 @@ pub fn scenarios() -> Vec<Scenario> {
         handshake::scenarios(),
         listener::scenarios(),
         closing::scenarios(),
+        icmp::scenarios(),
+        burst::scenarios(),
     ]
         .into_iter()
         .flatten()
@@ -63,11 +67,17 @@ pub(super) fn half_window(receiver: &Sent) -> u32 {
 }
 
 /// Whether the connection survived, seen by the program and on the wire: the victim's poll#1
-/// (no wait), then the peer sends data (write#1), the victim's host answers it (an ACK if the
-/// connection lives, a reset if not), and the victim reads (read#1, non-blocking).
+/// (no wait), then [`probe`].
 pub(super) fn survival(t: &mut Trial, victim: &mut Endpoint, peer: &mut Endpoint, towards_victim: Direction) -> ScriptResult {
     victim.socket()?.set_nonblocking(true)?;
     victim.poll(Events::IN | Events::OUT | Events::RDHUP, Duration::ZERO);
+    probe(t, victim, peer, towards_victim)
+}
+
+/// The peer sends data (write#1), the victim's host answers it (an ACK if the connection
+/// lives, a reset if not), and the victim reads (read#n, non-blocking).
+pub(super) fn probe(t: &mut Trial, victim: &mut Endpoint, peer: &mut Endpoint, towards_victim: Direction) -> ScriptResult {
+    victim.socket()?.set_nonblocking(true)?;
     peer.write(b"probe");
     let answering = towards_victim.reverse();
     t.wait_for_wire("the victim's host answers the peer's data", |segments| {
