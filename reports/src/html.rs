@@ -95,6 +95,56 @@ struct Page {
     errno_notes: Vec<ErrnoView>,
     /// The source article's situations and the scenarios that answer each.
     article: Vec<crate::model::ArticleSituation>,
+    /// The forged scenarios' state x event matrix ([`crate::forged`]); no rows when none ran.
+    forged: ForgedView,
+}
+
+#[derive(Serialize, Default)]
+struct ForgedView {
+    legend: &'static str,
+    events: Vec<String>,
+    rows: Vec<ForgedRowView>,
+}
+
+#[derive(Serialize)]
+struct ForgedRowView {
+    state: String,
+    cells: Vec<Option<ForgedCellView>>,
+}
+
+#[derive(Serialize)]
+struct ForgedCellView {
+    href: String,
+    scenario: String,
+    texts: Vec<String>,
+}
+
+impl ForgedView {
+    fn of(report: &Report) -> ForgedView {
+        let m = crate::forged::state_event_matrix(report);
+        ForgedView {
+            legend: crate::forged::LEGEND,
+            events: m.events,
+            rows: m
+                .rows
+                .into_iter()
+                .map(|r| ForgedRowView {
+                    state: r.state,
+                    cells: r
+                        .cells
+                        .into_iter()
+                        .map(|c| {
+                            c.map(|c| ForgedCellView {
+                                href: format!("#{}", anchor(&c.scenario)),
+                                texts: c.shown.iter().map(|x| x.text()).collect(),
+                                scenario: c.scenario,
+                            })
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An errno of the run, its meaning and its runtimes' sources with their citations linked.
@@ -368,6 +418,7 @@ impl Page {
                 })
                 .collect(),
             article: report.article.clone(),
+            forged: ForgedView::of(report),
         }
     }
 }

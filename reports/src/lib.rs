@@ -2,6 +2,7 @@
 //! renderers and outside tools read. The JSON names are a contract: fields may be added,
 //! never renamed.
 
+pub mod forged;
 pub mod html;
 pub mod junit;
 pub mod ladder;

@@ -115,6 +115,7 @@ pub fn render_markdown(report: &Report) -> String {
         }
     }
 
+    out.push_str(&crate::forged::render_markdown_section(report));
     render_article(&mut out, report);
     render_errnos(&mut out, report);
     let _ = writeln!(out, "\n## Scenarios");

@@ -174,3 +174,23 @@ fn matrix_markdown_with_a_runtime_trial() {
 fn matrix_html_with_a_runtime_trial() {
     insta::assert_snapshot!(render_matrix_html(&runtime_matrix()).expect("renders"));
 }
+
+/// Forged trials of a real run (loopback, v4 and v6): the state x event matrix derived from
+/// their ids, with what the program was told and what answered each injection.
+fn forged_fixture() -> Report {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forged.json");
+    Report::read(&path).expect("the fixture is a report of this version")
+}
+
+#[test]
+fn report_markdown_state_event_matrix_of_forged_trials() {
+    insta::assert_snapshot!(sockerr_reports::forged::render_markdown_section(&forged_fixture()));
+}
+
+#[test]
+fn report_html_state_event_matrix_of_forged_trials() {
+    let page = sockerr_reports::render_html(&forged_fixture()).expect("renders");
+    let start = page.find("<section id=\"forged\">").expect("the forged section");
+    let end = start + page[start..].find("</section>").expect("its end") + "</section>".len();
+    insta::assert_snapshot!(&page[start..end]);
+}

@@ -1,0 +1,261 @@
+//! The state x event matrix of the forged scenarios, as FreeBSD's tcp-testsuite lays out its
+//! `state-event-engine/rcv-<event>-<state>/` folders: rows are the TCP states a forged segment
+//! met, columns the forged events, and each cell says what the program was told after the
+//! injection and what the receiving host answered on the wire. Rows and columns come from the
+//! scenario ids of the report (`forged.<event>.<state>[.<twist>]`, `forged.rst.exact.fin_wait_1`,
+//! `forged.rst.exact.time_wait.rfc1337_on`), never from a list of scenarios; an id with no
+//! state in it (`forged.challenge_ack.burst`) has no cell.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use sockerr_harness::record::answer_to_injection;
+
+use crate::model::{Report, Status, TrialReport};
+
+/// The prefix of the ids this matrix reads.
+pub const PREFIX: &str = "forged.";
+
+/// RFC 9293's states as scenario ids spell them, with their names, in the order a
+/// connection passes through them: the rows' order.
+const STATES: [(&str, &str); 10] = [
+    ("listen", "LISTEN"),
+    ("syn_sent", "SYN-SENT"),
+    ("syn_rcvd", "SYN-RECEIVED"),
+    ("established", "ESTABLISHED"),
+    ("fin_wait_1", "FIN-WAIT-1"),
+    ("fin_wait_2", "FIN-WAIT-2"),
+    ("close_wait", "CLOSE-WAIT"),
+    ("closing", "CLOSING"),
+    ("last_ack", "LAST-ACK"),
+    ("time_wait", "TIME-WAIT"),
+];
+
+/// Outcomes that tell a program nothing about the connection: "not yet" answers.
+const NOT_TOLD: [&str; 3] = ["EAGAIN", "EWOULDBLOCK", "EINPROGRESS"];
+
+/// A forged scenario's id, split: the event (`rst.exact`), the state's index in [`STATES`]
+/// and the twist after it (`rfc1337_on`, empty when none).
+fn split_id(scenario: &str) -> Option<(String, usize, String)> {
+    let parts: Vec<&str> = scenario.strip_prefix(PREFIX)?.split('.').collect();
+    let (at, state) = parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, p)| STATES.iter().position(|(id, _)| id == p).map(|s| (i, s)))?;
+    if at == 0 {
+        return None;
+    }
+    Some((parts[..at].join("."), state, parts[at + 1..].join(".")))
+}
+
+/// What one trial showed after its injection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// The first errno a step after the last injection returned, `ok` when none did (or only
+    /// "not yet": EAGAIN, EINPROGRESS), `-` when no step followed.
+    pub told: String,
+    /// The flags of each segment that answered the injection (`.`, `R`), or `nothing`.
+    pub answer: String,
+}
+
+impl Shown {
+    /// `ECONNRESET · nothing`.
+    pub fn text(&self) -> String {
+        format!("{} · {}", self.told, self.answer)
+    }
+
+    /// [`Shown::text`] with the flags as code, for Markdown.
+    fn markdown(&self) -> String {
+        if self.answer == "nothing" {
+            self.text()
+        } else {
+            format!("{} · `{}`", self.told, self.answer)
+        }
+    }
+}
+
+/// One cell: what a scenario's trials showed, once per distinct outcome across its variants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub scenario: String,
+    pub shown: Vec<Shown>,
+}
+
+impl Cell {
+    /// The outcomes' texts; variants that disagree are separated by ` / `.
+    pub fn text(&self) -> String {
+        self.shown.iter().map(Shown::text).collect::<Vec<_>>().join(" / ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateRow {
+    /// The state's name, with the twist in parentheses (`TIME-WAIT (rfc1337_on)`).
+    pub state: String,
+    /// One per event, in [`StateEventMatrix::events`]' order.
+    pub cells: Vec<Option<Cell>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StateEventMatrix {
+    /// The events in the order the report first holds them (`rst.exact`, `rst.in_window` ...).
+    pub events: Vec<String>,
+    pub rows: Vec<StateRow>,
+}
+
+impl StateEventMatrix {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+/// What one trial showed after its last injection (see [`Shown`]).
+pub fn shown_by(t: &TrialReport) -> Shown {
+    let after = t
+        .steps
+        .iter()
+        .rposition(|s| s.label.contains(".inject#"))
+        .map_or(&t.steps[..0], |i| &t.steps[i + 1..]);
+    let told = if after.is_empty() {
+        "-".to_string()
+    } else {
+        after
+            .iter()
+            .filter_map(|s| s.result.errno.as_deref())
+            .find(|e| !NOT_TOLD.contains(e))
+            .unwrap_or("ok")
+            .to_string()
+    };
+    let answer = match answer_to_injection(&t.steps, &t.wire.segments) {
+        None => "not injected".to_string(),
+        Some(answer) if answer.is_empty() => "nothing".to_string(),
+        Some(answer) => answer.iter().map(|s| s.flags.as_str()).collect::<Vec<_>>().join(" "),
+    };
+    Shown { told, answer }
+}
+
+/// A row before it is named: the state's index in [`STATES`] and the twist.
+type RowKey = (usize, String);
+
+/// The matrix of the report's native forged trials that ran (runtime trials and skips left
+/// out).
+pub fn state_event_matrix(report: &Report) -> StateEventMatrix {
+    let mut events: Vec<String> = Vec::new();
+    let mut rows: Vec<(RowKey, Vec<(String, Cell)>)> = Vec::new();
+    for t in &report.trials {
+        if t.client.is_some() || t.status == Status::Skip {
+            continue;
+        }
+        let Some((event, state, twist)) = split_id(&t.scenario) else {
+            continue;
+        };
+        if !events.contains(&event) {
+            events.push(event.clone());
+        }
+        let key = (state, twist);
+        let row = match rows.iter().position(|(k, _)| *k == key) {
+            Some(i) => &mut rows[i].1,
+            None => {
+                rows.push((key, Vec::new()));
+                &mut rows.last_mut().expect("just pushed").1
+            }
+        };
+        let shown = shown_by(t);
+        match row.iter_mut().find(|(e, _)| *e == event) {
+            Some((_, cell)) if !cell.shown.contains(&shown) => cell.shown.push(shown),
+            Some(_) => {}
+            None => row.push((
+                event,
+                Cell {
+                    scenario: t.scenario.clone(),
+                    shown: vec![shown],
+                },
+            )),
+        }
+    }
+    rows.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let rows = rows
+        .into_iter()
+        .map(|((state, twist), cells)| StateRow {
+            state: if twist.is_empty() {
+                STATES[state].1.to_string()
+            } else {
+                format!("{} ({twist})", STATES[state].1)
+            },
+            cells: events
+                .iter()
+                .map(|e| cells.iter().find(|(ce, _)| ce == e).map(|(_, c)| c.clone()))
+                .collect(),
+        })
+        .collect();
+    StateEventMatrix { events, rows }
+}
+
+/// What the cells say, for the legend under both renderings.
+pub const LEGEND: &str = "Each cell: what the program was told after the injection (the first errno a step returned, `ok` when none did, `-` when no step followed), then what the receiving host answered before the script's next step (`.` a challenge or duplicate ACK, `R` a reset, `nothing`). Variants that disagree are separated by ` / `.";
+
+/// The matrix as a Markdown section (empty when the report holds no forged trial with a state).
+pub fn render_markdown_section(report: &Report) -> String {
+    let m = state_event_matrix(report);
+    let mut out = String::new();
+    if m.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n## Forged segments: state x event\n");
+    let _ = writeln!(out, "{LEGEND}\n");
+    let _ = write!(out, "| state |");
+    for e in &m.events {
+        let _ = write!(out, " `{e}` |");
+    }
+    let _ = write!(out, "\n|---|");
+    for _ in &m.events {
+        let _ = write!(out, "---|");
+    }
+    let _ = writeln!(out);
+    for row in &m.rows {
+        let _ = write!(out, "| {} |", row.state);
+        for cell in &row.cells {
+            match cell {
+                Some(c) => {
+                    let texts: Vec<String> = c.shown.iter().map(Shown::markdown).collect();
+                    let _ = write!(out, " {} |", texts.join(" / "));
+                }
+                None => {
+                    let _ = write!(out, " |");
+                }
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
+/// The scenarios of the matrix, for a check that every forged scenario with a state has a
+/// cell.
+pub fn scenarios_in(m: &StateEventMatrix) -> BTreeSet<String> {
+    m.rows
+        .iter()
+        .flat_map(|r| r.cells.iter().flatten().map(|c| c.scenario.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_splits_into_event_state_and_twist() {
+        assert_eq!(
+            split_id("forged.rst.exact.established"),
+            Some(("rst.exact".into(), 3, String::new()))
+        );
+        assert_eq!(
+            split_id("forged.rst.exact.time_wait.rfc1337_on"),
+            Some(("rst.exact".into(), 9, "rfc1337_on".into()))
+        );
+        assert_eq!(split_id("forged.syn.syn_rcvd"), Some(("syn".into(), 2, String::new())));
+        assert_eq!(split_id("forged.challenge_ack.burst"), None);
+        assert_eq!(split_id("close.time_wait.rst"), None);
+    }
+}
