@@ -240,6 +240,147 @@ pub fn scenarios_in(m: &StateEventMatrix) -> BTreeSet<String> {
         .collect()
 }
 
+/// The state x event matrices of several reports side by side, as `sockerr compare` shows
+/// them: per state and event, what each report's cell says.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SideBySide {
+    /// The reports' column headers.
+    pub columns: Vec<String>,
+    /// The events of every report, in the order they first appear.
+    pub events: Vec<String>,
+    pub rows: Vec<SideRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SideRow {
+    pub state: String,
+    /// Per event, per column: the cell's text ([`Cell::text`]), `None` where that report has
+    /// no such trial.
+    pub cells: Vec<Vec<Option<String>>>,
+}
+
+impl SideRow {
+    /// Whether the reports that hold the cell of `event` do not all say the same.
+    pub fn differs(&self, event: usize) -> bool {
+        let present: Vec<&String> = self.cells[event].iter().flatten().collect();
+        present.windows(2).any(|w| w[0] != w[1])
+    }
+}
+
+impl SideBySide {
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// How many cells differ between the reports.
+    pub fn differing(&self) -> usize {
+        self.rows
+            .iter()
+            .map(|r| (0..self.events.len()).filter(|&e| r.differs(e)).count())
+            .sum()
+    }
+}
+
+/// Where a row's state stands in [`STATES`] (its twist aside), for the rows' order.
+fn state_order(state: &str) -> usize {
+    let name = state.split(" (").next().unwrap_or(state);
+    STATES.iter().position(|(_, n)| *n == name).unwrap_or(STATES.len())
+}
+
+/// Lays the matrices of several reports (header, matrix) side by side.
+pub fn side_by_side(columns: &[(String, StateEventMatrix)]) -> SideBySide {
+    let mut events: Vec<String> = Vec::new();
+    let mut states: Vec<String> = Vec::new();
+    for (_, m) in columns {
+        for e in &m.events {
+            if !events.contains(e) {
+                events.push(e.clone());
+            }
+        }
+        for r in &m.rows {
+            if !states.contains(&r.state) {
+                states.push(r.state.clone());
+            }
+        }
+    }
+    states.sort_by_key(|s| (state_order(s), s.clone()));
+    let cell = |m: &StateEventMatrix, state: &str, event: &str| -> Option<String> {
+        let row = m.rows.iter().find(|r| r.state == state)?;
+        let at = m.events.iter().position(|e| e == event)?;
+        row.cells[at].as_ref().map(Cell::text)
+    };
+    let rows = states
+        .into_iter()
+        .map(|state| SideRow {
+            cells: events
+                .iter()
+                .map(|e| columns.iter().map(|(_, m)| cell(m, &state, e)).collect())
+                .collect(),
+            state,
+        })
+        .collect();
+    SideBySide {
+        columns: columns.iter().map(|(h, _)| h.clone()).collect(),
+        events,
+        rows,
+    }
+}
+
+/// What a side-by-side cell says: the one text where the reports holding it agree, else
+/// each report's, named by its column.
+pub fn side_cell_lines(s: &SideBySide, row: &SideRow, event: usize) -> Vec<String> {
+    let present: Vec<(usize, &String)> = row.cells[event]
+        .iter()
+        .enumerate()
+        .filter_map(|(c, t)| t.as_ref().map(|t| (c, t)))
+        .collect();
+    if !row.differs(event) {
+        return present.first().map(|(_, t)| vec![t.to_string()]).unwrap_or_default();
+    }
+    present
+        .into_iter()
+        .map(|(c, t)| format!("{}: {t}", s.columns[c]))
+        .collect()
+}
+
+/// The side-by-side matrix as a Markdown section (empty when no report holds a forged trial
+/// with a state); differing cells in bold, each report's text on a line of its own.
+pub fn render_side_by_side_markdown(s: &SideBySide) -> String {
+    let mut out = String::new();
+    if s.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n## Forged segments: state x event, side by side\n");
+    let _ = writeln!(
+        out,
+        "{LEGEND} Where the reports differ, each one's text is shown, named by its column, in bold ({} cells differ).\n",
+        s.differing()
+    );
+    let _ = write!(out, "| state |");
+    for e in &s.events {
+        let _ = write!(out, " `{e}` |");
+    }
+    let _ = write!(out, "\n|---|");
+    for _ in &s.events {
+        let _ = write!(out, "---|");
+    }
+    let _ = writeln!(out);
+    for row in &s.rows {
+        let _ = write!(out, "| {} |", row.state);
+        for e in 0..s.events.len() {
+            let lines = side_cell_lines(s, row, e);
+            let text = lines.join("<br>").replace('|', "\\|");
+            if row.differs(e) {
+                let _ = write!(out, " **{text}** |");
+            } else {
+                let _ = write!(out, " {text} |");
+            }
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,5 +398,74 @@ mod tests {
         assert_eq!(split_id("forged.syn.syn_rcvd"), Some(("syn".into(), 2, String::new())));
         assert_eq!(split_id("forged.challenge_ack.burst"), None);
         assert_eq!(split_id("close.time_wait.rst"), None);
+    }
+
+    fn matrix(cells: &[(&str, &str, &str)]) -> StateEventMatrix {
+        let mut m = StateEventMatrix::default();
+        for (state, event, text) in cells {
+            if !m.events.iter().any(|e| e == event) {
+                m.events.push(event.to_string());
+            }
+            let (told, answer) = text.split_once(" · ").expect("told · answer");
+            let cell = Cell {
+                scenario: format!("forged.{event}.{state}"),
+                shown: vec![Shown {
+                    told: told.into(),
+                    answer: answer.into(),
+                }],
+            };
+            let at = m.events.iter().position(|e| e == event).expect("pushed");
+            match m.rows.iter_mut().find(|r| r.state == *state) {
+                Some(row) => {
+                    row.cells.resize(m.events.len(), None);
+                    row.cells[at] = Some(cell);
+                }
+                None => {
+                    let mut cells = vec![None; m.events.len()];
+                    cells[at] = Some(cell);
+                    m.rows.push(StateRow {
+                        state: state.to_string(),
+                        cells,
+                    });
+                }
+            }
+        }
+        for row in &mut m.rows {
+            row.cells.resize(m.events.len(), None);
+        }
+        m
+    }
+
+    /// Two kernels that answer an in-window reset in ESTABLISHED differently (RFC 5961 §3.2:
+    /// a challenge ACK, against RFC 9293's older rule of a reset accepted anywhere in the
+    /// window) and agree in TIME-WAIT: the differing cell names both, the other one text.
+    #[test]
+    fn two_reports_side_by_side_name_each_report_only_where_they_differ() {
+        let a = matrix(&[
+            ("ESTABLISHED", "rst.in_window", "ok · ."),
+            ("TIME-WAIT", "rst.exact", "- · nothing"),
+        ]);
+        let b = matrix(&[
+            ("TIME-WAIT", "rst.exact", "- · nothing"),
+            ("ESTABLISHED", "rst.in_window", "ECONNRESET · nothing"),
+        ]);
+        let s = side_by_side(&[("6.1".into(), a), ("7.3".into(), b)]);
+        assert_eq!(
+            s.rows.iter().map(|r| r.state.as_str()).collect::<Vec<_>>(),
+            ["ESTABLISHED", "TIME-WAIT"]
+        );
+        assert_eq!(s.differing(), 1);
+        let established = &s.rows[0];
+        assert_eq!(
+            side_cell_lines(&s, established, 0),
+            ["6.1: ok · .", "7.3: ECONNRESET · nothing"]
+        );
+        assert_eq!(side_cell_lines(&s, &s.rows[1], 1), ["- · nothing"]);
+        let md = render_side_by_side_markdown(&s);
+        assert!(
+            md.contains("| ESTABLISHED | **6.1: ok · .<br>7.3: ECONNRESET · nothing** |"),
+            "{md}"
+        );
+        assert!(md.contains("1 cells differ"), "{md}");
     }
 }

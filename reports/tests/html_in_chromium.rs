@@ -292,6 +292,7 @@ fn the_matrix_of_two_whole_runs_opens_short_with_the_rows_that_are_the_same_fold
         ],
         rows,
         gaps: Vec::new(),
+        forged: Default::default(),
     };
     assert!(matrix.same().count() > 1000, "most rows are the same");
     let page = render_matrix_html(&matrix).expect("renders");

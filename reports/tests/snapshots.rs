@@ -78,6 +78,7 @@ fn small_matrix() -> Matrix {
             only_in: vec!["6.18".into()],
             trials: vec![only_a.into()],
         }],
+        forged: Default::default(),
     }
 }
 
@@ -162,6 +163,7 @@ fn runtime_matrix() -> Matrix {
             ),
         ],
         gaps: vec![],
+        forged: Default::default(),
     }
 }
 

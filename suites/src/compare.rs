@@ -195,7 +195,23 @@ pub fn build(inputs: &[Input]) -> anyhow::Result<Matrix> {
             }
         }
     }
-    Ok(Matrix { columns, rows, gaps })
+    let forged = sockerr_reports::forged::side_by_side(
+        &measured
+            .iter()
+            .filter_map(|&c| match &inputs[c].source {
+                Source::Measured(report) => {
+                    Some((columns[c].header(), sockerr_reports::forged::state_event_matrix(report)))
+                }
+                Source::Documented(_) => None,
+            })
+            .collect::<Vec<_>>(),
+    );
+    Ok(Matrix {
+        columns,
+        rows,
+        gaps,
+        forged,
+    })
 }
 
 /// What a row of a trial holds.

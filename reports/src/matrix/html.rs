@@ -21,7 +21,53 @@ struct Page {
     columns: Vec<ColumnView>,
     headers: Vec<HeaderView>,
     gaps: Vec<String>,
+    forged: Option<ForgedView>,
     sections: Vec<SectionView>,
+}
+
+/// The forged segments' state x event matrices side by side.
+#[derive(Serialize)]
+struct ForgedView {
+    legend: String,
+    differing: usize,
+    events: Vec<String>,
+    rows: Vec<ForgedRowView>,
+}
+
+#[derive(Serialize)]
+struct ForgedRowView {
+    state: String,
+    cells: Vec<ForgedCellView>,
+}
+
+#[derive(Serialize)]
+struct ForgedCellView {
+    /// One line per report where they differ, else the one text.
+    lines: Vec<String>,
+    differs: bool,
+}
+
+impl ForgedView {
+    fn of(s: &crate::forged::SideBySide) -> Option<ForgedView> {
+        (!s.is_empty()).then(|| ForgedView {
+            legend: crate::forged::LEGEND.to_string(),
+            differing: s.differing(),
+            events: s.events.clone(),
+            rows: s
+                .rows
+                .iter()
+                .map(|row| ForgedRowView {
+                    state: row.state.clone(),
+                    cells: (0..s.events.len())
+                        .map(|e| ForgedCellView {
+                            lines: crate::forged::side_cell_lines(s, row, e),
+                            differs: row.differs(e),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -93,6 +139,7 @@ impl Page {
                 })
                 .collect(),
             gaps: matrix.gaps.iter().map(ToString::to_string).collect(),
+            forged: ForgedView::of(&matrix.forged),
             sections: matrix
                 .sections()
                 .into_iter()

@@ -31,6 +31,7 @@ pub fn render_matrix_markdown(matrix: &Matrix) -> String {
             let _ = writeln!(out, "- {}", text(&gap.to_string()));
         }
     }
+    out.push_str(&crate::forged::render_side_by_side_markdown(&matrix.forged));
     for section in matrix.sections() {
         let _ = writeln!(out, "\n## {} ({})\n", section.title, section.rows.len());
         if section.rows.is_empty() {

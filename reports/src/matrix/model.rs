@@ -201,6 +201,9 @@ pub struct Matrix {
     /// Per trial (in order of first appearance) its steps, then its wire row.
     pub rows: Vec<Row>,
     pub gaps: Vec<Gap>,
+    /// The measured reports' state x event matrices of forged segments, side by side (empty
+    /// when none holds a forged trial).
+    pub forged: crate::forged::SideBySide,
 }
 
 /// One part of the matrix as the renderers show it.
