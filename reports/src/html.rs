@@ -5,6 +5,9 @@
 //! on its matrix and stays short; a failed trial (and its scenario) is open from the start, and
 //! a link to a trial opens it. Citations in sources are links ([`crate::links`]).
 //!
+//! One concept in one file (the report as one HTML page, section by section), longer than 600
+//! lines by the number of sections a report has.
+//!
 //! Runtime trials (the client steps made by a Java, Python, Go, Node.js or Rust client) are
 //! folded under their native trial: its matrix cell gets one line for them, the trial shows the
 //! table of what each runtime saw ([`crate::runtimes`]), each row linking to its runtime trial,

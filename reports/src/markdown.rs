@@ -4,6 +4,9 @@
 //! variant's client steps too, the variant is followed by the table of what each runtime saw
 //! ([`crate::runtimes`]) and by those runtime trials, folded (`<details>`).
 //!
+//! One concept in one file (the report as Markdown, section by section), longer than 600
+//! lines by the number of sections a report has.
+//!
 //! The helpers shared with the HTML renderer (grouping by area and scenario, outcomes merged
 //! across variants, label, sysctl overrides and guidance) live here too.
 

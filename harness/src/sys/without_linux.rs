@@ -10,6 +10,7 @@ use socket2::Socket;
 use super::{ChildCpu, ChildWrite, Privilege, TcpEntry};
 use crate::capabilities::{Missing, Need};
 use crate::events::{Events, Revents};
+use crate::sys::packet_socket::{Receiving, RecvInfo};
 use crate::verb::Verb;
 
 /// Why namespace trials cannot run here, and what to do instead.
@@ -213,4 +214,46 @@ pub fn build_namespaces(
 /// What the platform offers the trials: without namespaces there is nothing to probe them in.
 pub fn probe_offered() -> crate::capabilities::Offered {
     crate::capabilities::Offered::none(NO_NAMESPACES)
+}
+
+/// Without packet sockets there is nothing to release.
+pub fn settle_releases(_limit: std::time::Duration) -> bool {
+    true
+}
+
+/// The capture's packet socket, which needs Linux: never constructed, `open` always fails.
+#[derive(Debug)]
+pub enum PacketSocket {}
+
+impl PacketSocket {
+    pub fn start(&mut self) -> io::Result<()> {
+        match *self {}
+    }
+    pub fn open() -> io::Result<PacketSocket> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "packet capture needs Linux (AF_PACKET)",
+        ))
+    }
+    pub fn recv(&mut self, _buf: &mut [u8]) -> io::Result<Option<RecvInfo>> {
+        match *self {}
+    }
+    pub fn ifname(&self, _ifindex: i32) -> io::Result<String> {
+        match *self {}
+    }
+    pub fn take_drops(&self) -> io::Result<u64> {
+        match *self {}
+    }
+    pub fn receiving(&self) -> Receiving {
+        match *self {}
+    }
+    pub fn ring_refused(&self) -> Option<&str> {
+        match *self {}
+    }
+}
+
+impl PacketSocket {
+    pub fn handle(&self) -> crate::sys::RawHandle {
+        match *self {}
+    }
 }

@@ -1,6 +1,7 @@
 //! The parts of README.md that are generated: the counts, the table of the source article's
-//! situations and the table of every scenario (from the catalogue), and what each runtime told
-//! the program (from a report: [`runtimes`]). README marks each with a pair of comments
+//! situations and the table of every scenario (from the catalogue), what each runtime told
+//! the program (from a report: [`runtimes`]) and the forged segments' state x event matrix
+//! (from the same report). README marks each with a pair of comments
 //! (`<!-- generated: NAME -->` ... `<!-- end: NAME -->`); `sockerr list --readme FILE
 //! [--report REPORT]` rewrites them, and a test fails when README differs from what the
 //! catalogue and the report its runtime part names generate.
@@ -17,6 +18,9 @@ use crate::scenario::Scenario;
 /// The name of the part generated from a report.
 pub const RUNTIMES: &str = "runtimes";
 
+/// The name of the part holding the forged segments' state x event matrix of that report.
+pub const FORGED: &str = "forged";
+
 /// The report README's runtime part is generated from, and its path as README names it.
 pub struct RuntimeSource<'r> {
     pub path: &'r str,
@@ -32,9 +36,17 @@ pub struct Section {
 /// Every generated part of README, from `scenarios`, and the runtime part from `runtimes`
 /// when given (else that part is left as it is).
 pub fn sections(scenarios: &[Scenario], runtimes: Option<&RuntimeSource<'_>>) -> Vec<Section> {
-    let runtime_part = runtimes.map(|source| Section {
-        name: RUNTIMES,
-        text: runtimes::markdown(source.path, source.report, scenarios),
+    let runtime_parts = runtimes.into_iter().flat_map(|source| {
+        [
+            Section {
+                name: RUNTIMES,
+                text: runtimes::markdown(source.path, source.report, scenarios),
+            },
+            Section {
+                name: FORGED,
+                text: forged_matrix(source),
+            },
+        ]
     });
     let mut parts = vec![
         Section {
@@ -50,8 +62,23 @@ pub fn sections(scenarios: &[Scenario], runtimes: Option<&RuntimeSource<'_>>) ->
             text: scenario_table(scenarios),
         },
     ];
-    parts.extend(runtime_part);
+    parts.extend(runtime_parts);
     parts
+}
+
+/// The state x event matrix of the report's forged trials, with the report it comes from.
+fn forged_matrix(source: &RuntimeSource<'_>) -> String {
+    let section = sockerr_reports::forged::render_markdown_section(source.report);
+    let Some(table) = section.find("| state |").map(|at| &section[at..]) else {
+        return format!("`{}` holds no forged trial.\n", source.path);
+    };
+    format!(
+        "Measured in `{}` ({} {}). {}\n\n{table}",
+        source.path,
+        source.report.platform.os,
+        source.report.platform.kernel,
+        sockerr_reports::forged::LEGEND
+    )
 }
 
 /// `53 scenarios, 185 trials.`

@@ -6,6 +6,7 @@ mod errno;
 mod errqueue;
 pub mod netlink;
 mod netns;
+mod packet_socket;
 mod pidfd;
 mod probe;
 mod proc;
@@ -23,6 +24,7 @@ pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use errno::{errno_name, strerror};
 pub use errqueue::recv_errqueue;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
+pub use packet_socket::{PacketSocket, settle_releases};
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
 pub use probe::{
     TcpExchange, probe, probe_iptables, probe_offered, probe_poll_rdhup_wakeup, probe_tcp_exchange,
