@@ -31,6 +31,9 @@ const STATES: [(&str, &str); 10] = [
     ("time_wait", "TIME-WAIT"),
 ];
 
+/// The answer of a trial that sent no forged segment (it failed before).
+const NOT_INJECTED: &str = "not injected";
+
 /// Outcomes that tell a program nothing about the connection: "not yet" answers.
 const NOT_TOLD: [&str; 3] = ["EAGAIN", "EWOULDBLOCK", "EINPROGRESS"];
 
@@ -128,7 +131,7 @@ pub fn shown_by(t: &TrialReport) -> Shown {
             .to_string()
     };
     let answer = match answer_to_injection(&t.steps, &t.wire.segments) {
-        None => "not injected".to_string(),
+        None => NOT_INJECTED.to_string(),
         Some(answer) if answer.is_empty() => "nothing".to_string(),
         Some(answer) => answer.iter().map(|s| s.flags.as_str()).collect::<Vec<_>>().join(" "),
     };
@@ -150,6 +153,12 @@ pub fn state_event_matrix(report: &Report) -> StateEventMatrix {
         let Some((event, state, twist)) = split_id(&t.scenario) else {
             continue;
         };
+        // A trial that failed before its injection has nothing to show here (its report says
+        // why).
+        let shown = shown_by(t);
+        if shown.answer == NOT_INJECTED {
+            continue;
+        }
         if !events.contains(&event) {
             events.push(event.clone());
         }
@@ -161,7 +170,6 @@ pub fn state_event_matrix(report: &Report) -> StateEventMatrix {
                 &mut rows.last_mut().expect("just pushed").1
             }
         };
-        let shown = shown_by(t);
         match row.iter_mut().find(|(e, _)| *e == event) {
             Some((_, cell)) if !cell.shown.contains(&shown) => cell.shown.push(shown),
             Some(_) => {}
@@ -193,7 +201,7 @@ pub fn state_event_matrix(report: &Report) -> StateEventMatrix {
 }
 
 /// What the cells say, for the legend under both renderings.
-pub const LEGEND: &str = "Each cell: what the program was told after the injection (the first errno a step returned, `ok` when none did, `-` when no step followed), then what the receiving host answered before the script's next step (`.` a challenge or duplicate ACK, `R` a reset, `nothing`). Variants that disagree are separated by ` / `.";
+pub const LEGEND: &str = "Each cell: what the program was told after the injection (the first errno a step returned, `ok` when none did, `-` when no step followed), then what the receiving host answered before the script's next step (`.` a challenge or duplicate ACK, `R` a reset, `nothing`). Variants that disagree are separated by ` / `; a trial that failed before its injection is left out (its report says why).";
 
 /// The matrix as a Markdown section (empty when the report holds no forged trial with a state).
 pub fn render_markdown_section(report: &Report) -> String {

@@ -204,7 +204,13 @@ mod tests {
             Err(MissingSection(RUNTIMES.into()))
         );
         let with_part = format!("{readme}<!-- generated: runtimes -->\n<!-- end: runtimes -->\n");
-        let updated = update(&with_part, &scenarios, Some(&source)).unwrap();
+        assert_eq!(
+            update(&with_part, &scenarios, Some(&source)),
+            Err(MissingSection(FORGED.into()))
+        );
+        let with_parts = format!("{with_part}<!-- generated: forged -->\n<!-- end: forged -->\n");
+        let updated = update(&with_parts, &scenarios, Some(&source)).unwrap();
         assert_eq!(runtime_report_named(&updated).as_deref(), Some("r.json"));
+        assert_eq!(part(&updated, FORGED), Some("`r.json` holds no forged trial.\n"));
     }
 }
