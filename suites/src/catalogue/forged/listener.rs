@@ -60,7 +60,9 @@ pub fn scenarios() -> Vec<Scenario> {
 }
 
 /// A listener, a segment forged as from a client port nobody uses, then a real client
-/// connects (connect#1) and the listener accepts it (accept#1).
+/// connects (connect#1) and the listener accepts it (accept#1). The client then aborts
+/// (abort#1): a single reset ends the connection, where an orderly close would end it with
+/// an ACK of the first FIN sent alone or with the other FIN, as the delayed ACK falls.
 fn at_listener(t: &mut Trial, flags: u8, numbers: &str) -> ScriptResult {
     let mut listener = t.listener(16)?;
     let from = SocketAddr::new(t.client_ip(), FORGED_PORT);
@@ -75,6 +77,7 @@ fn at_listener(t: &mut Trial, flags: u8, numbers: &str) -> ScriptResult {
     let mut client = t.client()?;
     client.connect(&t.server_addr(SERVER_PORT));
     let _server = listener.accept("server");
+    client.abort();
     Ok(())
 }
 
