@@ -8,6 +8,9 @@ mod fork_gate;
 pub mod packet_socket;
 pub use fork_gate::{Forking, exclusive_close, forking};
 
+#[cfg(unix)]
+mod unix;
+
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]

@@ -4,17 +4,14 @@
 //! (TCP_INFO on FreeBSD and OpenBSD, TCP_CONNECTION_INFO on macOS). No namespaces: only the
 //! `host` topology runs here (see `super::without_linux`).
 
-mod errno;
-mod readiness;
-mod signals;
 mod socket_io;
 mod tcp_state;
 mod usage;
 
+pub use super::unix::errno::{errno_name, strerror};
+pub use super::unix::readiness::{poll_one, readable_before, wait_readable};
+pub use super::unix::signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use super::without_linux::*;
-pub use errno::{errno_name, strerror};
-pub use readiness::{poll_one, readable_before, wait_readable};
-pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use socket_io::{
     SEND_NOSIGNAL, ack_at_once, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
     set_int_option, write,

@@ -2,7 +2,7 @@
 //! signals, sysctls and /proc.
 
 mod child;
-mod errno;
+mod epoll;
 mod errqueue;
 pub mod netlink;
 mod netns;
@@ -11,17 +11,18 @@ mod pidfd;
 mod probe;
 mod proc;
 mod raw_ip;
-mod readiness;
 mod scm;
-mod signals;
 mod socket_io;
 mod spawn;
 mod sysctl;
 mod tcp_info;
 mod topology;
 
+pub use super::unix::errno::{errno_name, strerror};
+pub use super::unix::readiness::{poll_one, readable_before, wait_readable};
+pub use super::unix::signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
-pub use errno::{errno_name, strerror};
+pub use epoll::epoll_once;
 pub use errqueue::recv_errqueue;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
 pub use packet_socket::{PacketSocket, settle_releases};
@@ -35,9 +36,7 @@ pub use proc::{
     process_cpu, protocol_counter, sleeping_in, tcp_table, thread_id,
 };
 pub use raw_ip::RawIpSender;
-pub use readiness::{epoll_once, poll_one, readable_before, wait_readable};
 pub use scm::send_with_descriptor;
-pub use signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use socket_io::{
     SEND_NOSIGNAL, ack_at_once, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
     set_int_option, write,

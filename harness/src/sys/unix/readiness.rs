@@ -1,5 +1,8 @@
-//! poll(2) and epoll(7) with their raw bits: nix's `PollFlags` lacks POLLRDHUP and drops
-//! revents it cannot name, so the bits are mapped here, to and from [`Events`].
+//! poll(2) with its raw bits, mapped to and from [`Events`]: nix's `PollFlags` lacks
+//! POLLRDHUP and drops revents it cannot name. Of the platforms here only Linux and FreeBSD
+//! (since 10.0) have POLLRDHUP; macOS builds poll on kqueue and reports a peer's FIN as
+//! POLLHUP, and the BSDs set no POLLERR for a socket error (XNU `poll_callback`, FreeBSD
+//! `sopoll_generic`): the bits are recorded as the kernel set them.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -9,35 +12,29 @@ use socket2::Socket;
 
 use crate::events::{Events, Revents};
 
-/// Each event and its poll(2) bit.
-const POLL_BITS: [(Events, libc::c_short); 7] = [
+/// Each event and its poll(2) bit, where the platform has one.
+const POLL_BITS: &[(Events, libc::c_short)] = &[
     (Events::IN, libc::POLLIN),
     (Events::PRI, libc::POLLPRI),
     (Events::OUT, libc::POLLOUT),
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
     (Events::RDHUP, libc::POLLRDHUP),
     (Events::ERR, libc::POLLERR),
     (Events::HUP, libc::POLLHUP),
     (Events::NVAL, libc::POLLNVAL),
 ];
 
-/// Each event and its epoll(7) bit (epoll has no NVAL).
-const EPOLL_BITS: [(Events, u32); 6] = [
-    (Events::IN, libc::EPOLLIN as u32),
-    (Events::PRI, libc::EPOLLPRI as u32),
-    (Events::OUT, libc::EPOLLOUT as u32),
-    (Events::RDHUP, libc::EPOLLRDHUP as u32),
-    (Events::ERR, libc::EPOLLERR as u32),
-    (Events::HUP, libc::EPOLLHUP as u32),
-];
-
-fn to_bits<B: Copy + Default + std::ops::BitOr<Output = B>>(events: Events, table: &[(Events, B)]) -> B {
+pub(in crate::sys) fn to_bits<B: Copy + Default + std::ops::BitOr<Output = B>>(
+    events: Events,
+    table: &[(Events, B)],
+) -> B {
     table
         .iter()
         .filter(|(e, _)| events.contains(*e))
         .fold(B::default(), |acc, (_, bit)| acc | *bit)
 }
 
-fn from_bits(raw: u32, table: &[(Events, u32)]) -> Revents {
+pub(in crate::sys) fn from_bits(raw: u32, table: &[(Events, u32)]) -> Revents {
     let mut revents = Revents::default();
     let mut known = 0;
     for &(event, bit) in table {
@@ -59,7 +56,7 @@ pub fn poll_one(socket: &Socket, events: Events, timeout: Option<Duration>) -> (
 fn poll_fd(fd: RawFd, events: Events, timeout: Option<Duration>) -> (io::Result<i32>, Revents) {
     let mut pfd = libc::pollfd {
         fd,
-        events: to_bits(events, &POLL_BITS),
+        events: to_bits(events, POLL_BITS),
         revents: 0,
     };
     let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as i32);
@@ -68,7 +65,7 @@ fn poll_fd(fd: RawFd, events: Events, timeout: Option<Duration>) -> (io::Result<
     if rc < 0 {
         return (Err(io::Error::last_os_error()), Revents::default());
     }
-    let table = POLL_BITS.map(|(e, b)| (e, u32::from(b as u16)));
+    let table: Vec<(Events, u32)> = POLL_BITS.iter().map(|&(e, b)| (e, u32::from(b as u16))).collect();
     (Ok(rc), from_bits(u32::from(pfd.revents as u16), &table))
 }
 
@@ -121,61 +118,34 @@ pub fn readable_before(fd: RawFd, deadline: std::time::Instant) -> io::Result<bo
     }
 }
 
-/// epoll_wait(2) on a fresh, level-triggered epoll instance that watches `socket` for
-/// `events`, with a timeout; the instance is closed afterwards. The call's result and what it
-/// reported.
-pub fn epoll_once(socket: &Socket, events: Events, timeout: Duration) -> (io::Result<i64>, Revents) {
-    // SAFETY: epoll_create1 takes a flag and returns a new descriptor or -1.
-    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-    if ep < 0 {
-        return (Err(io::Error::last_os_error()), Revents::default());
-    }
-    let mut interest = libc::epoll_event {
-        events: to_bits(events, &EPOLL_BITS),
-        u64: 0,
-    };
-    // SAFETY: valid descriptors and a valid event.
-    let result = if unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, socket.as_raw_fd(), &mut interest) } < 0 {
-        (Err(io::Error::last_os_error()), Revents::default())
-    } else {
-        let mut ready = [libc::epoll_event { events: 0, u64: 0 }];
-        let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: `ready` has room for the one event asked for.
-        let rc = unsafe { libc::epoll_wait(ep, ready.as_mut_ptr(), 1, ms) };
-        if rc < 0 {
-            (Err(io::Error::last_os_error()), Revents::default())
-        } else {
-            let got = if rc > 0 { ready[0].events } else { 0 };
-            (Ok(i64::from(rc)), from_bits(got, &EPOLL_BITS))
-        }
-    };
-    // SAFETY: closing the instance made above, exactly once.
-    unsafe { libc::close(ep) };
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::events::EventApi;
 
     #[test]
+    fn poll_bits_of_a_reset_keep_the_bits_without_a_name() {
+        // poll(2): the revents bits are the kernel's; a bit with no name here is kept in hex.
+        let table: Vec<(Events, u32)> = POLL_BITS.iter().map(|&(e, b)| (e, u32::from(b as u16))).collect();
+        let raw = (libc::POLLIN | libc::POLLHUP) as u16;
+        let revents = from_bits(u32::from(raw) | 0x8000, &table);
+        assert_eq!(revents.names(EventApi::Poll), ["POLLIN", "POLLHUP", "0x8000"]);
+        assert_eq!(
+            from_bits(to_bits(Events::IN | Events::OUT, POLL_BITS) as u32, &table).events,
+            Events::IN | Events::OUT
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
     fn poll_bits_after_a_reset_name_pollrdhup_and_keep_unknown_bits() {
         // poll(2): POLLRDHUP (since Linux 2.6.17) "stream socket peer closed connection".
-        let table = POLL_BITS.map(|(e, b)| (e, u32::from(b as u16)));
+        let table: Vec<(Events, u32)> = POLL_BITS.iter().map(|&(e, b)| (e, u32::from(b as u16))).collect();
         let raw = (libc::POLLIN | libc::POLLERR | libc::POLLHUP | libc::POLLRDHUP) as u16;
         let revents = from_bits(u32::from(raw) | 0x8000, &table);
         assert_eq!(
             revents.names(EventApi::Poll),
             ["POLLIN", "POLLRDHUP", "POLLERR", "POLLHUP", "0x8000"]
         );
-    }
-
-    #[test]
-    fn epoll_bits_read_back_as_the_events_asked_for() {
-        let asked = Events::IN | Events::RDHUP | Events::HUP;
-        let revents = from_bits(to_bits(asked, &EPOLL_BITS), &EPOLL_BITS);
-        assert_eq!(revents.names(EventApi::Epoll), ["EPOLLIN", "EPOLLRDHUP", "EPOLLHUP"]);
-        assert_eq!(revents.unknown, 0);
     }
 }

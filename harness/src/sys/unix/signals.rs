@@ -39,6 +39,23 @@ pub fn block_watched_signals() -> io::Result<()> {
     }
 }
 
+#[cfg(target_os = "linux")]
+/// Takes the watched signals pending on the calling thread, by name, without waiting.
+pub fn take_signals() -> Vec<String> {
+    let set = watched_set();
+    let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut taken = Vec::new();
+    loop {
+        // SAFETY: valid set and timeout; the siginfo is not needed.
+        let signo = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+        if signo <= 0 {
+            return taken;
+        }
+        taken.push(signal_name(signo));
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
 /// Takes the watched signals pending on the calling thread, by name, without waiting:
 /// sigpending(2) says which are pending, and sigwait(3) takes each (macOS has no
 /// sigtimedwait).
