@@ -40,10 +40,7 @@ const SOURCES: &[&str] = &[
 pub fn scenarios() -> Vec<Scenario> {
     let base = Scenario {
         sources: SOURCES,
-        situations: &[5],
-        guidance: GUIDANCE,
-        needs: NEEDS,
-        ..Scenario::BASE
+        ..super::family(GUIDANCE, NEEDS)
     };
     vec![
         Scenario {

@@ -11,12 +11,7 @@ use crate::scenario::Scenario;
 const NEEDS: &[Need] = &[Need::PacketCapture, Need::ProtocolCounters];
 
 pub fn scenarios() -> Vec<Scenario> {
-    let base = Scenario {
-        situations: &[5],
-        guidance: RESET_GUIDANCE,
-        needs: NEEDS,
-        ..Scenario::BASE
-    };
+    let base = super::family(RESET_GUIDANCE, NEEDS);
     vec![
         Scenario {
             id: "forged.rst.exact.established",

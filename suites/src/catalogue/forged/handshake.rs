@@ -22,12 +22,7 @@ const SYN_SENT_GUIDANCE: &str = "While connect is pending, a reset or SYN-ACK th
 const SYN_RCVD_GUIDANCE: &str = "A connection the client sees as open may never have reached the server's accept queue: a reset on the first write or read is a refused connection in effect. Retry the request on a new connection, once.";
 
 pub fn scenarios() -> Vec<Scenario> {
-    let base = Scenario {
-        situations: &[5],
-        guidance: SYN_SENT_GUIDANCE,
-        needs: NEEDS,
-        ..Scenario::BASE
-    };
+    let base = super::family(SYN_SENT_GUIDANCE, NEEDS);
     vec![
         Scenario {
             id: "forged.rst.bad_ack.syn_sent",

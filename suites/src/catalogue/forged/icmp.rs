@@ -21,12 +21,7 @@ const TCP_V4_ERR: &str = "tcp_v4_err and tcp_v6_err (net/ipv4/tcp_ipv4.c, net/ip
 const SOFT_ERROR: &str = "RFC 1122 §4.2.3.9 (destination unreachable codes 0, 1 and 5 are soft errors: TCP must not abort the connection)";
 
 pub fn scenarios() -> Vec<Scenario> {
-    let base = Scenario {
-        situations: &[5],
-        guidance: GUIDANCE,
-        needs: NEEDS,
-        ..Scenario::BASE
-    };
+    let base = super::family(GUIDANCE, NEEDS);
     vec![
         Scenario {
             id: "forged.icmp.out_of_window.established",

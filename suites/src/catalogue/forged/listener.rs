@@ -21,12 +21,7 @@ const ACK: u32 = 0x2000;
 const GUIDANCE: &str = "Stray segments at a listener do not disturb it: the next connection is accepted as usual. A server needs no handling of its own; a client whose connect meets a reset from a listener it reached by mistake sees ECONNREFUSED only for its own SYN.";
 
 pub fn scenarios() -> Vec<Scenario> {
-    let base = Scenario {
-        situations: &[5],
-        guidance: GUIDANCE,
-        needs: NEEDS,
-        ..Scenario::BASE
-    };
+    let base = super::family(GUIDANCE, NEEDS);
     vec![
         Scenario {
             id: "forged.rst.listen",

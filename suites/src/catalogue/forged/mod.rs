@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use sockerr_harness::trial::SERVER_PORT;
 use sockerr_harness::trial::inject::Sent;
-use sockerr_harness::{Direction, Endpoint, Events, ScriptResult, SetupError, Trial};
+use sockerr_harness::{Direction, Endpoint, Events, Need, ScriptResult, SetupError, Trial};
 
 use crate::scenario::Scenario;
 
@@ -35,6 +35,17 @@ pub fn scenarios() -> Vec<Scenario> {
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// What every forged scenario shares: the article's fifth situation (a segment that belongs
+/// to no connection, or not to this one), with the family's guidance and needs.
+fn family(guidance: &'static str, needs: &'static [Need]) -> Scenario {
+    Scenario {
+        situations: &[5],
+        guidance,
+        needs,
+        ..Scenario::BASE
+    }
 }
 
 /// The RFC 5961 sources every family cites.
