@@ -21,6 +21,7 @@ mod topology;
 pub use super::unix::errno::{errno_name, strerror};
 pub use super::unix::readiness::{poll_one, readable_before, wait_readable};
 pub use super::unix::signals::{block_watched_signals, on_termination, signal_name, take_signals};
+pub use super::unix::socket_io::{close, create_private_dir, raw_handle, read, recv_dontwait, write};
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use epoll::epoll_once;
 pub use errqueue::recv_errqueue;
@@ -37,10 +38,7 @@ pub use proc::{
 };
 pub use raw_ip::RawIpSender;
 pub use scm::send_with_descriptor;
-pub use socket_io::{
-    SEND_NOSIGNAL, ack_at_once, close, create_private_dir, int_option, raw_handle, read, recv_dontwait, send_nosignal,
-    set_int_option, write,
-};
+pub use socket_io::{SEND_NOSIGNAL, ack_at_once, int_option, send_nosignal, set_int_option};
 pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
 pub use sysctl::{read_sysctl, write_sysctl};
 pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_state};

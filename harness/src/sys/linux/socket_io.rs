@@ -3,31 +3,12 @@
 //! recorded, and integer options by their typed name.
 
 use std::io;
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::AsRawFd;
 
 use socket2::Socket;
 
 use crate::sockopt::SockOpt;
-
-fn cvt(rc: libc::ssize_t) -> io::Result<i64> {
-    if rc < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(rc as i64)
-    }
-}
-
-/// read(2) into `buf`.
-pub fn read(socket: &Socket, buf: &mut [u8]) -> io::Result<i64> {
-    // SAFETY: `buf` is valid for writes of its length.
-    cvt(unsafe { libc::read(socket.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
-}
-
-/// write(2) of `data`: SIGPIPE is raised where the system raises it.
-pub fn write(socket: &Socket, data: &[u8]) -> io::Result<i64> {
-    // SAFETY: `data` is valid for reads of its length.
-    cvt(unsafe { libc::write(socket.as_raw_fd(), data.as_ptr().cast(), data.len()) })
-}
+use crate::sys::unix::socket_io::cvt;
 
 /// send(2) with MSG_NOSIGNAL: the error without the signal.
 pub fn send_nosignal(socket: &Socket, data: &[u8]) -> io::Result<i64> {
@@ -37,26 +18,6 @@ pub fn send_nosignal(socket: &Socket, data: &[u8]) -> io::Result<i64> {
 
 /// The flag of sendto(2) that keeps a datagram send from raising SIGPIPE.
 pub const SEND_NOSIGNAL: libc::c_int = libc::MSG_NOSIGNAL;
-
-/// recv(2) with MSG_DONTWAIT into `buf`: a pending error, data, or EAGAIN.
-pub fn recv_dontwait(socket: &Socket, buf: &mut [u8]) -> io::Result<i64> {
-    // SAFETY: `buf` is valid for writes of its length.
-    cvt(unsafe {
-        libc::recv(
-            socket.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            libc::MSG_DONTWAIT,
-        )
-    })
-}
-
-/// close(2), its result as the program sees it. The socket is gone whatever it returns.
-pub fn close(socket: Socket) -> io::Result<()> {
-    let fd = socket.into_raw_fd();
-    // SAFETY: `fd` was just released by its owner and is closed exactly once.
-    cvt(unsafe { libc::close(fd) } as libc::ssize_t).map(|_| ())
-}
 
 /// The (level, name) of an option on this platform.
 fn sockopt_id(option: SockOpt) -> (libc::c_int, libc::c_int) {
@@ -105,15 +66,4 @@ pub fn int_option(socket: &Socket, option: SockOpt) -> io::Result<i32> {
 /// (TCP_QUICKACK, tcp(7)).
 pub fn ack_at_once(socket: &Socket) -> io::Result<()> {
     socket.set_tcp_quickack(true)
-}
-
-/// The socket's descriptor number, for showing which one a call returned.
-pub fn raw_handle(socket: &Socket) -> i64 {
-    i64::from(socket.as_raw_fd())
-}
-
-/// Creates a directory only this user can enter (mode 0700).
-pub fn create_private_dir(path: &std::path::Path) -> io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().mode(0o700).create(path)
 }
