@@ -42,6 +42,30 @@ fn overrides(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// (trial, step) of every cell whose outcome differs between two reports, found without the
+/// The planned trials run twice, judged by the built-in expectations: as they are, then with
+/// the `--sysctl` overrides written in every namespace.
+fn run_plain_and_overridden(
+    planned: &[runner::Planned<'_>],
+    sysctls: &[(String, String)],
+    jobs: usize,
+) -> (Report, Report) {
+    let expectations = Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations");
+    let run = |sysctls: Vec<(String, String)>| {
+        let platform = Platform::probe_with(&sysctls).expect("the override is accepted");
+        let config = RunConfig {
+            expectations: expectations.clone(),
+            sysctls,
+            ..RunConfig::default()
+        };
+        Report::new(
+            platform,
+            Some(expectations.origin()),
+            runner::run_all(planned, &config, jobs),
+        )
+    };
+    (run(Vec::new()), run(sysctls.to_vec()))
+}
+
 /// matrix: the outcome of each step (or the `dir flags` of the wire) of each trial both hold.
 fn differing_outcomes(a: &Report, b: &Report) -> BTreeSet<(String, String)> {
     let outcomes = |t: &TrialReport| {
@@ -105,22 +129,7 @@ fn runs_with_and_without_tcp_abort_on_overflow_differ_in_exactly_the_cells_whose
         subset.len() * 4,
         "each scenario in v4 and v6, loopback and two_hosts"
     );
-    let expectations = Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations");
-    let run = |sysctls: Vec<(String, String)>| {
-        let platform = Platform::probe_with(&sysctls).expect("the override is accepted");
-        let config = RunConfig {
-            expectations: expectations.clone(),
-            sysctls,
-            ..RunConfig::default()
-        };
-        Report::new(
-            platform,
-            Some(expectations.origin()),
-            runner::run_all(&planned, &config, 4),
-        )
-    };
-    let plain = run(Vec::new());
-    let overridden = run(overrides(&[(key, "1")]));
+    let (plain, overridden) = run_plain_and_overridden(&planned, &overrides(&[(key, "1")]), 4);
 
     assert_eq!(
         plain.platform.sysctls.get(key).map(String::as_str),
@@ -185,22 +194,7 @@ fn a_burst_run_with_tcp_invalid_ratelimit_overridden_to_zero_differs_only_in_the
         .filter(|p| p.scenario.id == "forged.challenge_ack.burst" && p.client.is_none())
         .collect();
     assert_eq!(planned.len(), 4, "v4 and v6, loopback and two_hosts");
-    let expectations = Expectations::for_run(None, &catalogue::ids()).expect("built-in expectations");
-    let run = |sysctls: Vec<(String, String)>| {
-        let platform = Platform::probe_with(&sysctls).expect("the override is accepted");
-        let config = RunConfig {
-            expectations: expectations.clone(),
-            sysctls,
-            ..RunConfig::default()
-        };
-        Report::new(
-            platform,
-            Some(expectations.origin()),
-            runner::run_all(&planned, &config, 2),
-        )
-    };
-    let plain = run(Vec::new());
-    let overridden = run(overrides(&[(key, "0")]));
+    let (plain, overridden) = run_plain_and_overridden(&planned, &overrides(&[(key, "0")]), 2);
     let challenge_acks = |t: &TrialReport| {
         t.wire
             .segments
