@@ -15,6 +15,9 @@ pub enum SockOpt {
     SoSndbuf,
     /// tcp(7): send segments at once, no Nagle delay.
     TcpNodelay,
+    /// tcp(7): hold partial segments until the option is cleared or the socket closed
+    /// (Linux; the BSDs' TCP_NOPUSH is akin but not the same).
+    TcpCork,
     /// tcp(7): how long unacknowledged data may stay unacknowledged before the connection is
     /// dropped (milliseconds; Linux 2.6.37).
     TcpUserTimeout,
@@ -40,6 +43,7 @@ impl SockOpt {
             SockOpt::SoRcvbuf => "SO_RCVBUF",
             SockOpt::SoSndbuf => "SO_SNDBUF",
             SockOpt::TcpNodelay => "TCP_NODELAY",
+            SockOpt::TcpCork => "TCP_CORK",
             SockOpt::TcpUserTimeout => "TCP_USER_TIMEOUT",
             SockOpt::TcpKeepidle => "TCP_KEEPIDLE",
             SockOpt::TcpKeepintvl => "TCP_KEEPINTVL",

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sockerr_harness::trial::actors::accept_as;
 use sockerr_harness::trial::{Host, SERVER_PORT};
-use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Segment, SetupError, Shut, Trial};
+use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Segment, SetupError, Shut, SockOpt, Trial};
 
 use super::peer_close::{fin_ack_on_wire, fin_acked};
 use crate::scenario::Scenario;
@@ -109,11 +109,15 @@ fn orderly(t: &mut Trial) -> ScriptResult {
 
 /// setsockopt#1 sets the linger time; write#1 is never acknowledged (the server's firewall
 /// drops everything the client sends); close#1 blocks for the linger time. Then the client's
-/// host still holds the orphaned connection and retransmits it.
+/// host still holds the orphaned connection and retransmits it. setsockopt#2 (TCP_CORK)
+/// holds the data until the close, which sends it with the FIN: sent alone, the data's own
+/// retransmission (200 ms) could come before or after the FIN as the scheduler lets the
+/// close follow the write, and the wire would change from run to run.
 fn linger_timeout(t: &mut Trial) -> ScriptResult {
     let (mut client, _server, _listener) = t.connected_pair()?;
     let local = client.local_addr();
     client.linger(1);
+    client.setsockopt(SockOpt::TcpCork, 1);
     t.firewall(Host::Server, Hook::Input, &format!("tcp dport {SERVER_PORT} drop"))?;
     client.write(b"request");
     let closed = client.close();

@@ -55,7 +55,7 @@ fn sockopt_id(option: SockOpt) -> Option<(libc::c_int, libc::c_int)> {
         #[cfg(not(target_os = "openbsd"))]
         SockOpt::TcpKeepcnt => (libc::IPPROTO_TCP, libc::TCP_KEEPCNT),
         // OpenBSD has no per-socket keepalive timers (only sysctls), and no BSD has
-        // TCP_USER_TIMEOUT, TCP_SYNCNT or the IP error queue.
+        // TCP_USER_TIMEOUT, TCP_SYNCNT, TCP_CORK or the IP error queue.
         _ => return None,
     })
 }

@@ -26,6 +26,7 @@ fn sockopt_id(option: SockOpt) -> (libc::c_int, libc::c_int) {
         SockOpt::SoRcvbuf => (libc::SOL_SOCKET, libc::SO_RCVBUF),
         SockOpt::SoSndbuf => (libc::SOL_SOCKET, libc::SO_SNDBUF),
         SockOpt::TcpNodelay => (libc::IPPROTO_TCP, libc::TCP_NODELAY),
+        SockOpt::TcpCork => (libc::IPPROTO_TCP, libc::TCP_CORK),
         SockOpt::TcpUserTimeout => (libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT),
         SockOpt::TcpKeepidle => (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE),
         SockOpt::TcpKeepintvl => (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL),
