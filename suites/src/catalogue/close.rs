@@ -111,8 +111,9 @@ fn orderly(t: &mut Trial) -> ScriptResult {
 /// drops everything the client sends); close#1 blocks for the linger time. Then the client's
 /// host still holds the orphaned connection and retransmits it. setsockopt#2 (TCP_CORK)
 /// holds the data until the close, which sends it with the FIN: sent alone, the data's own
-/// retransmission (200 ms) could come before or after the FIN as the scheduler lets the
-/// close follow the write, and the wire would change from run to run.
+/// retransmission (200 ms) would come before or after the FIN as the scheduler lets the
+/// close follow the write. (The cork too lets go after 200 ms, so under heavy load the data
+/// can still leave alone first.)
 fn linger_timeout(t: &mut Trial) -> ScriptResult {
     let (mut client, _server, _listener) = t.connected_pair()?;
     let local = client.local_addr();
