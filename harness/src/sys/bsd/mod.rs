@@ -6,16 +6,15 @@
 
 mod socket_io;
 mod tcp_state;
-mod usage;
 
 pub use super::unix::errno::{errno_name, strerror};
 pub use super::unix::readiness::{poll_one, readable_before, wait_readable};
 pub use super::unix::signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use super::unix::socket_io::{close, create_private_dir, raw_handle, read, recv_dontwait, write};
+pub use super::unix::usage::{peak_rss_kib, process_cpu};
 pub use super::without_linux::*;
 pub use socket_io::{SEND_NOSIGNAL, ack_at_once, int_option, send_nosignal, set_int_option};
 pub use tcp_state::{tcp_bytes_acked, tcp_state};
-pub use usage::{peak_rss_kib, process_cpu};
 
 /// What a readiness wait is given: a descriptor.
 pub type RawHandle = std::os::fd::RawFd;

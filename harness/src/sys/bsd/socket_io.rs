@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 use socket2::Socket;
 
 use crate::sockopt::SockOpt;
-use crate::sys::unix::socket_io::cvt;
+use crate::sys::unix::socket_io::{cvt, raw_option, set_raw_option};
 
 /// send(2) without SIGPIPE. macOS (MSG_NOSIGNAL only from macOS 11) and FreeBSD turn the
 /// signal off per socket with SO_NOSIGPIPE, set for this call and cleared after it, so the
@@ -64,20 +64,6 @@ fn no_such_option() -> io::Error {
     io::Error::from_raw_os_error(libc::ENOPROTOOPT)
 }
 
-fn set_raw_option(socket: &Socket, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: `value` is a valid c_int for the duration of the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&raw const value).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    cvt(rc as libc::ssize_t).map(|_| ())
-}
-
 /// setsockopt(2) of an integer option.
 pub fn set_int_option(socket: &Socket, option: SockOpt, value: i32) -> io::Result<()> {
     let (level, name) = sockopt_id(option).ok_or_else(no_such_option)?;
@@ -87,11 +73,7 @@ pub fn set_int_option(socket: &Socket, option: SockOpt, value: i32) -> io::Resul
 /// getsockopt(2) of an integer option.
 pub fn int_option(socket: &Socket, option: SockOpt) -> io::Result<i32> {
     let (level, name) = sockopt_id(option).ok_or_else(no_such_option)?;
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `value` and `len` are valid for writes of the sizes given.
-    let rc = unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, (&raw mut value).cast(), &mut len) };
-    cvt(rc as libc::ssize_t).map(|_| value)
+    raw_option(socket, level, name)
 }
 
 /// The BSDs have no switch to acknowledge at once (Linux's TCP_QUICKACK): the delayed ACK

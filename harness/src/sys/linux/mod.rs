@@ -22,6 +22,7 @@ pub use super::unix::errno::{errno_name, strerror};
 pub use super::unix::readiness::{poll_one, readable_before, wait_readable};
 pub use super::unix::signals::{block_watched_signals, on_termination, signal_name, take_signals};
 pub use super::unix::socket_io::{close, create_private_dir, raw_handle, read, recv_dontwait, write};
+pub use super::unix::usage::{peak_rss_kib, process_cpu};
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use epoll::epoll_once;
 pub use errqueue::recv_errqueue;
@@ -33,8 +34,8 @@ pub use probe::{
     probe_udp_error_queue,
 };
 pub use proc::{
-    can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, peak_rss_kib,
-    process_cpu, protocol_counter, sleeping_in, tcp_table, thread_id,
+    can_see_sleeping_calls, can_see_thread_states, children_cpu, is_asleep, is_child_of_this_process, protocol_counter,
+    sleeping_in, tcp_table, thread_id,
 };
 pub use raw_ip::RawIpSender;
 pub use scm::send_with_descriptor;

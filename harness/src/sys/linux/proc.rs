@@ -152,20 +152,6 @@ pub fn is_child_of_this_process(pid: u32) -> bool {
     status.lines().any(|l| l == ours)
 }
 
-/// The CPU time (user and system) this process has used so far, all its threads included
-/// (getrusage(2) RUSAGE_SELF).
-pub fn process_cpu() -> std::time::Duration {
-    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).map_or(
-        std::time::Duration::ZERO,
-        |usage| {
-            let time = |t: nix::sys::time::TimeVal| {
-                std::time::Duration::new(t.tv_sec().max(0) as u64, (t.tv_usec().max(0) as u32) * 1000)
-            };
-            time(usage.user_time()) + time(usage.system_time())
-        },
-    )
-}
-
 /// The child processes of this process (of every thread of it) and the CPU time each has used
 /// so far: /proc/self/task/*/children (proc_pid_children(5)) and each child's
 /// `/proc/<pid>/stat`, utime + stime + cutime + cstime in clock ticks (proc_pid_stat(5)). Empty
@@ -219,12 +205,6 @@ fn parse_stat_cpu(stat: &str) -> Option<(String, u64)> {
     Some((command, ticks))
 }
 
-/// The peak resident memory of this process so far, in KiB (getrusage(2) ru_maxrss).
-pub fn peak_rss_kib() -> u64 {
-    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
-        .map_or(0, |usage| usage.max_rss().max(0) as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,7 +241,7 @@ mod tests {
         let seen = seen.expect("the child is listed");
         assert_eq!(seen.command, "sh");
         assert!(seen.cpu > std::time::Duration::ZERO, "{seen:?}");
-        assert!(process_cpu() > std::time::Duration::ZERO);
+        assert!(crate::sys::process_cpu() > std::time::Duration::ZERO);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use socket2::Socket;
 
 use crate::sockopt::SockOpt;
-use crate::sys::unix::socket_io::cvt;
+use crate::sys::unix::socket_io::{cvt, raw_option, set_raw_option};
 
 /// send(2) with MSG_NOSIGNAL: the error without the signal.
 pub fn send_nosignal(socket: &Socket, data: &[u8]) -> io::Result<i64> {
@@ -40,27 +40,13 @@ fn sockopt_id(option: SockOpt) -> (libc::c_int, libc::c_int) {
 /// setsockopt(2) of an integer option.
 pub fn set_int_option(socket: &Socket, option: SockOpt, value: i32) -> io::Result<()> {
     let (level, name) = sockopt_id(option);
-    // SAFETY: `value` is a valid c_int for the duration of the call.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            level,
-            name,
-            (&raw const value).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    cvt(rc as libc::ssize_t).map(|_| ())
+    set_raw_option(socket, level, name, value)
 }
 
 /// getsockopt(2) of an integer option.
 pub fn int_option(socket: &Socket, option: SockOpt) -> io::Result<i32> {
     let (level, name) = sockopt_id(option);
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `value` and `len` are valid for writes of the sizes given.
-    let rc = unsafe { libc::getsockopt(socket.as_raw_fd(), level, name, (&raw mut value).cast(), &mut len) };
-    cvt(rc as libc::ssize_t).map(|_| value)
+    raw_option(socket, level, name)
 }
 
 /// Acknowledges what has arrived at once instead of after the delayed-ACK timer

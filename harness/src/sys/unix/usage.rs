@@ -1,6 +1,7 @@
 //! What this process costs: CPU time and peak memory, from getrusage(2).
 
-/// The CPU time (user and system) this process has used so far (RUSAGE_SELF).
+/// The CPU time (user and system) this process has used so far, all its threads included
+/// (RUSAGE_SELF).
 pub fn process_cpu() -> std::time::Duration {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).map_or(
         std::time::Duration::ZERO,
@@ -14,7 +15,7 @@ pub fn process_cpu() -> std::time::Duration {
 }
 
 /// The peak resident memory of this process so far, in KiB. ru_maxrss counts bytes on macOS
-/// and KiB on the other BSDs (getrusage(2) of each).
+/// and KiB on Linux and the other BSDs (getrusage(2) of each).
 pub fn peak_rss_kib() -> u64 {
     let max = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
         .map_or(0, |usage| usage.max_rss().max(0) as u64);
