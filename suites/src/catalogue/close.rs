@@ -204,7 +204,7 @@ fn pair_from_fixed_port(t: &mut Trial) -> Result<(Endpoint, Endpoint, Endpoint),
 /// connection in TIME_WAIT. The client closes outright (no shutdown, whose TCP state read
 /// afterwards would race with the server's delayed ACK of the FIN): these trials only need
 /// the TIME_WAIT it leaves behind.
-fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
+pub(super) fn enter_time_wait(t: &mut Trial, client: &mut Endpoint, server: &mut Endpoint) -> ScriptResult {
     let local = client.local_addr();
     client.close();
     fin_acked(t, server, Direction::ClientToServer)?;

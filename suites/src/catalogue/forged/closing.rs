@@ -8,8 +8,9 @@ use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Shut, Trial};
 
-use super::{FAR, RESET_GUIDANCE, RFC5961, ends, half_window, sent, survival};
-use crate::catalogue::peer_close::{fin_ack_on_wire, fin_acked};
+use super::{FAR, RESET_GUIDANCE, RFC5961, await_answer_to_data, ends, half_window, sent, survival};
+use crate::catalogue::close::enter_time_wait;
+use crate::catalogue::peer_close::fin_acked;
 use crate::scenario::Scenario;
 
 /// The states a closing connection passes through, as the client holds them.
@@ -265,12 +266,7 @@ fn in_closing_state(t: &mut Trial, state: ClosingState, event: Event) -> ScriptR
             client.socket()?.set_nonblocking(true)?;
             client.poll(Events::IN | Events::OUT | Events::RDHUP, Duration::ZERO);
             if client.send_nosignal(b"probe").succeeded() {
-                t.wait_for_wire("the server's host answers the client's data", |segments| {
-                    segments
-                        .iter()
-                        .rposition(|x| x.dir == Direction::ClientToServer && x.len > 0)
-                        .is_some_and(|data| segments[data..].iter().any(|x| x.dir == Direction::ServerToClient))
-                });
+                await_answer_to_data(t, Direction::ClientToServer, "the server's host answers the client's data");
             }
             client.read(64);
             Ok(())
@@ -309,16 +305,7 @@ fn in_time_wait(t: &mut Trial, rfc1337: &str, reset: Event) -> ScriptResult {
     t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
     let (mut client, mut server, _listener) = t.connected_pair()?;
     let (c, s) = ends(t, &client)?;
-    client.close();
-    fin_acked(t, &server, Direction::ClientToServer)?;
-    server.read(64);
-    server.close();
-    fin_ack_on_wire(t, Direction::ServerToClient, "the client's ACK of the server's FIN");
-    t.wait_for_tcp_table(
-        Host::Client,
-        "the client's host holds the connection in TIME_WAIT (/proc/net/tcp)",
-        |table| table.iter().any(|e| e.local == c && e.state == "TIME_WAIT"),
-    )?;
+    enter_time_wait(t, &mut client, &mut server)?;
     t.firewall(Host::Server, Hook::Input, &format!("tcp dport {SERVER_PORT} drop"))?;
     let (server_sent, client_sent) = (sent(t, s, c)?, sent(t, c, s)?);
     let forged = reset.forge(&server_sent, &client_sent, Forged::from(Host::Server, s, c));

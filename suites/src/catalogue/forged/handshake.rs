@@ -8,7 +8,7 @@ use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Events, Hook, Need, ScriptResult, Trial};
 
-use super::{FAR, ends, half_window, sent};
+use super::{FAR, await_answer_to_data, ends, half_window, sent};
 use crate::catalogue::common::start_connect;
 use crate::scenario::Scenario;
 
@@ -159,12 +159,7 @@ fn at_syn_rcvd(t: &mut Trial, forge: impl Fn(&Sent, &Sent, Forged) -> Forged) ->
     t.inject(&mut listener, &forged)?;
     t.firewall_clear(Host::Client)?;
     client.write(b"request");
-    t.wait_for_wire("the server's host answers the client's data", |segments| {
-        segments
-            .iter()
-            .rposition(|x| x.dir == Direction::ClientToServer && x.len > 0)
-            .is_some_and(|data| segments[data..].iter().any(|x| x.dir == Direction::ServerToClient))
-    });
+    await_answer_to_data(t, Direction::ClientToServer, "the server's host answers the client's data");
     client.read(64);
     listener.poll(Events::IN, Duration::ZERO);
     Ok(())

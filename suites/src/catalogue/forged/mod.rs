@@ -90,16 +90,22 @@ pub(super) fn survival(t: &mut Trial, victim: &mut Endpoint, peer: &mut Endpoint
 pub(super) fn probe(t: &mut Trial, victim: &mut Endpoint, peer: &mut Endpoint, towards_victim: Direction) -> ScriptResult {
     victim.socket()?.set_nonblocking(true)?;
     peer.write(b"probe");
-    let answering = towards_victim.reverse();
-    t.wait_for_wire("the victim's host answers the peer's data", |segments| {
+    await_answer_to_data(t, towards_victim, "the victim's host answers the peer's data");
+    victim.read(64);
+    Ok(())
+}
+
+/// Waits (as `what`) until the host that data sent in `data_dir` reached answers the last
+/// such data with any segment, forged segments left out on both sides.
+pub(super) fn await_answer_to_data(t: &mut Trial, data_dir: Direction, what: &str) {
+    let answering = data_dir.reverse();
+    t.wait_for_wire(what, |segments| {
         let Some(data) = segments
             .iter()
-            .rposition(|s| s.dir == towards_victim && s.len > 0 && !s.injected)
+            .rposition(|s| s.dir == data_dir && s.len > 0 && !s.injected)
         else {
             return false;
         };
         segments[data..].iter().any(|s| s.dir == answering && !s.injected)
     });
-    victim.read(64);
-    Ok(())
 }
