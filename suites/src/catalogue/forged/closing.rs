@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
-use sockerr_harness::trial::inject::{Forged, Sent, flag};
+use sockerr_harness::trial::inject::{Forged, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Endpoint, Events, Hook, Need, ScriptResult, Shut, Trial};
 
-use super::{FAR, RESET_GUIDANCE, RFC5961, await_answer_to_data, ends, half_window, sent, survival};
+use super::{Event, RESET_GUIDANCE, RFC5961, await_answer_to_data, ends, sent, survival};
 use crate::catalogue::close::enter_time_wait;
 use crate::catalogue::peer_close::fin_acked;
 use crate::scenario::Scenario;
@@ -35,46 +35,7 @@ impl ClosingState {
     }
 }
 
-/// Which forged segment: a reset at exactly RCV.NXT, in the window but not exact, or far
-/// outside the window; or a SYN in the window.
-#[derive(Clone, Copy)]
-enum Event {
-    Exact,
-    InWindow,
-    OutOfWindow,
-    Syn,
-}
-
 impl Event {
-    fn forge(self, server: &Sent, client: &Sent, template: Forged) -> Forged {
-        match self {
-            Event::Exact => Forged {
-                flags: flag::RST,
-                seq: server.snd_nxt,
-                numbers: "seq=RCV.NXT (exact)".into(),
-                ..template
-            },
-            Event::InWindow => Forged {
-                flags: flag::RST,
-                seq: server.snd_nxt.wrapping_add(half_window(client)),
-                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
-                ..template
-            },
-            Event::OutOfWindow => Forged {
-                flags: flag::RST,
-                seq: server.snd_nxt.wrapping_sub(FAR),
-                numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
-                ..template
-            },
-            Event::Syn => Forged {
-                flags: flag::SYN,
-                seq: server.snd_nxt.wrapping_add(half_window(client)),
-                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
-                ..template
-            },
-        }
-    }
-
     /// The clauses a scenario of this event in a closing state relies on.
     fn sources(self) -> &'static [&'static str] {
         match self {

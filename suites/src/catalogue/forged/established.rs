@@ -5,7 +5,7 @@ use sockerr_harness::trial::Host;
 use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::{Direction, Need, ScriptResult, Trial};
 
-use super::{FAR, RESET_GUIDANCE, RFC5961, ends, half_window, sent, survival};
+use super::{Event, RESET_GUIDANCE, RFC5961, ends, sent, survival};
 use crate::scenario::Scenario;
 
 const NEEDS: &[Need] = &[Need::PacketCapture, Need::ProtocolCounters];
@@ -78,30 +78,15 @@ fn forged_at_client(t: &mut Trial, forge: impl Fn(&Sent, &Sent, Forged) -> Forge
 }
 
 fn rst_exact(t: &mut Trial) -> ScriptResult {
-    forged_at_client(t, |server, _, template| Forged {
-        flags: flag::RST,
-        seq: server.snd_nxt,
-        numbers: "seq=RCV.NXT (exact)".into(),
-        ..template
-    })
+    forged_at_client(t, |server, client, template| Event::Exact.forge(server, client, template))
 }
 
 fn rst_in_window(t: &mut Trial) -> ScriptResult {
-    forged_at_client(t, |server, client, template| Forged {
-        flags: flag::RST,
-        seq: server.snd_nxt.wrapping_add(half_window(client)),
-        numbers: "seq=RCV.NXT+win/2 (in window)".into(),
-        ..template
-    })
+    forged_at_client(t, |server, client, template| Event::InWindow.forge(server, client, template))
 }
 
 fn rst_out_of_window(t: &mut Trial) -> ScriptResult {
-    forged_at_client(t, |server, _, template| Forged {
-        flags: flag::RST,
-        seq: server.snd_nxt.wrapping_sub(FAR),
-        numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
-        ..template
-    })
+    forged_at_client(t, |server, client, template| Event::OutOfWindow.forge(server, client, template))
 }
 
 fn rst_data(t: &mut Trial) -> ScriptResult {
@@ -123,12 +108,7 @@ fn noflags(t: &mut Trial) -> ScriptResult {
 }
 
 fn syn(t: &mut Trial) -> ScriptResult {
-    forged_at_client(t, |server, client, template| Forged {
-        flags: flag::SYN,
-        seq: server.snd_nxt.wrapping_add(half_window(client)),
-        numbers: "seq=RCV.NXT+win/2 (in window)".into(),
-        ..template
-    })
+    forged_at_client(t, |server, client, template| Event::Syn.forge(server, client, template))
 }
 
 fn ack_unsent_data(t: &mut Trial) -> ScriptResult {

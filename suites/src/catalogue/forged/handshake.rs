@@ -8,7 +8,7 @@ use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::trial::{Host, SERVER_PORT};
 use sockerr_harness::{Direction, Events, Hook, Need, ScriptResult, Trial};
 
-use super::{FAR, await_answer_to_data, ends, half_window, sent};
+use super::{Event, await_answer_to_data, ends, sent};
 use crate::catalogue::common::start_connect;
 use crate::scenario::Scenario;
 
@@ -166,28 +166,13 @@ fn at_syn_rcvd(t: &mut Trial, forge: impl Fn(&Sent, &Sent, Forged) -> Forged) ->
 }
 
 fn rst_exact_syn_rcvd(t: &mut Trial) -> ScriptResult {
-    at_syn_rcvd(t, |client, _, template| Forged {
-        flags: flag::RST,
-        seq: client.snd_nxt,
-        numbers: "seq=RCV.NXT (exact)".into(),
-        ..template
-    })
+    at_syn_rcvd(t, |client, server, template| Event::Exact.forge(client, server, template))
 }
 
 fn rst_out_of_window_syn_rcvd(t: &mut Trial) -> ScriptResult {
-    at_syn_rcvd(t, |client, _, template| Forged {
-        flags: flag::RST,
-        seq: client.snd_nxt.wrapping_sub(FAR),
-        numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
-        ..template
-    })
+    at_syn_rcvd(t, |client, server, template| Event::OutOfWindow.forge(client, server, template))
 }
 
 fn syn_syn_rcvd(t: &mut Trial) -> ScriptResult {
-    at_syn_rcvd(t, |client, server, template| Forged {
-        flags: flag::SYN,
-        seq: client.snd_nxt.wrapping_add(half_window(server)),
-        numbers: "seq=RCV.NXT+win/2 (in window)".into(),
-        ..template
-    })
+    at_syn_rcvd(t, |client, server, template| Event::Syn.forge(client, server, template))
 }

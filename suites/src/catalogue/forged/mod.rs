@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use sockerr_harness::trial::SERVER_PORT;
-use sockerr_harness::trial::inject::Sent;
+use sockerr_harness::trial::inject::{Forged, Sent, flag};
 use sockerr_harness::{Direction, Endpoint, Events, Need, ScriptResult, SetupError, Trial};
 
 use crate::scenario::Scenario;
@@ -75,6 +75,49 @@ pub(super) fn sent(t: &mut Trial, from: SocketAddr, to: SocketAddr) -> Result<Se
 /// an offset from RCV.NXT that is in the window but not exact.
 pub(super) fn half_window(receiver: &Sent) -> u32 {
     (u32::from(receiver.win) / 2).max(1)
+}
+
+/// Which forged segment: a reset at exactly RCV.NXT, in the window but not exact, or far
+/// outside the window; or a SYN in the window.
+#[derive(Clone, Copy)]
+pub(super) enum Event {
+    Exact,
+    InWindow,
+    OutOfWindow,
+    Syn,
+}
+
+impl Event {
+    /// The segment `template` becomes: its numbers from what the impersonated host (`sender`)
+    /// sent last (its SND.NXT is the victim's RCV.NXT) and the victim's window (`receiver`).
+    pub(super) fn forge(self, sender: &Sent, receiver: &Sent, template: Forged) -> Forged {
+        match self {
+            Event::Exact => Forged {
+                flags: flag::RST,
+                seq: sender.snd_nxt,
+                numbers: "seq=RCV.NXT (exact)".into(),
+                ..template
+            },
+            Event::InWindow => Forged {
+                flags: flag::RST,
+                seq: sender.snd_nxt.wrapping_add(half_window(receiver)),
+                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
+                ..template
+            },
+            Event::OutOfWindow => Forged {
+                flags: flag::RST,
+                seq: sender.snd_nxt.wrapping_sub(FAR),
+                numbers: "seq=RCV.NXT-2^30 (out of window)".into(),
+                ..template
+            },
+            Event::Syn => Forged {
+                flags: flag::SYN,
+                seq: sender.snd_nxt.wrapping_add(half_window(receiver)),
+                numbers: "seq=RCV.NXT+win/2 (in window)".into(),
+                ..template
+            },
+        }
+    }
 }
 
 /// Whether the connection survived, seen by the program and on the wire: the victim's poll#1
