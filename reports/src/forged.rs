@@ -206,21 +206,18 @@ pub const LEGEND: &str = "Each cell: what the program was told after the injecti
 /// The matrix as a Markdown section (empty when the report holds no forged trial with a state).
 pub fn render_markdown_section(report: &Report) -> String {
     let m = state_event_matrix(report);
-    let mut out = String::new();
     if m.is_empty() {
-        return out;
+        return String::new();
     }
-    let _ = writeln!(out, "\n## Forged segments: state x event\n");
-    let _ = writeln!(out, "{LEGEND}\n");
-    let _ = write!(out, "| state |");
-    for e in &m.events {
-        let _ = write!(out, " `{e}` |");
-    }
-    let _ = write!(out, "\n|---|");
-    for _ in &m.events {
-        let _ = write!(out, "---|");
-    }
-    let _ = writeln!(out);
+    format!(
+        "\n## Forged segments: state x event\n\n{LEGEND}\n\n{}",
+        markdown_table(&m)
+    )
+}
+
+/// The matrix as a Markdown table, a row per state.
+pub fn markdown_table(m: &StateEventMatrix) -> String {
+    let mut out = table_head(&m.events);
     for row in &m.rows {
         let _ = write!(out, "| {} |", row.state);
         for cell in &row.cells {
@@ -236,6 +233,20 @@ pub fn render_markdown_section(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
+    out
+}
+
+/// The header and separator lines of a Markdown table with a column per event.
+fn table_head(events: &[String]) -> String {
+    let mut out = String::from("| state |");
+    for e in events {
+        let _ = write!(out, " `{e}` |");
+    }
+    out.push_str("\n|---|");
+    for _ in events {
+        out.push_str("---|");
+    }
+    out.push('\n');
     out
 }
 
@@ -364,15 +375,7 @@ pub fn render_side_by_side_markdown(s: &SideBySide) -> String {
         "{LEGEND} Where the reports differ, each one's text is shown, named by its column, in bold ({} cells differ).\n",
         s.differing()
     );
-    let _ = write!(out, "| state |");
-    for e in &s.events {
-        let _ = write!(out, " `{e}` |");
-    }
-    let _ = write!(out, "\n|---|");
-    for _ in &s.events {
-        let _ = write!(out, "---|");
-    }
-    let _ = writeln!(out);
+    out.push_str(&table_head(&s.events));
     for row in &s.rows {
         let _ = write!(out, "| {} |", row.state);
         for e in 0..s.events.len() {

@@ -68,10 +68,11 @@ pub fn sections(scenarios: &[Scenario], runtimes: Option<&RuntimeSource<'_>>) ->
 
 /// The state x event matrix of the report's forged trials, with the report it comes from.
 fn forged_matrix(source: &RuntimeSource<'_>) -> String {
-    let section = sockerr_reports::forged::render_markdown_section(source.report);
-    let Some(table) = section.find("| state |").map(|at| &section[at..]) else {
+    let matrix = sockerr_reports::forged::state_event_matrix(source.report);
+    if matrix.is_empty() {
         return format!("`{}` holds no forged trial.\n", source.path);
-    };
+    }
+    let table = sockerr_reports::forged::markdown_table(&matrix);
     format!(
         "Measured in `{}` ({} {}). {}\n\n{table}",
         source.path,
