@@ -61,6 +61,13 @@ pub fn write_sysctl(key: &str, _value: &str) -> io::Result<()> {
     Err(absent(&format!("writing {key} in a namespace of the trial")))
 }
 
+/// Route metrics are set only inside a trial's own namespace, which needs Linux.
+pub fn set_route_rto_min(dst: std::net::IpAddr, _rto_min: std::time::Duration) -> io::Result<()> {
+    Err(absent(&format!(
+        "setting rto_min on the route to {dst} in a namespace of the trial"
+    )))
+}
+
 /// What a need the harness meets only on Linux lacks here.
 pub fn probe(need: Need) -> Result<(), Missing> {
     Err(Missing {

@@ -217,4 +217,41 @@ impl Trial {
         });
         Ok(())
     }
+
+    /// Raises the floor of `host`'s retransmission timeout towards its peer to `rto_min` (a
+    /// locked metric on the route to the peer's address, ip-route(8) `rto_min`), in the trial's
+    /// namespace only, and records it as a knob. For a scenario whose steps must fall between
+    /// transmissions that TCP's timers would otherwise space 200 ms apart (TCP_RTO_MIN, and
+    /// the same ceiling on TCP_CORK): a wider floor keeps a loaded machine from moving a
+    /// retransmission across a step. On loopback both ends share the route. Where the platform
+    /// keeps no route metrics (it refuses the lookup or the route as unsupported), nothing is
+    /// set, no knob is recorded and the trial goes on with the platform's own timers.
+    pub fn rto_min(&mut self, host: Host, rto_min: Duration) -> ScriptResult {
+        if self.topology() == Topology::Host {
+            return Err(SetupError::Skip(
+                "the host topology never changes the host's routes: run it in a namespace topology".into(),
+            ));
+        }
+        let peer = match host {
+            Host::Client => self.sandbox.server_ip(),
+            Host::Server => self.client_ip(),
+            Host::Router => return Err("rto_min: the router ends no connection of its own".into()),
+        };
+        self.enter(host)?;
+        let set = sys::set_route_rto_min(peer, rto_min);
+        self.enter(Host::Client)?;
+        match set {
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(()),
+            Err(e) => Err(e.into()),
+            Ok(()) => {
+                self.log.knob(Knob {
+                    name: "route rto_min".to_string(),
+                    scope: format!("{} to {peer}", host.as_str()),
+                    value: format!("{} ms", rto_min.as_millis()),
+                    default: None,
+                });
+                Ok(())
+            }
+        }
+    }
 }

@@ -76,33 +76,29 @@ impl Trial {
             Err(_) if events.contains(Events::RDHUP) => events | Events::IN,
             _ => events,
         };
-        let gone = endpoint.is_runtime() && endpoint.observe(|_| ()).is_none();
-        let met = gone
-            || endpoint
-                .observe(|socket| {
-                    loop {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        match sys::poll_one(socket, asked, Some(left)) {
-                            (Err(e), _) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            (Ok(n), revents)
-                                if asked != events
-                                    && n > 0
-                                    && !revents.events.intersects(awaited | Events::NVAL)
-                                    && Instant::now() < deadline =>
-                            {
-                                std::thread::yield_now();
-                                continue;
-                            }
-                            (Ok(n), revents) => {
-                                break n > 0
-                                    && !revents.events.contains(Events::NVAL)
-                                    && revents.events.intersects(awaited);
-                            }
-                            (Err(_), _) => break false,
-                        }
+        // One look: a runtime client may close its socket between two.
+        let looked = endpoint.observe(|socket| {
+            loop {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match sys::poll_one(socket, asked, Some(left)) {
+                    (Err(e), _) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    (Ok(n), revents)
+                        if asked != events
+                            && n > 0
+                            && !revents.events.intersects(awaited | Events::NVAL)
+                            && Instant::now() < deadline =>
+                    {
+                        std::thread::yield_now();
+                        continue;
                     }
-                })
-                .unwrap_or(false);
+                    (Ok(n), revents) => {
+                        break n > 0 && !revents.events.contains(Events::NVAL) && revents.events.intersects(awaited);
+                    }
+                    (Err(_), _) => break false,
+                }
+            }
+        });
+        let met = looked.unwrap_or_else(|| endpoint.is_runtime());
         self.record_wait(what, started, met)
     }
 

@@ -17,8 +17,14 @@ const BACKLOG_SOURCES: &[&str] = &[
 
 /// The protocol timer these trials wait out (default: client4's data is sent again).
 const SYN_TIMER: Option<&str> = Some(
-    "client4's retransmission timeout, 200 ms: the kernel's floor (TCP_RTO_MIN); the trial ends before the 1 s SYN and SYN-ACK retransmission timeouts (TCP_TIMEOUT_INIT) run out",
+    "client4's retransmission timeout, raised from the kernel's 200 ms floor (TCP_RTO_MIN) to 500 ms (route metric rto_min): the trial ends half a second before the next retransmission and before the 1 s SYN and SYN-ACK retransmission timeouts (TCP_TIMEOUT_INIT) run out",
 );
+
+/// The clients' RTO floor: client4's data is sent again after it, and the trial must end
+/// before the next retransmission (one more floor later at least) and before the 1 s SYN and
+/// SYN-ACK timers; 500 ms leaves about half a second to each, where the kernel's 200 ms left a
+/// loaded machine 200 ms before a third transmission.
+const CLIENT_RTO_MIN: Duration = Duration::from_millis(500);
 
 pub fn scenarios() -> Vec<Scenario> {
     vec![
@@ -63,6 +69,7 @@ const BACKLOG: i32 = 2;
 /// and so does client4's data. The firewall only orders events that could happen in any
 /// order: it never touches the segments whose fate is observed.
 fn overflow(t: &mut Trial) -> ScriptResult {
+    t.rto_min(Host::Client, CLIENT_RTO_MIN)?;
     let mut listener = t.listener(BACKLOG)?;
     let (mut client1, _) = connect_client(t, "client1")?;
     let (mut client2, _) = connect_client(t, "client2")?;

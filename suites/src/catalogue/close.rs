@@ -41,7 +41,9 @@ pub fn scenarios() -> Vec<Scenario> {
             ],
             situations: &[8],
             guidance: "A lingering close does not tell whether the peer got the data: close returns 0 on timeout too. To know, shut down the write side, read until end of file (or an application-level acknowledgement) with a deadline, and only then close; abort (linger 0) if the deadline passes.",
-            timer: Some("SO_LINGER 1 s: the option counts in whole seconds, so 1 s is the floor"),
+            timer: Some(
+                "SO_LINGER 1 s (the option counts in whole seconds, so 1 s is the floor), and the client's retransmission timeout, raised to 2 s (route metric rto_min) so that the data stays corked until the close and is sent again only after close returned",
+            ),
             needs: &[Need::Nftables, Need::PacketCapture, Need::TcpTable],
             script: linger_timeout,
             ..Scenario::BASE
@@ -111,10 +113,12 @@ fn orderly(t: &mut Trial) -> ScriptResult {
 /// drops everything the client sends); close#1 blocks for the linger time. Then the client's
 /// host still holds the orphaned connection and retransmits it. setsockopt#2 (TCP_CORK)
 /// holds the data until the close, which sends it with the FIN: sent alone, the data's own
-/// retransmission (200 ms) would come before or after the FIN as the scheduler lets the
-/// close follow the write. (The cork too lets go after 200 ms, so under heavy load the data
-/// can still leave alone first.)
+/// retransmission would come before or after the FIN as the scheduler lets the close follow
+/// the write. The cork lets go when the zero-window probe timer fires, after the RTO, so the
+/// client's RTO floor is raised to [`LINGER_RTO_MIN`]: the cork then holds for 2 s whatever
+/// the load, and the first retransmission after the close comes 1 s after close returns.
 fn linger_timeout(t: &mut Trial) -> ScriptResult {
+    t.rto_min(Host::Client, LINGER_RTO_MIN)?;
     let (mut client, _server, _listener) = t.connected_pair()?;
     let local = client.local_addr();
     client.linger(1);
@@ -136,6 +140,9 @@ fn linger_timeout(t: &mut Trial) -> ScriptResult {
     Ok(())
 }
 
+/// The client's RTO floor in `close.linger_timeout`: twice the linger time.
+const LINGER_RTO_MIN: Duration = Duration::from_secs(2);
+
 fn time_wait_rst_rfc1337_off(t: &mut Trial) -> ScriptResult {
     time_wait_rst(t, "0")
 }
@@ -149,7 +156,11 @@ fn time_wait_rst_rfc1337_on(t: &mut Trial) -> ScriptResult {
 /// connection, the connecting socket (SYN_SENT) answers that unacceptable ACK with a reset
 /// whose sequence number is the ACK's, exactly what TIME_WAIT expects, and retransmits its
 /// SYN almost at once. The answer to that second SYN shows whether the reset ended the
-/// TIME_WAIT; server2's poll#1 and so_error#1 show what the connecting program learnt.
+/// TIME_WAIT; server2's connect#1, poll#1 and so_error#1 show what the connecting program
+/// learnt. Where the reset ends the TIME_WAIT the exchange ends by itself two jiffies later
+/// (the refusal), so connect blocks until then: a non-blocking connect's readiness and state,
+/// read right after it returned, would race that 2-jiffy timer. Where the TIME_WAIT survives
+/// the exchange never ends, so connect does not block and the state stays SYN_SENT.
 fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     t.sysctl(Host::Client, "net.ipv4.tcp_rfc1337", rfc1337)?;
     let (mut client, mut server, mut listener) = pair_from_fixed_port(t)?;
@@ -168,7 +179,9 @@ fn time_wait_rst(t: &mut Trial, rfc1337: &str) -> ScriptResult {
     )?;
     let mut again = t.server_socket("server2")?;
     again.bind(&t.server_addr(SERVER_PORT));
-    again.socket()?.set_nonblocking(true)?;
+    if rfc1337 == "1" {
+        again.socket()?.set_nonblocking(true)?;
+    }
     again.connect(&client_addr);
     t.wait_for_wire(
         "the server's second SYN and the client host's answer to it",

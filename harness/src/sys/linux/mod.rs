@@ -26,6 +26,7 @@ pub use super::unix::usage::{peak_rss_kib, process_cpu};
 pub use child::{ChildEnd, HeldSocket, hand_to_child, write_in_child};
 pub use epoll::epoll_once;
 pub use errqueue::recv_errqueue;
+pub use netlink::set_route_rto_min;
 pub use netns::{NetNs, acquire_namespace_privilege, in_fresh_namespace, namespaces_unavailable, user_id_outside};
 pub use packet_socket::{PacketSocket, settle_releases};
 pub use pidfd::{pidfd_getfd, pidfd_open, process_exists, thread_netns_path};
@@ -42,7 +43,7 @@ pub use scm::send_with_descriptor;
 pub use socket_io::{SEND_NOSIGNAL, ack_at_once, int_option, send_nosignal, set_int_option};
 pub use spawn::{PipedChild, run_program, spawn_piped, spawn_piped_with, spawn_tied_to_this_thread};
 pub use sysctl::{read_sysctl, write_sysctl};
-pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_state};
+pub use tcp_info::{tcp_bytes_acked, tcp_info_len, tcp_rto, tcp_state};
 pub use topology::build_namespaces;
 
 /// A thread's kernel id.

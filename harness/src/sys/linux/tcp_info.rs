@@ -47,3 +47,11 @@ pub fn tcp_bytes_acked(socket: &Socket) -> Option<u64> {
     let needed = std::mem::offset_of!(libc::tcp_info, tcpi_bytes_acked) + std::mem::size_of::<u64>();
     (len >= needed).then_some(info.tcpi_bytes_acked)
 }
+
+/// The socket's current retransmission timeout (TCP_INFO `tcpi_rto`), or `None` where
+/// TCP_INFO is missing or too short to hold it.
+pub fn tcp_rto(socket: &Socket) -> Option<std::time::Duration> {
+    let (info, len) = tcp_info(socket)?;
+    let needed = std::mem::offset_of!(libc::tcp_info, tcpi_rto) + std::mem::size_of::<u32>();
+    (len >= needed).then(|| std::time::Duration::from_micros(u64::from(info.tcpi_rto)))
+}

@@ -23,6 +23,7 @@ mod fixtures;
 
 pub use address::local_route_lookups;
 pub use link::LinkStatus;
+pub use route::set_route_rto_min;
 pub use socket::{Netlink, notifications};
 
 use std::fmt;
